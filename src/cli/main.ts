@@ -1,0 +1,113 @@
+// The composition root of the `archy` command: parses `archy <noun> <verb> [options]`, runs the
+// command, and maps every error once to an exit code (0 ok, 1 failure, 2 usage) and one line.
+import { parseArgs } from 'node:util'
+
+import { ArchyError, UsageError, describeError } from '../errors.js'
+import type { CliIO, CommandSpec, OptionSpec, OptionValue } from './command.js'
+import { loadCommands } from './registry.js'
+
+const consoleIO: CliIO = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+}
+
+/** Runs the CLI on argv (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: CliIO = consoleIO): Promise<number> {
+  const commands = await loadCommands()
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      io.out(renderHelp(commands))
+      return argv.length === 0 ? 2 : 0
+    }
+    const command = findCommand(commands, argv)
+    const rest = argv.slice(command.verb ? 2 : 1)
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(renderCommandHelp(command))
+      return 0
+    }
+    const parsed = parseCommandLine(command, rest)
+    return await command.run({ ...parsed, io })
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`archy: ${error.message} (see archy --help)`)
+      return 2
+    }
+    io.err(`archy: ${describeError(error)}`)
+    if (!(error instanceof ArchyError) && process.env.ARCHY_DEBUG) io.err(String(error))
+    return 1
+  }
+}
+
+function findCommand(commands: CommandSpec[], argv: string[]): CommandSpec {
+  const [noun, verb] = argv
+  const ofNoun = commands.filter((c) => c.noun === noun)
+  if (ofNoun.length === 0) throw new UsageError(`unknown command "${noun}"`)
+  const exact = ofNoun.find((c) => c.verb === verb)
+  if (exact) return exact
+  const nounOnly = ofNoun.find((c) => c.verb === '')
+  if (nounOnly) return nounOnly
+  const verbs = ofNoun.map((c) => c.verb).join(', ')
+  if (verb === undefined) throw new UsageError(`"${noun}" needs a verb: ${verbs}`)
+  throw new UsageError(`unknown command "${noun} ${verb}"; "${noun}" takes ${verbs}`)
+}
+
+function parseCommandLine(
+  command: CommandSpec,
+  rest: string[],
+): { positionals: string[]; options: Record<string, OptionValue> } {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {}
+  for (const [name, spec] of Object.entries(command.options ?? {})) {
+    options[name] = { type: spec.type, multiple: spec.multiple ?? false }
+  }
+  let parsed
+  try {
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError(describeError(error).replace(/\. To specify.*$/s, ''))
+  }
+  const min = command.minArgs ?? 0
+  const max = command.maxArgs ?? 0
+  const name = `${command.noun}${command.verb ? ' ' + command.verb : ''}`
+  if (parsed.positionals.length < min) {
+    throw new UsageError(`"${name}" needs ${command.args ?? 'arguments'}`)
+  }
+  if (parsed.positionals.length > max) {
+    throw new UsageError(`"${name}" takes ${max === 0 ? 'no' : 'at most ' + max} arguments`)
+  }
+  const values = parsed.values as Record<string, OptionValue>
+  return { positionals: parsed.positionals, options: values }
+}
+
+function renderHelp(commands: CommandSpec[]): string {
+  const lines = ['Usage: archy <noun> <verb> [options]', '', 'Commands:']
+  const width = Math.max(...commands.map((c) => usageLine(c).length))
+  for (const command of commands) {
+    lines.push(`  ${usageLine(command).padEnd(width)}  ${command.summary}`)
+  }
+  lines.push('', 'Run "archy <noun> <verb> --help" for the options of one command.')
+  lines.push('Exit codes: 0 success, 1 failure, 2 usage error.')
+  return lines.join('\n')
+}
+
+function usageLine(command: CommandSpec): string {
+  return [command.noun, command.verb, command.args].filter(Boolean).join(' ')
+}
+
+function renderCommandHelp(command: CommandSpec): string {
+  const lines = [`Usage: archy ${usageLine(command)} [options]`, '', command.summary]
+  const entries = Object.entries(command.options ?? {})
+  if (entries.length > 0) {
+    lines.push('', 'Options:')
+    const shown = entries.map(([name, spec]) => [optionLabel(name, spec), spec.description])
+    const width = Math.max(...shown.map(([label]) => label!.length))
+    for (const [label, description] of shown)
+      lines.push(`  ${label!.padEnd(width)}  ${description}`)
+  }
+  return lines.join('\n')
+}
+
+function optionLabel(name: string, spec: OptionSpec): string {
+  if (spec.type === 'boolean') return `--${name}`
+  const label = `--${name} ${spec.valueName ?? 'VALUE'}`
+  return spec.multiple ? `${label}...` : label
+}
