@@ -6,6 +6,8 @@ export async function loadCommands(): Promise<CommandSpec[]> {
   const modules = await Promise.all([
     import('./commands/keys.js'),
     import('./commands/app.js'),
+    import('./commands/app-validate.js'),
+    import('./commands/app-render.js'),
     import('./commands/proof.js'),
     import('./commands/blob.js'),
     import('./commands/publish.js'),
