@@ -1,0 +1,149 @@
+// One client WebSocket: reads NIP-01 messages in arrival order, answers each, and keeps the
+// connection's subscriptions for live delivery. Nothing a client sends can throw out of here.
+import type { IncomingMessage } from 'node:http'
+import type { Logger } from 'pino'
+import { WebSocket } from 'ws'
+import type { RawData } from 'ws'
+import type { NostrEvent } from 'nostr-tools/pure'
+import { describeError } from '../src/errors.js'
+import { readEventId } from './event-shape.js'
+import { matchFilters, parseFilters } from './filters.js'
+import type { ParsedFilter } from './filters.js'
+import type { RelayLimits } from './limits.js'
+import { parseClientMessage } from './messages.js'
+import type { ClientMessage } from './messages.js'
+import type { PublishResult } from './types.js'
+
+/** What a connection needs from its relay. */
+export interface ConnectionContext {
+  limits: RelayLimits
+  logger: Logger
+  publish(input: unknown): Promise<PublishResult>
+  query(filters: ParsedFilter[]): NostrEvent[]
+}
+
+export interface Connection {
+  /** Sends `event` to every subscription of this connection that it matches. */
+  deliver(event: NostrEvent): void
+}
+
+/** Starts serving `socket`; the connection ends when the socket closes. */
+export function openConnection(
+  socket: WebSocket,
+  request: IncomingMessage,
+  context: ConnectionContext,
+): Connection {
+  const { limits, logger } = context
+  const subscriptions = new Map<string, ParsedFilter[]>()
+  const remote = request.socket.remoteAddress
+  let queue = Promise.resolve()
+
+  logger.debug({ remote }, 'relay connection opened')
+  socket.on('close', (code: number) => {
+    subscriptions.clear()
+    logger.debug({ remote, code }, 'relay connection closed')
+  })
+  socket.on('error', (error: Error) => logger.debug({ remote, err: error }, 'relay socket error'))
+
+  // Messages are handled one at a time so answers keep the order of the requests.
+  socket.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) return send(['NOTICE', 'invalid: binary frames are not accepted'])
+    const text = toText(data)
+    queue = queue
+      .then(() => handleText(text))
+      .catch((error: unknown) => {
+        logger.error({ remote, err: error }, 'relay failed to handle a message')
+        send(['NOTICE', 'error: the relay could not handle that message'])
+      })
+  })
+
+  async function handleText(text: string): Promise<void> {
+    if (socket.readyState !== WebSocket.OPEN) return
+    let message: ClientMessage
+    try {
+      message = parseClientMessage(text)
+    } catch (error) {
+      return send(['NOTICE', `invalid: ${describeError(error)}`])
+    }
+
+    if (message.type === 'EVENT') return handleEvent(message.event)
+    if (message.type === 'REQ') return handleReq(message.subscriptionId, message.filters)
+    subscriptions.delete(message.subscriptionId)
+  }
+
+  async function handleEvent(input: unknown): Promise<void> {
+    const result = await context.publish(input)
+    const id = readEventId(input)
+    if (id === null) return send(['NOTICE', result.message])
+    send(['OK', id, result.accepted, result.message])
+  }
+
+  function handleReq(id: string, rawFilters: unknown[]): void {
+    const refusal = checkReq(id, rawFilters)
+    if (refusal !== null) return closeSubscription(id, refusal)
+
+    let filters: ParsedFilter[]
+    try {
+      filters = parseFilters(rawFilters, { maxLimit: limits.maxLimit })
+    } catch (error) {
+      return closeSubscription(id, `invalid: ${describeError(error)}`)
+    }
+
+    let events: NostrEvent[]
+    try {
+      events = context.query(filters)
+    } catch (error) {
+      logger.error({ remote, err: error }, 'relay query failed')
+      return closeSubscription(id, 'error: the query failed')
+    }
+
+    // Stored events, then EOSE; the subscription stays open for live events (NIP-01).
+    subscriptions.set(id, filters)
+    for (const event of events) send(['EVENT', id, event])
+    send(['EOSE', id])
+  }
+
+  function checkReq(id: string, rawFilters: unknown[]): string | null {
+    if (id.length === 0 || id.length > limits.maxSubidLength) {
+      return `invalid: subscription id must be 1 to ${limits.maxSubidLength} characters`
+    }
+    if (rawFilters.length === 0) return 'invalid: REQ needs at least one filter'
+    if (rawFilters.length > limits.maxFilters) {
+      return `invalid: too many filters (max ${limits.maxFilters})`
+    }
+    if (!subscriptions.has(id) && subscriptions.size >= limits.maxSubscriptions) {
+      return `blocked: too many open subscriptions (max ${limits.maxSubscriptions})`
+    }
+    return null
+  }
+
+  function closeSubscription(id: string, reason: string): void {
+    subscriptions.delete(id)
+    send(['CLOSED', id, reason])
+  }
+
+  function send(message: unknown[]): void {
+    if (socket.readyState !== WebSocket.OPEN) return
+    // A reader that lets this much pile up would hold memory without bound: drop it.
+    if (socket.bufferedAmount > limits.maxBufferedBytes) {
+      logger.warn({ remote }, 'relay dropped a connection that stopped reading')
+      socket.terminate()
+      return
+    }
+    socket.send(JSON.stringify(message))
+  }
+
+  function deliver(event: NostrEvent): void {
+    for (const [id, filters] of subscriptions) {
+      if (matchFilters(filters, event)) send(['EVENT', id, event])
+    }
+  }
+
+  return { deliver }
+}
+
+function toText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  if (Buffer.isBuffer(data)) return data.toString('utf8')
+  return Buffer.from(data).toString('utf8')
+}

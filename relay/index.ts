@@ -1,0 +1,7 @@
+// The relay's entry point: the only module other components import (DESIGN.md §3).
+// A registry node creates one relay, routes upgrades of `/` and NIP-11 requests to it.
+export { createRelay } from './relay.js'
+export { createInfoResponse, INFO_RESPONSE_HEADERS, writeInfoResponse } from './nip11.js'
+export { DEFAULT_LIMITS } from './limits.js'
+export type { RelayLimits } from './limits.js'
+export type { Filter, NostrEvent, PublishResult, Relay, RelayInfo, RelayOptions } from './types.js'

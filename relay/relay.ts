@@ -1,0 +1,135 @@
+// createRelay: the event path shared by WebSocket clients and local publishes (shape, integrity,
+// storage, then listeners and live subscriptions), and the WebSocket server the node hands
+// upgrades to. The node owns the HTTP server; this owns the sockets and the database.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { pino } from 'pino'
+import { WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
+import type { NostrEvent } from 'nostr-tools/pure'
+import type { Filter } from 'nostr-tools/filter'
+import { describeError } from '../src/errors.js'
+import { openConnection } from './connection.js'
+import type { Connection } from './connection.js'
+import { openEventStore } from './event-store.js'
+import type { SaveOutcome } from './event-store.js'
+import { parseEventShape } from './event-shape.js'
+import { parseFilters } from './filters.js'
+import { classifyKind } from './kinds.js'
+import { DEFAULT_LIMITS } from './limits.js'
+import { buildInfoDocument, isInfoRequest } from './nip11.js'
+import type { PublishResult, Relay, RelayOptions } from './types.js'
+import { verifyEventIntegrity } from './verify.js'
+
+const CLOSE_GRACE_MS = 1000
+
+const ANSWERS: Record<SaveOutcome, PublishResult> = {
+  stored: { accepted: true, message: '' },
+  duplicate: { accepted: true, message: 'duplicate: already have this event' },
+  outdated: { accepted: false, message: 'duplicate: have a newer version of this event' },
+}
+
+/** Opens the database at `options.databasePath` and returns a relay ready for upgrades. */
+export function createRelay(options: RelayOptions): Relay {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits }
+  const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
+  const store = openEventStore(options.databasePath)
+  const server = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageLength })
+  const connections = new Set<Connection>()
+  const listeners = new Set<(event: NostrEvent) => void>()
+  let closed = false
+
+  const context = { limits, logger, publish: publishInput, query: store.query }
+
+  async function publishInput(input: unknown): Promise<PublishResult> {
+    if (closed) return { accepted: false, message: 'error: the relay is closed' }
+
+    let event: NostrEvent
+    try {
+      event = parseEventShape(input)
+      verifyEventIntegrity(event)
+    } catch (error) {
+      return { accepted: false, message: `invalid: ${describeError(error)}` }
+    }
+
+    // Ephemeral events go to live subscribers only (NIP-01).
+    if (classifyKind(event.kind) === 'ephemeral') {
+      broadcast(event)
+      return ANSWERS.stored
+    }
+
+    let outcome: SaveOutcome
+    try {
+      outcome = store.save(event)
+    } catch (error) {
+      logger.error({ eventId: event.id, err: error }, 'relay could not store an event')
+      return { accepted: false, message: 'error: could not store the event' }
+    }
+
+    if (outcome === 'stored') {
+      notifyStored(event)
+      broadcast(event)
+    }
+    return ANSWERS[outcome]
+  }
+
+  function notifyStored(event: NostrEvent): void {
+    for (const listener of listeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        logger.error({ eventId: event.id, err: error }, 'relay onStored listener failed')
+      }
+    }
+  }
+
+  function broadcast(event: NostrEvent): void {
+    for (const connection of connections) connection.deliver(event)
+  }
+
+  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (closed) {
+      socket.destroy()
+      return
+    }
+    server.handleUpgrade(request, socket, head, (ws) => {
+      const connection = openConnection(ws, request, context)
+      connections.add(connection)
+      ws.once('close', () => connections.delete(connection))
+    })
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return
+    closed = true
+    await Promise.all([...server.clients].map(closeSocket))
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    store.close()
+  }
+
+  return {
+    handleUpgrade,
+    isInfoRequest,
+    infoDocument: () => buildInfoDocument(options.info, limits),
+    publish: publishInput,
+    query: (filters: Filter[]) => store.query(parseFilters(filters)),
+    onStored(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    close,
+  }
+}
+
+/** Closes with 1001 (going away), and terminates a peer that does not finish the handshake. */
+function closeSocket(socket: WebSocket): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS)
+    socket.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    socket.close(1001, 'relay shutting down')
+  })
+}

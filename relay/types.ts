@@ -1,0 +1,55 @@
+// The relay's public contract: what a registry node passes in and what it gets back. Events and
+// filters use nostr-tools' shapes so clients and the relay speak the same types.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import type { NostrEvent } from 'nostr-tools/pure'
+import type { Filter } from 'nostr-tools/filter'
+import type { RelayLimits } from './limits.js'
+
+export type { NostrEvent, Filter }
+
+/** What NIP-11 says about this relay. */
+export interface RelayInfo {
+  name: string
+  description: string
+  pubkey?: string
+  contact?: string
+  software: string
+  version: string
+}
+
+export interface RelayOptions {
+  /** SQLite database file; created with its schema when missing. */
+  databasePath: string
+  info: RelayInfo
+  /** The relay's public URL (wss://...). TODO(#3): compared with the NIP-42 `relay` tag. */
+  url?: string
+  /** Overrides of the default limits (DEFAULT_LIMITS). */
+  limits?: Partial<RelayLimits>
+  /** Logger for connection lifecycle and storage failures; never given event contents. */
+  logger?: Logger
+}
+
+/** The answer to an EVENT: `message` carries a NIP-01 prefix (`invalid:`, `duplicate:`...). */
+export interface PublishResult {
+  accepted: boolean
+  message: string
+}
+
+export interface Relay {
+  /** Takes over an HTTP upgrade request; the node routes upgrades of `/` here. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** True for `GET /` asking for `application/nostr+json` (NIP-11). */
+  isInfoRequest(request: IncomingMessage): boolean
+  /** The NIP-11 document. */
+  infoDocument(): Record<string, unknown>
+  /** Local injection: the same checks, storage and broadcast as a client's EVENT. */
+  publish(event: NostrEvent): Promise<PublishResult>
+  /** Stored events matching any filter, newest first, lowest id first on ties. Unclamped. */
+  query(filters: Filter[]): NostrEvent[]
+  /** Calls `listener` after commit for every newly stored event; returns the unsubscribe. */
+  onStored(listener: (event: NostrEvent) => void): () => void
+  /** Closes every socket, then the database. */
+  close(): Promise<void>
+}
