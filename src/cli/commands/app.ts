@@ -1,4 +1,45 @@
-// The `archy app` commands.
-import type { CommandSpec } from '../command.js'
+// `archy app sign`: turns manifest files (primary first) into a signed release document, with
+// `file:` references replaced by BLAKE3 artifacts. Nothing is uploaded; `archy publish` does that.
+import { open } from 'node:fs/promises'
 
-export const commands: CommandSpec[] = []
+import { readKeyFile } from '../../identity/key-file.js'
+import { packageRelease } from '../../release/package-release.js'
+import { flagOption, type CommandSpec } from '../command.js'
+import { requireOption } from './keys.js'
+
+export const commands: CommandSpec[] = [
+  {
+    noun: 'app',
+    verb: 'sign',
+    summary: 'sign manifests (primary first) into a release document',
+    args: 'FILE...',
+    minArgs: 1,
+    maxArgs: 64,
+    options: {
+      key: { type: 'string', valueName: 'KEY', description: 'publisher key file' },
+      out: { type: 'string', valueName: 'OUT', description: 'where to write the release JSON' },
+      json: { type: 'boolean', description: 'print the artifacts as JSON' },
+    },
+    async run(input) {
+      const keys = await readKeyFile(requireOption(input, 'key'))
+      const out = requireOption(input, 'out')
+      const { release, artifacts } = await packageRelease(input.positionals, keys)
+      const handle = await open(out, 'w', 0o644)
+      try {
+        await handle.writeFile(JSON.stringify(release, null, 2) + '\n')
+      } finally {
+        await handle.close()
+      }
+      const listed = artifacts.map(({ name, blake3, size, path }) => ({ name, blake3, size, path }))
+      if (flagOption(input, 'json')) {
+        input.io.out(JSON.stringify({ release: out, app: release.app, artifacts: listed }))
+        return 0
+      }
+      input.io.out(`signed ${release.app} ${release.version} by ${release.author.did} -> ${out}`)
+      for (const artifact of listed) {
+        input.io.out(`artifact ${artifact.name} blake3:${artifact.blake3} (${artifact.size} bytes)`)
+      }
+      return 0
+    },
+  },
+]

@@ -1,4 +1,30 @@
-// The `archy blob` commands.
-import type { CommandSpec } from '../command.js'
+// `archy blob hash`: the BLAKE3-256 digest of a file (the artifact address), in hex.
+import { access } from 'node:fs/promises'
 
-export const commands: CommandSpec[] = []
+import { ArchyError } from '../../errors.js'
+import { digestFile } from '../../digest/blake3.js'
+import { flagOption, type CommandSpec } from '../command.js'
+
+export const commands: CommandSpec[] = [
+  {
+    noun: 'blob',
+    verb: 'hash',
+    summary: 'print the BLAKE3-256 digest of a file in hex',
+    args: 'FILE',
+    minArgs: 1,
+    maxArgs: 1,
+    options: { json: { type: 'boolean', description: 'print blake3, sha256 and size as JSON' } },
+    async run(input) {
+      const file = input.positionals[0]!
+      try {
+        await access(file)
+      } catch {
+        throw new ArchyError('io', `cannot read ${file}`)
+      }
+      const digests = await digestFile(file)
+      if (flagOption(input, 'json')) input.io.out(JSON.stringify({ file, ...digests }))
+      else input.io.out(digests.blake3)
+      return 0
+    },
+  },
+]

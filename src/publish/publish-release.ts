@@ -1,0 +1,72 @@
+// `archy publish` as a function: package and sign the manifests, upload the artifacts, publish the
+// release event to the registry's relay, then wait for the registry's verdict on that event.
+import { ArchyError } from '../errors.js'
+import type { KeyPairs } from '../identity/key-file.js'
+import { publishToRelay, relayUrlOf, type RelayAnswer } from '../nostr/relay-client.js'
+import { packageRelease } from '../release/package-release.js'
+import { buildReleaseEvent } from '../release/release-event.js'
+import { uploadArtifact, type UploadResult } from './blob-upload.js'
+
+export interface Verdict {
+  status: 'accepted' | 'rejected' | 'pending'
+  reason?: string
+}
+
+export interface PublishReport {
+  app: string
+  version: string
+  eventId: string
+  uploads: UploadResult[]
+  relay: RelayAnswer
+  verdict: Verdict
+}
+
+export interface PublishOptions {
+  files: string[]
+  keys: KeyPairs
+  registryUrl: string
+  /** How long to wait for the registry's verdict. */
+  verdictTimeoutMs?: number
+  onProgress?: (line: string) => void
+}
+
+/** Publishes a release and reports the relay's answer and the registry's verdict. */
+export async function publishRelease(options: PublishOptions): Promise<PublishReport> {
+  const progress = options.onProgress ?? (() => {})
+  const { release, artifacts } = await packageRelease(options.files, options.keys)
+
+  const uploads: UploadResult[] = []
+  for (const artifact of artifacts) {
+    const result = await uploadArtifact(options.registryUrl, artifact, options.keys.nostr.secretKey)
+    progress(`artifact ${artifact.name} ${result.status} (blake3:${artifact.blake3})`)
+    uploads.push(result)
+  }
+
+  const event = buildReleaseEvent(release, options.keys.nostr.secretKey)
+  const relay = await publishToRelay(relayUrlOf(options.registryUrl), event)
+  const verdict = relay.accepted
+    ? await waitForVerdict(options.registryUrl, event.id, options.verdictTimeoutMs ?? 10_000)
+    : { status: 'rejected' as const, reason: 'the relay refused the event' }
+  return { app: release.app, version: release.version, eventId: event.id, uploads, relay, verdict }
+}
+
+/** Polls `GET /v1/events/:id/verdict` until the registry has judged the event. */
+export async function waitForVerdict(
+  registryUrl: string,
+  eventId: string,
+  timeoutMs: number,
+): Promise<Verdict> {
+  const deadline = Date.now() + timeoutMs
+  const url = new URL(`/v1/events/${eventId}/verdict`, registryUrl)
+  while (true) {
+    let verdict: Verdict = { status: 'pending' }
+    try {
+      const response = await fetch(url)
+      if (response.ok) verdict = (await response.json()) as Verdict
+    } catch (error) {
+      throw new ArchyError('registry-unreachable', `cannot reach ${url.origin}`, { cause: error })
+    }
+    if (verdict.status !== 'pending' || Date.now() >= deadline) return verdict
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
