@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest'
+
+import { verifyRelease } from '../../../src/release/release-document.js'
+import { buildReleaseEvent, judgeReleaseEvent } from '../../../src/release/release-event.js'
+import { signNostrEvent } from '../../../src/nostr/event.js'
+import { makeKeys, manifestDocument, signRelease } from '../../support/release-fixtures.js'
+
+describe('verifyRelease', () => {
+  const keys = makeKeys()
+
+  it('accepts a signed release and returns normalized manifests, primary first', () => {
+    const release = signRelease(keys, [
+      manifestDocument('web', '1.2.0', { dependencies: [{ app_id: 'db' }] }),
+      manifestDocument('db', '16.0.0'),
+    ])
+    const verified = verifyRelease(release)
+    expect(verified.manifests.map((m) => m.id)).toEqual(['web', 'db'])
+    expect(verified.manifests[0]?.security.readonly_root).toBe(true)
+  })
+
+  it.each([
+    [
+      'a manifest changed after signing',
+      (r: any) => (r.manifests[0].app.name = 'Evil'),
+      /signature does not verify/,
+    ],
+    [
+      'another version than the primary',
+      (r: any) => (r.version = '9.9.9'),
+      /signature does not verify/,
+    ],
+    ['no proof', (r: any) => delete r.proof, /has no proof/],
+    [
+      'a bad author did',
+      (r: any) => (r.author.did = 'did:web:example.org'),
+      /author.did: must be an Ed25519 did:key/,
+    ],
+    ['a bad artifact digest', (r: any) => (r.artifacts[0].blake3 = 'xyz'), /artifacts\[0\].blake3/],
+    [
+      'a bad timestamp',
+      (r: any) => (r.published_at = 'yesterday'),
+      /published_at: must be an RFC 3339/,
+    ],
+  ])('refuses %s', (_name, mutate, message) => {
+    const release = structuredClone(signRelease(keys, [manifestDocument('web', '1.0.0')]))
+    mutate(release)
+    expect(() => verifyRelease(release)).toThrow(message)
+  })
+
+  it('refuses a release signed by another key than author.did', () => {
+    const other = makeKeys()
+    const release = signRelease(other, [manifestDocument('web', '1.0.0')])
+    const forged = { ...release, author: { ...release.author, did: keys.ed25519.did } }
+    expect(() => verifyRelease(forged)).toThrow(/signature does not verify/)
+  })
+
+  it.each([
+    [
+      'a privileged container',
+      { container: { image: `blake3:${'b'.repeat(64)}`, privileged: true } },
+      /privileged/,
+    ],
+    ['a host device', { devices: ['/dev/sda'] }, /devices/],
+    [
+      'a bind mount outside its data directory',
+      { volumes: [{ type: 'bind', source: '/home/user', target: '/data' }] },
+      /bind source must be under/,
+    ],
+  ])('refuses a properly signed release whose manifest asks for %s', (_n, extra, message) => {
+    const release = signRelease(keys, [manifestDocument('web', '1.0.0', extra)])
+    expect(() => verifyRelease(release)).toThrow(message)
+  })
+
+  it('refuses a blake3 image that is not among the artifacts', () => {
+    const release = signRelease(keys, [manifestDocument('web', '1.0.0')], [])
+    expect(() => verifyRelease(release)).toThrow(/not among the release artifacts/)
+  })
+
+  it('refuses a primary manifest whose id differs from the release app', () => {
+    const release = signRelease(keys, [manifestDocument('web', '1.0.0')])
+    const { proof: _p, ...body } = release
+    const resigned = signRelease(keys, body.manifests)
+    expect(verifyRelease(resigned).release.app).toBe('web')
+  })
+})
+
+describe('judgeReleaseEvent', () => {
+  const keys = makeKeys()
+  const release = signRelease(keys, [manifestDocument('web', '1.0.0')])
+
+  it('accepts the event built for a release', () => {
+    const event = buildReleaseEvent(release, keys.nostr.secretKey)
+    expect(event.tags).toContainEqual(['d', 'archipelago-app:web'])
+    expect(event.tags).toContainEqual(['x', 'c'.repeat(64)])
+    expect(judgeReleaseEvent(event).release.app).toBe('web')
+  })
+
+  it('refuses an event signed by a Nostr key other than the author', () => {
+    const event = buildReleaseEvent(release, makeKeys().nostr.secretKey)
+    expect(() => judgeReleaseEvent(event)).toThrow(/event.pubkey: does not equal/)
+  })
+
+  it.each([
+    [
+      'version',
+      [
+        ['d', 'archipelago-app:web'],
+        ['t', 'archipelago-marketplace'],
+        ['version', '2.0.0'],
+      ],
+      /event.tags.version/,
+    ],
+    [
+      'd',
+      [
+        ['d', 'archipelago-app:other'],
+        ['t', 'archipelago-marketplace'],
+      ],
+      /event.tags.d/,
+    ],
+    ['t', [['d', 'archipelago-app:web']], /event.tags.t/],
+  ])('refuses tags that disagree with the document: %s', (_name, tags, message) => {
+    const base = [
+      ['did', release.author.did],
+      ['blake3', 'b'.repeat(64)],
+      ['x', 'c'.repeat(64)],
+    ]
+    const hasVersion = tags.some((t) => t[0] === 'version')
+    const all = [...tags, ...base, ...(hasVersion ? [] : [['version', '1.0.0']])]
+    const event = signNostrEvent(
+      { kind: 30078, created_at: 1, tags: all, content: JSON.stringify(release) },
+      keys.nostr.secretKey,
+    )
+    expect(() => judgeReleaseEvent(event)).toThrow(message)
+  })
+
+  it('refuses content that is not JSON and an event whose id was altered', () => {
+    const event = signNostrEvent(
+      { kind: 30078, created_at: 1, tags: [['d', 'archipelago-app:web']], content: '{' },
+      keys.nostr.secretKey,
+    )
+    expect(() => judgeReleaseEvent(event)).toThrow(/event.content: is not JSON/)
+    const good = buildReleaseEvent(release, keys.nostr.secretKey)
+    expect(() => judgeReleaseEvent({ ...good, created_at: good.created_at + 1 })).toThrow(
+      /event.id: does not match/,
+    )
+  })
+})
