@@ -79,6 +79,11 @@ export function signEvent(secretKey: Uint8Array, template: Partial<EventTemplate
   )
 }
 
+/** The seven NIP-01 fields only, as they arrive over the wire (no nostr-tools symbol). */
+export function plain(event: NostrEvent): NostrEvent {
+  return JSON.parse(JSON.stringify(event)) as NostrEvent
+}
+
 /** Two events at the same address and created_at, ordered so the first has the lower id. */
 export function signTiedPair(
   secretKey: Uint8Array,
