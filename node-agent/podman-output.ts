@@ -1,0 +1,102 @@
+// Parsers for what Podman prints: `ps --format json`, `load`, `info --format json`. Pure, so the
+// driver's shapes can be tested without Podman; each names what it received when it cannot parse.
+import { ArchyError } from '../src/errors.js'
+
+export interface PodmanContainer {
+  id: string
+  name: string
+  state: string
+  image: string
+  labels: Record<string, string>
+  /** ISO 8601. */
+  createdAt: string
+}
+
+export interface PodmanInfo {
+  cgroupVersion: string
+  rootless: boolean
+}
+
+/** Parses `podman ps -a --format json` (Podman 4 and 5: an array; `Created` in Unix seconds). */
+export function parseContainerList(stdout: string): PodmanContainer[] {
+  const parsed = parseJson(stdout, 'podman ps')
+  if (!Array.isArray(parsed)) throw unexpectedOutput('podman ps', 'an array', stdout)
+
+  return parsed.map((entry: unknown) => {
+    if (!isRecord(entry) || typeof entry.Id !== 'string') {
+      throw unexpectedOutput('podman ps', 'entries with an Id', stdout)
+    }
+    const names = Array.isArray(entry.Names) ? entry.Names : []
+    return {
+      id: entry.Id,
+      name: typeof names[0] === 'string' ? names[0] : '',
+      state: typeof entry.State === 'string' ? entry.State : 'unknown',
+      image: typeof entry.Image === 'string' ? entry.Image : '',
+      labels: readLabels(entry.Labels),
+      createdAt: readCreated(entry.Created, entry.CreatedAt),
+    }
+  })
+}
+
+/** The image names (or ids) from `podman load` output: `Loaded image(s): a, b` lines. */
+export function parseLoadedImages(stdout: string): string[] {
+  const images: string[] = []
+  for (const line of stdout.split('\n')) {
+    const match = /^Loaded image(?:\(s\)|s)?:\s*(.+)$/.exec(line.trim())
+    if (!match?.[1]) continue
+    for (const name of match[1].split(',')) if (name.trim()) images.push(name.trim())
+  }
+  return images
+}
+
+/** The cgroup version and rootless flag from `podman info --format json`. */
+export function parseInfo(stdout: string): PodmanInfo {
+  const parsed = parseJson(stdout, 'podman info')
+  const host = isRecord(parsed) ? parsed.host : undefined
+  if (!isRecord(host)) throw unexpectedOutput('podman info', 'a host object', stdout)
+  const security = isRecord(host.security) ? host.security : {}
+  return {
+    cgroupVersion: typeof host.cgroupVersion === 'string' ? host.cgroupVersion : 'unknown',
+    rootless: security.rootless === true,
+  }
+}
+
+function readLabels(value: unknown): Record<string, string> {
+  const labels: Record<string, string> = {}
+  if (!isRecord(value)) return labels
+  for (const [key, label] of Object.entries(value)) {
+    if (typeof label === 'string') labels[key] = label
+  }
+  return labels
+}
+
+function readCreated(created: unknown, createdAt: unknown): string {
+  if (typeof created === 'number') return new Date(created * 1000).toISOString()
+  if (typeof created === 'string' && !Number.isNaN(Date.parse(created))) {
+    return new Date(created).toISOString()
+  }
+  return typeof createdAt === 'string' ? createdAt : ''
+}
+
+function parseJson(stdout: string, source: string): unknown {
+  try {
+    return JSON.parse(stdout) as unknown
+  } catch (error) {
+    throw new ArchyError('podman-output', `${source}: output is not JSON: ${preview(stdout)}`, {
+      cause: error,
+    })
+  }
+}
+
+function unexpectedOutput(source: string, wanted: string, stdout: string): ArchyError {
+  return new ArchyError('podman-output', `${source}: expected ${wanted}, got ${preview(stdout)}`)
+}
+
+function preview(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat || '(empty)'
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

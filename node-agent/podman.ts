@@ -1,0 +1,195 @@
+// The typed Podman driver: every call goes through the Exec seam with a timeout. Containers always
+// run detached (SIGTERM to an attached `podman run` reaches the container) and runs are serialized.
+import { ArchyError, ExecError, ValidationError } from '../src/errors.js'
+import { execCommand } from './exec.js'
+import type { Exec, ExecOptions, ExecResult } from './exec.js'
+import { parseContainerList, parseInfo, parseLoadedImages } from './podman-output.js'
+import type { PodmanContainer, PodmanInfo } from './podman-output.js'
+
+export type { PodmanContainer, PodmanInfo } from './podman-output.js'
+
+export interface Podman {
+  version(): Promise<string>
+  /** Names (or ids) that `podman load` reports. */
+  loadImage(archivePath: string): Promise<string[]>
+  tagImage(source: string, target: string): Promise<void>
+  imageExists(ref: string): Promise<boolean>
+  networkExists(name: string): Promise<boolean>
+  /** Idempotent. */
+  createNetwork(name: string): Promise<void>
+  secretExists(name: string): Promise<boolean>
+  /** The value travels only in the child's environment; it is never an argument or logged. */
+  createSecret(name: string, value: string): Promise<void>
+  /** Ok if missing. */
+  removeSecret(name: string): Promise<void>
+  /** One `podman ps -a --format json` call. */
+  listContainers(): Promise<PodmanContainer[]>
+  /** Args from renderPodmanRunArgs, starting with 'run'; returns the container id. */
+  run(args: string[]): Promise<string>
+  start(name: string): Promise<void>
+  stop(name: string, timeoutSeconds?: number): Promise<void>
+  /** `rm -f` (Podman's 10 s stop grace; stop first to choose it), ok if missing. */
+  remove(name: string): Promise<void>
+  /** Runs a command in a container; a non-zero exit is returned, not thrown. */
+  exec(name: string, command: string[]): Promise<ExecResult>
+  /** Runs the container's health check once: true when healthy. */
+  healthcheck(name: string): Promise<boolean>
+  /** `podman unshare chown -R uid:gid path`: ownership as seen inside the user namespace. */
+  unshareChown(path: string, uid: number, gid: number): Promise<void>
+  info(): Promise<PodmanInfo>
+}
+
+export interface PodmanOptions {
+  exec?: Exec
+  binary?: string
+  timeoutMs?: number
+}
+
+const LOAD_TIMEOUT_MS = 300_000
+const SECRET_ENV = 'ARCHY_SECRET_VALUE'
+
+export function createPodman(options: PodmanOptions = {}): Podman {
+  const exec = options.exec ?? execCommand
+  const binary = options.binary ?? 'podman'
+  const timeoutMs = options.timeoutMs ?? 60_000
+  let runQueue: Promise<unknown> = Promise.resolve()
+
+  const podman = (args: string[], extra: ExecOptions = {}): Promise<ExecResult> =>
+    exec(binary, args, { timeoutMs, cwd: '/', ...extra })
+
+  // `image exists`, `network exists`: exit 0 yes, 1 no, anything else is a failure.
+  const exists = async (args: string[]): Promise<boolean> => {
+    const result = await podman(args, { allowFailure: true })
+    if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0
+    throw failure(binary, args, result)
+  }
+
+  return {
+    async version() {
+      return (await podman(['version', '--format', '{{.Client.Version}}'])).stdout.trim()
+    },
+
+    async loadImage(archivePath) {
+      const result = await podman(['load', '--input', archivePath], {
+        timeoutMs: Math.max(timeoutMs, LOAD_TIMEOUT_MS),
+      })
+      const images = parseLoadedImages(result.stdout)
+      if (images.length === 0) {
+        throw new ArchyError('podman-output', `podman load ${archivePath}: no image reported`)
+      }
+      return images
+    },
+
+    async tagImage(source, target) {
+      await podman(['tag', source, target])
+    },
+
+    imageExists: (ref) => exists(['image', 'exists', ref]),
+    networkExists: (name) => exists(['network', 'exists', name]),
+
+    async createNetwork(name) {
+      if (await exists(['network', 'exists', name])) return
+      const result = await podman(['network', 'create', name], { allowFailure: true })
+      // Another caller may have made it in between.
+      if (result.exitCode !== 0 && !(await exists(['network', 'exists', name]))) {
+        throw failure(binary, ['network', 'create', name], result)
+      }
+    },
+
+    async secretExists(name) {
+      const result = await podman(['secret', 'inspect', name], { allowFailure: true })
+      if (result.exitCode === 0) return true
+      if (/no such secret/i.test(result.stderr)) return false
+      throw failure(binary, ['secret', 'inspect', name], result)
+    },
+
+    async createSecret(name, value) {
+      if (value.length === 0) throw new ValidationError('value', `secret ${name} is empty`)
+      await podman(['secret', 'create', '--env', name, SECRET_ENV], {
+        env: { [SECRET_ENV]: value },
+        redact: [value],
+      })
+    },
+
+    async removeSecret(name) {
+      const result = await podman(['secret', 'rm', name], { allowFailure: true })
+      if (result.exitCode !== 0 && !/no such secret/i.test(result.stderr)) {
+        throw failure(binary, ['secret', 'rm', name], result)
+      }
+    },
+
+    async listContainers() {
+      return parseContainerList((await podman(['ps', '-a', '--format', 'json'])).stdout)
+    },
+
+    async run(args) {
+      const detached = checkRunArgs(args)
+      // Concurrent `run --replace` of one name races inside Podman: one run at a time.
+      const next = runQueue.then(async () => {
+        const result = await podman(detached)
+        const id = result.stdout.trim().split('\n').pop() ?? ''
+        if (!/^[0-9a-f]{12,64}$/.test(id)) {
+          throw new ArchyError('podman-output', `podman run: expected a container id, got '${id}'`)
+        }
+        return id
+      })
+      runQueue = next.catch(() => undefined)
+      return next
+    },
+
+    async start(name) {
+      await podman(['start', name])
+    },
+
+    async stop(name, timeoutSeconds = 10) {
+      await podman(['stop', '--time', String(timeoutSeconds), name], {
+        timeoutMs: Math.max(timeoutMs, (timeoutSeconds + 30) * 1000),
+      })
+    },
+
+    async remove(name) {
+      await podman(['rm', '--force', '--ignore', name], { timeoutMs: Math.max(timeoutMs, 40_000) })
+    },
+
+    exec(name, command) {
+      return podman(['exec', name, ...command], { allowFailure: true })
+    },
+
+    async healthcheck(name) {
+      const result = await podman(['healthcheck', 'run', name], { allowFailure: true })
+      if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0
+      throw failure(binary, ['healthcheck', 'run', name], result)
+    },
+
+    async unshareChown(path, uid, gid) {
+      if (!Number.isInteger(uid) || uid < 0 || !Number.isInteger(gid) || gid < 0) {
+        throw new ValidationError('uid', `expected non-negative integers, got ${uid}:${gid}`)
+      }
+      await podman(['unshare', 'chown', '-R', `${uid}:${gid}`, path])
+    },
+
+    async info() {
+      return parseInfo((await podman(['info', '--format', 'json'])).stdout)
+    },
+  }
+}
+
+/** Checks that args start with 'run' and makes the run detached. */
+function checkRunArgs(args: string[]): string[] {
+  if (args[0] !== 'run') {
+    throw new ValidationError('args[0]', `expected 'run', got '${args[0] ?? ''}'`)
+  }
+  if (args.includes('-d') || args.includes('--detach')) return args
+  return ['run', '--detach', ...args.slice(1)]
+}
+
+function failure(binary: string, args: string[], result: ExecResult): ExecError {
+  const stderr = result.stderr.trim().slice(-400)
+  const last = stderr.split('\n').pop() ?? ''
+  return new ExecError(
+    'exec-failed',
+    binary,
+    `${[binary, ...args].join(' ')}: exited with ${result.exitCode}${last ? `: ${last}` : ''}`,
+    { exitCode: result.exitCode, stderr },
+  )
+}
