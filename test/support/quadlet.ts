@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 
+import type { AppManifest } from '../../src/manifest/types.js'
+
 const CANDIDATES = [
   '/opt/archy/quadlet/quadlet',
   '/usr/libexec/podman/quadlet',
@@ -51,4 +53,42 @@ export function splitDryRunOutput(stdout: string): Map<string, string> {
     files.set(parts[index]!.trim(), parts[index + 1]!.trim())
   }
   return files
+}
+
+/** A normalized manifest (every default applied, as the validator returns it) for render tests. */
+export function buildTestManifest(id: string, overrides: Partial<AppManifest> = {}): AppManifest {
+  const { container, security, ...rest } = overrides
+  return {
+    id,
+    name: id,
+    version: '1.0.0',
+    container: {
+      image: `registry.example/${id}:1.0.0`,
+      legacy_names: [],
+      pull_policy: 'if-not-present',
+      network: 'archy-net',
+      derived_env: [],
+      secret_env: [],
+      ...container,
+    },
+    generated_secrets: [],
+    network_aliases: [],
+    dependencies: [],
+    resources: {},
+    security: {
+      capabilities: [],
+      readonly_root: true,
+      no_new_privileges: true,
+      network_policy: 'isolated',
+      ...security,
+    },
+    ports: [],
+    volumes: [],
+    environment: [],
+    files: [],
+    hooks: { post_install: [] },
+    interfaces: {},
+    metadata: {},
+    ...rest,
+  }
 }
