@@ -3,7 +3,7 @@
 // They read the raw document defensively, so they still report when other fields are broken.
 import { posix } from 'node:path'
 
-import { checkAbsolutePath, checkNotSocket } from './formats.js'
+import { checkAbsolutePath, checkAppId, checkNotSocket } from './formats.js'
 import { error, formatPath, isRecord } from './problems.js'
 import type { ManifestProblem } from './problems.js'
 import { ARCHIPELAGO_DATA_PREFIX } from './types.js'
@@ -57,8 +57,15 @@ function bindMounts(app: Record<string, unknown>): [number, string, string[]][] 
   })
 }
 
+/** The app's id when it is valid: host paths can only be judged against a valid id. */
+function validIdOf(app: Record<string, unknown>): string | undefined {
+  const id = stringOf(app, 'id')
+  return id !== undefined && checkAppId(id) === undefined ? id : undefined
+}
+
 function checkBindSources(app: Record<string, unknown>): ManifestProblem[] {
-  const id = stringOf(app, 'id') ?? '<app id>'
+  const id = validIdOf(app)
+  if (id === undefined) return []
   const dependencies = dependencyIds(app)
   const problems: ManifestProblem[] = []
   for (const [index, source, options] of bindMounts(app)) {
@@ -82,7 +89,8 @@ function checkBindSources(app: Record<string, unknown>): ManifestProblem[] {
 }
 
 function checkFilePaths(app: Record<string, unknown>): ManifestProblem[] {
-  const id = stringOf(app, 'id')
+  const id = validIdOf(app)
+  if (id === undefined) return []
   const sources = bindMounts(app)
     .map(([, source]) => posix.normalize(source).replace(/\/$/, ''))
     .filter((source) => ownerOf(source) === id)
