@@ -1,0 +1,73 @@
+// NIP-11 over real HTTP: the document, its CORS headers, and which requests it answers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { IncomingMessage } from 'node:http'
+import { isInfoRequest } from '../../relay/nip11.js'
+import { createInfoResponse } from '../../relay/index.js'
+import { startRelay } from './harness.js'
+import type { RunningRelay } from './harness.js'
+
+describe('nip11', () => {
+  let running: RunningRelay
+
+  beforeAll(async () => {
+    running = await startRelay({ limits: { maxSubscriptions: 7 } })
+  })
+
+  afterAll(async () => {
+    await running.stop()
+  })
+
+  it('serves the document on GET / with Accept: application/nostr+json', async () => {
+    const response = await fetch(running.httpUrl, {
+      headers: { accept: 'application/nostr+json' },
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/^application\/nostr\+json/)
+    expect(response.headers.get('access-control-allow-origin')).toBe('*')
+    expect(await response.json()).toEqual({
+      name: 'test relay',
+      description: 'relay under test',
+      supported_nips: [1, 11],
+      software: 'archy',
+      version: '0',
+      limitation: {
+        max_message_length: 524288,
+        max_subscriptions: 7,
+        max_filters: 10,
+        max_limit: 500,
+        max_subid_length: 64,
+        default_limit: 500,
+        auth_required: false,
+        payment_required: false,
+        restricted_writes: false,
+      },
+    })
+  })
+
+  it('leaves other requests to the node', async () => {
+    const plain = await fetch(running.httpUrl)
+    expect(plain.status).toBe(404)
+    const elsewhere = await fetch(`${running.httpUrl}v1/apps`, {
+      headers: { accept: 'application/nostr+json' },
+    })
+    expect(elsewhere.status).toBe(404)
+  })
+
+  it.each([
+    ['GET', '/', 'application/nostr+json', true],
+    ['GET', '/?x=1', 'text/html, application/nostr+json;q=0.9', true],
+    ['GET', '/', 'application/json', false],
+    ['GET', '/', undefined, false],
+    ['POST', '/', 'application/nostr+json', false],
+    ['GET', '/relay', 'application/nostr+json', false],
+  ])('isInfoRequest(%s %s, Accept %s) is %s', (method, url, accept, expected) => {
+    const request = { method, url, headers: accept ? { accept } : {} } as IncomingMessage
+    expect(isInfoRequest(request)).toBe(expected)
+  })
+
+  it('builds a fetch-style Response for routers such as Hono', async () => {
+    const response = createInfoResponse(running.relay)
+    expect(response.headers.get('access-control-allow-origin')).toBe('*')
+    expect(await response.json()).toEqual(running.relay.infoDocument())
+  })
+})
