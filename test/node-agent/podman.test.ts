@@ -23,7 +23,9 @@ import {
   describePodman,
   podmanAsTestUser,
   podmanReadiness,
+  prepareReadableCopy,
   repoRoot,
+  runArchyAsTestUser,
 } from '../support/podman-user.js'
 
 const PS_OUTPUT = JSON.stringify([
@@ -338,5 +340,20 @@ describePodman('createPodman (rootless Podman)', () => {
     // Inside uid 0 is the user itself and uid N (N >= 1) is subuid start + N - 1.
     if (process.getuid?.() === 0) expect(statSync(dir).uid).toBe(start + 999)
     await expect(podman.unshareChown(dir, -1, 0)).rejects.toBeInstanceOf(ValidationError)
+  })
+})
+
+describePodman('runArchyAsTestUser', () => {
+  it('runs the built CLI from a copy the test user can read', async () => {
+    const copy = await prepareReadableCopy()
+    expect(await prepareReadableCopy()).toBe(copy)
+    expect(statSync(copy).mode & 0o777).toBe(0o755)
+
+    const help = await runArchyAsTestUser(['--help'])
+    expect(help).toMatchObject({ code: 0, stderr: '' })
+    expect(help.stdout).toContain('Usage: archy')
+
+    const whoami = await podmanAsTestUser()('sh', ['-c', 'id -un; echo "$XDG_RUNTIME_DIR"'])
+    expect(whoami.stdout).toBe(`${podmanReadiness().user}\n${podmanReadiness().runtimeDir}\n`)
   })
 })
