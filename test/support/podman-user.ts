@@ -12,8 +12,9 @@ import { createPodman } from '../../node-agent/podman.js'
 import type { Podman } from '../../node-agent/podman.js'
 import { ArchyError } from '../../src/errors.js'
 
-export const TEST_USER = 'archy-test'
-export const SETUP_HINT = 'sudo bash deploy/setup-host.sh'
+// ARCHY_TEST_USER picks another user set up by deploy/setup-host.sh USER.
+export const TEST_USER = process.env.ARCHY_TEST_USER ?? 'archy-test'
+export const SETUP_HINT = `sudo bash deploy/setup-host.sh ${TEST_USER}`
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface PodmanReadiness {
