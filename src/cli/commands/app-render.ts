@@ -1,4 +1,172 @@
-// The `archy app` commands of this module (placeholder until its owner fills it in).
-import type { CommandSpec } from '../command.js'
+// `archy app render`: validates manifests as a set and writes their Quadlet units into a
+// directory, as the agent would for this node, so they can be read, diffed or installed by hand.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import path from 'node:path'
 
-export const commands: CommandSpec[] = []
+import { buildContainerSpec } from '../../../node-agent/container-spec.js'
+import type {
+  ContainerSpec,
+  NodeContext,
+  NodeValueName,
+} from '../../../node-agent/container-spec.js'
+import { renderQuadletUnits } from '../../../node-agent/quadlet.js'
+import { DEFAULT_PODMAN_VERSION, parsePodmanVersion } from '../../../node-agent/quadlet-versions.js'
+import { UsageError, ValidationError } from '../../errors.js'
+import { loadManifestFile } from '../../manifest/load.js'
+import { isAppDependency } from '../../manifest/types.js'
+import type { AppManifest } from '../../manifest/types.js'
+import { validateManifestSet } from '../../manifest/validate.js'
+import { listOption, stringOption } from '../command.js'
+import type { CliIO, CommandInput, CommandSpec } from '../command.js'
+
+const NODE_VALUES: readonly NodeValueName[] = [
+  'HOST_IP',
+  'HOST_MDNS',
+  'NODE_NOSTR_PUBKEY',
+  'NODE_IDENTITY_PUBKEYS',
+]
+
+export const commands: CommandSpec[] = [
+  {
+    noun: 'app',
+    verb: 'render',
+    summary: 'Write the Quadlet units of an app or a stack into a directory',
+    args: 'FILE...',
+    minArgs: 1,
+    maxArgs: Infinity,
+    options: {
+      out: { type: 'string', description: 'directory for the units (required)', valueName: 'DIR' },
+      'podman-version': {
+        type: 'string',
+        description: `Podman version of the target host (default ${DEFAULT_PODMAN_VERSION})`,
+        valueName: 'V',
+      },
+      set: {
+        type: 'string',
+        multiple: true,
+        description: `a placeholder value: ${NODE_VALUES.join(', ')}`,
+        valueName: 'NAME=VALUE',
+      },
+      'data-root': {
+        type: 'string',
+        description:
+          'where app data lives (default $ARCHY_DATA_ROOT or ~/.local/share/archipelago/apps)',
+        valueName: 'DIR',
+      },
+    },
+    run: runRender,
+  },
+]
+
+async function runRender(input: CommandInput): Promise<number> {
+  const out = stringOption(input, 'out')
+  if (!out) throw new UsageError('"app render" needs --out DIR')
+  const podmanVersion = stringOption(input, 'podman-version') ?? DEFAULT_PODMAN_VERSION
+  checkPodmanVersion(podmanVersion)
+  const context: NodeContext = {
+    dataRoot: path.resolve(stringOption(input, 'data-root') ?? defaultDataRoot()),
+    values: parseSetOptions(listOption(input, 'set')),
+  }
+
+  // Validate the files as one set, so references between them resolve.
+  const files = input.positionals
+  const documents = await Promise.all(files.map((file) => loadManifestFile(file)))
+  const { checks } = validateManifestSet(documents)
+  let failed = false
+  const manifests: AppManifest[] = []
+  checks.forEach((check, index) => {
+    for (const problem of check.problems) {
+      const label = problem.severity === 'error' ? '' : 'warning: '
+      input.io.err(`${files[index]}: ${label}${problem.path}: ${problem.message}`)
+      failed ||= problem.severity === 'error'
+    }
+    if (check.manifest) manifests.push(check.manifest)
+  })
+  if (failed || manifests.length !== files.length) return 1
+
+  const specs = manifests.map((manifest, index) =>
+    buildSpec(manifest, manifests, context, files[index]!, input.io),
+  )
+  const { files: units, warnings } = renderQuadletUnits(specs, { podmanVersion })
+  for (const warning of warnings) input.io.err(`warning: ${warning}`)
+
+  await mkdir(out, { recursive: true })
+  for (const unit of units) {
+    const target = path.join(out, unit.name)
+    await writeFile(target, unit.content)
+    input.io.out(target)
+  }
+  return 0
+}
+
+// Images given as `file:` or `blake3:` render as `localhost/archy/<app id>:<version>`
+// (resolveImageName), the name the agent loads such an archive under.
+function buildSpec(
+  manifest: AppManifest,
+  set: AppManifest[],
+  context: NodeContext,
+  file: string,
+  io: CliIO,
+): ContainerSpec {
+  const secretOwners = findSecretOwners(manifest, set)
+  const { spec, warnings } = buildContainerSpec(manifest, context, { secretOwners })
+  for (const warning of warnings) io.err(`${file}: warning: ${warning}`)
+
+  // A hook's copy_from_host source is relative to its manifest.
+  const directory = path.dirname(path.resolve(file))
+  spec.postInstall = spec.postInstall.map((step) =>
+    'copy_from_host' in step
+      ? {
+          copy_from_host: {
+            ...step.copy_from_host,
+            src: path.resolve(directory, step.copy_from_host.src),
+          },
+        }
+      : step,
+  )
+  return spec
+}
+
+/** Each secret is owned by the app that declares it: this one first, then its dependencies. */
+function findSecretOwners(manifest: AppManifest, set: AppManifest[]): Record<string, string> {
+  const dependencies = new Set(manifest.dependencies.filter(isAppDependency).map((d) => d.app_id))
+  const candidates = [manifest, ...set.filter((other) => dependencies.has(other.id)), ...set]
+  const owners: Record<string, string> = {}
+  for (const { secret_file: name } of manifest.container.secret_env) {
+    const owner = candidates.find((app) => app.generated_secrets.some((s) => s.name === name))
+    if (owner) owners[name] = owner.id
+  }
+  return owners
+}
+
+function parseSetOptions(entries: string[]): NodeContext['values'] {
+  const values: NodeContext['values'] = {}
+  for (const entry of entries) {
+    const separator = entry.indexOf('=')
+    const name = separator > 0 ? entry.slice(0, separator) : ''
+    if (!NODE_VALUES.includes(name as NodeValueName)) {
+      throw new UsageError(
+        `--set ${entry}: expected NAME=VALUE with NAME one of ${NODE_VALUES.join(', ')}`,
+      )
+    }
+    values[name as NodeValueName] = entry.slice(separator + 1)
+  }
+  return values
+}
+
+function checkPodmanVersion(version: string): void {
+  try {
+    parsePodmanVersion(version)
+  } catch (error) {
+    if (error instanceof ValidationError)
+      throw new UsageError(
+        `--podman-version ${version}: ${error.message.replace(/^podmanVersion: /, '')}`,
+      )
+    throw error
+  }
+}
+
+function defaultDataRoot(): string {
+  return process.env.ARCHY_DATA_ROOT || path.join(homedir(), '.local/share/archipelago/apps')
+}
