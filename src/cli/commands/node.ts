@@ -1,4 +1,70 @@
-// The `archy node` commands.
-import type { CommandSpec } from '../command.js'
+// `archy node run`: a registry node (relay, indexer, signed catalog, blobs, HTTP) on one port,
+// configured from flags, `ARCHY_*` variables and defaults, until SIGINT or SIGTERM.
+import { UsageError } from '../../errors.js'
+import { loadNodeConfig, type NodeConfig } from '../../config/node-config.js'
+import { startRegistryNode } from '../../../registry/index.js'
+import { flagOption, stringOption, type CommandInput, type CommandSpec } from '../command.js'
 
-export const commands: CommandSpec[] = []
+export const commands: CommandSpec[] = [
+  {
+    noun: 'node',
+    verb: 'run',
+    summary: 'run a registry node: relay, catalog, blobs and HTTP API on one port',
+    options: {
+      data: { type: 'string', valueName: 'DIR', description: 'data directory (default ./data)' },
+      host: { type: 'string', valueName: 'H', description: 'listen address (default 127.0.0.1)' },
+      port: { type: 'string', valueName: 'N', description: 'listen port (default 7777; 0 = any)' },
+      json: { type: 'boolean', description: 'print the URL and DID as JSON' },
+    },
+    run: runNode,
+  },
+]
+
+async function runNode(input: CommandInput): Promise<number> {
+  const config = loadNodeConfig(readFlags(input))
+  const node = await startRegistryNode({
+    dataDir: config.data,
+    host: config.host,
+    port: config.port,
+    publicUrl: config.public_url,
+    logLevel: config.log_level,
+    maxBlobBytes: config.max_blob_bytes,
+  })
+  if (flagOption(input, 'json')) input.io.out(JSON.stringify({ url: node.url, did: node.did }))
+  else input.io.out(`registry node at ${node.url}\noperator DID ${node.did}`)
+
+  const signal = await waitForSignal()
+  input.io.err(`received ${signal}, stopping`)
+  await node.close()
+  return 0
+}
+
+/** The flags given, checked strictly: a bad value is a usage error naming the flag. */
+function readFlags(input: CommandInput): Partial<Record<keyof NodeConfig, string | number>> {
+  const flags: Partial<Record<keyof NodeConfig, string | number>> = {}
+  const port = stringOption(input, 'port')
+  if (port !== undefined) {
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+      throw new UsageError(`--port: must be an integer from 0 to 65535, got "${port}"`)
+    }
+    flags.port = Number(port)
+  }
+  for (const name of ['host', 'data'] as const) {
+    const value = stringOption(input, name)
+    if (value === '') throw new UsageError(`--${name}: must not be empty`)
+    if (value !== undefined) flags[name] = value
+  }
+  return flags
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((done) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      done(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}

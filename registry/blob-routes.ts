@@ -1,0 +1,120 @@
+// Blob routes (DESIGN.md §4, "Artifacts"): `GET|HEAD /blobs/:blake3` with immutable caching and a
+// single byte range (RFC 9110 §14), and `PUT /blobs` authorized by a Blossom kind 24242 event.
+import { Readable } from 'node:stream'
+import type { HttpBindings } from '@hono/node-server'
+import type { Hono } from 'hono'
+
+import { isHexDigest } from '../src/digest/blake3.js'
+import { ArchyError, ValidationError } from '../src/errors.js'
+import type { BlobStore } from './blob-store.js'
+import { tooLarge } from './blob-store.js'
+import { checkUploadAuthorization } from './blossom-auth.js'
+import { notFound } from './http-errors.js'
+import type { RegistryStore } from './store.js'
+
+export interface BlobRoutesOptions {
+  blobs: BlobStore
+  store: RegistryStore
+  maxBlobBytes: number
+  /** This server's host name, checked against BUD-11 `server` tags. */
+  serverHost?: string
+}
+
+/** Adds the blob routes to `app`. */
+export function addBlobRoutes(
+  app: Hono<{ Bindings: HttpBindings }>,
+  options: BlobRoutesOptions,
+): void {
+  const { blobs, store } = options
+
+  app.get('/blobs/:blake3', async (c) => {
+    const blake3 = c.req.param('blake3')
+    if (!isHexDigest(blake3)) throw new ValidationError('blake3', 'must be 64 lowercase hex')
+    const size = await blobs.sizeOf(blake3)
+    if (size === undefined) throw notFound(`blob ${blake3} is not stored here`)
+
+    const etag = `"${blake3}"`
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'cache-control': 'public, max-age=31536000, immutable',
+      'accept-ranges': 'bytes',
+      etag,
+    }
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers)
+
+    let range: { start: number; end: number } | undefined
+    try {
+      range = parseRange(c.req.header('range'), size)
+    } catch (error) {
+      return c.json({ error: 'range-not-satisfiable', message: (error as Error).message }, 416, {
+        'content-range': `bytes */${size}`,
+      })
+    }
+    const length = range ? range.end - range.start + 1 : size
+    headers['content-length'] = String(length)
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`
+    const status = range ? 206 : 200
+    // HEAD is answered by this handler too (Hono runs GET): never open the file for it.
+    if (c.req.method === 'HEAD' || length === 0) return c.body(null, status, headers)
+    const stream = Readable.toWeb(blobs.read(blake3, range)) as ReadableStream
+    return c.body(stream, status, headers)
+  })
+
+  app.put('/blobs', async (c) => {
+    const auth = checkUploadAuthorization(c.req.header('authorization'), {
+      serverHost: options.serverHost,
+    })
+    const declared = c.req.header('content-length')
+    if (declared !== undefined && Number(declared) > options.maxBlobBytes) {
+      throw tooLarge(options.maxBlobBytes)
+    }
+
+    const body = c.env?.incoming ?? c.req.raw.body ?? []
+    const digests = await blobs.write(body as AsyncIterable<Uint8Array>, (found) => {
+      if (!auth.sha256.includes(found.sha256)) {
+        throw new ValidationError(
+          'body',
+          `its SHA-256 ${found.sha256} is not named by an x tag of the authorization`,
+        )
+      }
+    })
+    store.addBlob({
+      ...digests,
+      uploaded_by: auth.event.pubkey,
+      created_at: new Date().toISOString(),
+    })
+    return c.json({ blake3: digests.blake3, sha256: digests.sha256, size: digests.size }, 201)
+  })
+}
+
+/**
+ * One `bytes=a-b`, `bytes=a-` or `bytes=-n` range within `size`; undefined when there is no Range
+ * header or it asks for several ranges (then the whole blob is served, as RFC 9110 allows).
+ */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | undefined {
+  if (header === undefined) return undefined
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!match) {
+    if (/^bytes=.*,/.test(header)) return undefined
+    throw new ArchyError('range-not-satisfiable', `range: "${header}" is not bytes=start-end`)
+  }
+  const [, first = '', last = ''] = match
+  let start: number
+  let end: number
+  if (first === '' && last === '') {
+    throw new ArchyError('range-not-satisfiable', 'range: needs a start or a suffix length')
+  } else if (first === '') {
+    start = Math.max(0, size - Number(last))
+    end = size - 1
+  } else {
+    start = Number(first)
+    end = last === '' ? size - 1 : Math.min(Number(last), size - 1)
+  }
+  if (start > end || start >= size) {
+    throw new ArchyError('range-not-satisfiable', `range: ${header} is outside the ${size} bytes`)
+  }
+  return { start, end }
+}

@@ -1,0 +1,213 @@
+// The signed catalog (DESIGN.md §4, "Catalog"): one entry per (publisher, app) with its newest
+// release, signed by the operator key with a persisted, strictly increasing sequence. It is
+// re-signed (debounced) when releases change and when half its validity has passed.
+import semver from 'semver'
+import type { Logger } from 'pino'
+
+import { digestBytes } from '../src/digest/blake3.js'
+import type { KeyPairs } from '../src/identity/key-file.js'
+import { signNostrEvent } from '../src/nostr/event.js'
+import { canonicalize } from '../src/proof/jcs.js'
+import { RELEASE_KIND } from '../src/release/release-event.js'
+import {
+  signCatalog,
+  type Catalog,
+  type CatalogBody,
+  type CatalogEntry,
+} from '../src/release/catalog.js'
+import type { Relay } from '../relay/index.js'
+import { scorePublisher } from '../trust/index.js'
+import type { RegistryStore, ReleaseRecord } from './store.js'
+
+export const CATALOG_D_TAG = 'archipelago-catalog'
+export const CATALOG_VALIDITY_MS = 7 * 24 * 3600 * 1000
+
+/** A catalog entry; `address` (`id@<did>`) marks a publisher that does not own the bare id. */
+export type RegistryCatalogEntry = CatalogEntry & { address?: string }
+
+export interface SignedCatalog {
+  catalog: Catalog & { apps: RegistryCatalogEntry[] }
+  /** The exact bytes served at /v1/catalog. */
+  json: string
+  /** BLAKE3 of `json`: the ETag and the announcement's digest. */
+  blake3: string
+}
+
+export interface CatalogSignerOptions {
+  store: RegistryStore
+  relay: Relay
+  keys: KeyPairs
+  /** The node's public HTTP base URL, without a trailing slash. */
+  url: string
+  logger: Logger
+  debounceMs?: number
+  validityMs?: number
+}
+
+export interface CatalogSigner {
+  current(): SignedCatalog
+  /** Re-signs soon (debounced) if the entries changed. */
+  schedule(): void
+  /** Re-signs now if the entries changed or half the validity has passed; resolves when done. */
+  refresh(): Promise<SignedCatalog>
+  /** Stops the timers and waits for a signing under way. */
+  close(): Promise<void>
+}
+
+/** Loads the persisted catalog, re-signs it if stale, and keeps it fresh until closed. */
+export async function startCatalogSigner(options: CatalogSignerOptions): Promise<CatalogSigner> {
+  const { store, relay, keys, logger } = options
+  const validityMs = options.validityMs ?? CATALOG_VALIDITY_MS
+  const registry = { did: keys.ed25519.did, url: options.url, relay: toRelayUrl(options.url) }
+  let current: SignedCatalog | undefined = await loadStored(store)
+  let debounce: NodeJS.Timeout | undefined
+  let expiryTimer: NodeJS.Timeout | undefined
+  let chain: Promise<unknown> = Promise.resolve()
+  let closed = false
+
+  async function resignIfStale(): Promise<SignedCatalog> {
+    const apps = buildEntries(store.releases())
+    const issued = current ? Date.parse(current.catalog.issued_at) : 0
+    const halfGone = Date.now() - issued >= validityMs / 2
+    const same = current && sameContent(current.catalog, registry, apps)
+    if (current && same && !halfGone) return current
+
+    const now = new Date()
+    const body: CatalogBody = {
+      type: 'ArchipelagoCatalog',
+      registry,
+      sequence: (store.catalogState()?.sequence ?? 0) + 1,
+      issued_at: toTimestamp(now),
+      expires_at: toTimestamp(new Date(now.getTime() + validityMs)),
+      apps,
+    }
+    const catalog = signCatalog(body, keys.ed25519) as SignedCatalog['catalog']
+    const json = JSON.stringify(catalog)
+    store.saveCatalogState({ sequence: body.sequence, json })
+    current = { catalog, json, blake3: (await digestBytes(Buffer.from(json))).blake3 }
+    logger.info({ sequence: body.sequence, apps: apps.length }, 'catalog signed')
+    await announce(current)
+    return current
+  }
+
+  async function announce(signed: SignedCatalog): Promise<void> {
+    const previous = relay.query([
+      { kinds: [RELEASE_KIND], authors: [keys.nostr.pubkey], '#d': [CATALOG_D_TAG], limit: 1 },
+    ])[0]
+    // Addressable events replace by created_at (NIP-01); never reuse the previous second.
+    const createdAt = Math.max(Math.floor(Date.now() / 1000), (previous?.created_at ?? 0) + 1)
+    const content = {
+      sequence: signed.catalog.sequence,
+      blake3: signed.blake3,
+      url: `${options.url}/v1/catalog`,
+    }
+    const event = signNostrEvent(
+      {
+        kind: RELEASE_KIND,
+        created_at: createdAt,
+        tags: [['d', CATALOG_D_TAG]],
+        content: JSON.stringify(content),
+      },
+      keys.nostr.secretKey,
+    )
+    const answer = await relay.publish(event)
+    if (!answer.accepted)
+      logger.warn({ eventId: event.id, answer: answer.message }, 'catalog announcement refused')
+  }
+
+  function refresh(): Promise<SignedCatalog> {
+    const run = chain.then(resignIfStale).finally(armExpiryTimer)
+    chain = run.catch((error: unknown) => logger.error({ err: error }, 'catalog signing failed'))
+    return run
+  }
+
+  function armExpiryTimer(): void {
+    clearTimeout(expiryTimer)
+    if (closed || !current) return
+    const due = Date.parse(current.catalog.issued_at) + validityMs / 2 - Date.now()
+    expiryTimer = setTimeout(
+      () => {
+        if (!closed) void refresh().catch(() => {})
+      },
+      Math.max(due, 1000),
+    )
+    expiryTimer.unref()
+  }
+
+  await refresh()
+  return {
+    current: () => current!,
+    schedule() {
+      if (closed) return
+      clearTimeout(debounce)
+      debounce = setTimeout(() => {
+        if (!closed) void refresh().catch(() => {})
+      }, options.debounceMs ?? 200)
+    },
+    refresh,
+    async close() {
+      closed = true
+      clearTimeout(debounce)
+      clearTimeout(expiryTimer)
+      await chain
+    },
+  }
+}
+
+/**
+ * One entry per (publisher, app), its newest release by SemVer precedence. A bare id belongs to
+ * the publisher with the earliest verified release of it: that entry comes first; the others
+ * carry `address: id@<did>`. Records arrive oldest verified first.
+ */
+export function buildEntries(records: ReleaseRecord[]): RegistryCatalogEntry[] {
+  const groups = new Map<string, { first: number; newest: ReleaseRecord }>()
+  records.forEach((record, position) => {
+    const key = `${record.app_id}\n${record.publisher.did}`
+    const group = groups.get(key)
+    if (!group) groups.set(key, { first: position, newest: record })
+    else if (semver.gt(record.version, group.newest.version)) group.newest = record
+  })
+  const ordered = [...groups.values()].sort(
+    (a, b) => compareText(a.newest.app_id, b.newest.app_id) || a.first - b.first,
+  )
+  return ordered.map(({ newest }, index) => {
+    const entry: RegistryCatalogEntry = {
+      id: newest.app_id,
+      publisher: newest.publisher,
+      version: newest.version,
+      event_id: newest.event_id,
+      release: newest.release,
+      trust: scorePublisher(newest.publisher.did),
+    }
+    const owner = ordered.findIndex((group) => group.newest.app_id === newest.app_id)
+    if (owner !== index) entry.address = `${newest.app_id}@${newest.publisher.did}`
+    return entry
+  })
+}
+
+async function loadStored(store: RegistryStore): Promise<SignedCatalog | undefined> {
+  const state = store.catalogState()
+  if (!state) return undefined
+  const catalog = JSON.parse(state.json) as SignedCatalog['catalog']
+  return { catalog, json: state.json, blake3: (await digestBytes(Buffer.from(state.json))).blake3 }
+}
+
+function sameContent(
+  catalog: CatalogBody,
+  registry: CatalogBody['registry'],
+  apps: unknown[],
+): boolean {
+  return canonicalize([catalog.registry, catalog.apps]) === canonicalize([registry, apps])
+}
+
+function toRelayUrl(url: string): string {
+  return url.replace(/^http/, 'ws')
+}
+
+function toTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

@@ -1,0 +1,41 @@
+// The HTTP edge's one error mapping: every failure becomes JSON `{ error, message }` with a status
+// chosen from the error's stable code. Unexpected errors are logged and answered without details.
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { Logger } from 'pino'
+
+import { ArchyError } from '../src/errors.js'
+
+const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthorized: 401,
+  unverified: 401,
+  'not-found': 404,
+  'too-large': 413,
+  'range-not-satisfiable': 416,
+}
+
+/** A JSON error response. */
+export function respondError(
+  c: Context,
+  status: ContentfulStatusCode,
+  error: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return c.json({ error, message }, status, headers)
+}
+
+/** Maps a thrown value to its JSON response; anything unexpected is a logged 500. */
+export function respondToError(c: Context, error: unknown, logger: Logger): Response {
+  if (error instanceof ArchyError && STATUS_BY_CODE[error.code] !== undefined) {
+    return respondError(c, STATUS_BY_CODE[error.code]!, error.code, error.message)
+  }
+  logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed')
+  return respondError(c, 500, 'internal', 'the server could not complete the request')
+}
+
+/** A 404 naming what was not found. */
+export function notFound(message: string): ArchyError {
+  return new ArchyError('not-found', message)
+}

@@ -1,0 +1,115 @@
+// The registry's HTTP API on Hono: the signed catalog, app summaries and verdicts, rejections,
+// the verdict of one event (for `archy publish`), blobs, and a health check. JSON everywhere.
+import type { HttpBindings } from '@hono/node-server'
+import { Hono } from 'hono'
+import type { Logger } from 'pino'
+
+import { ValidationError } from '../src/errors.js'
+import type { ReleaseDocument } from '../src/release/release-document.js'
+import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
+import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
+import { notFound, respondError, respondToError } from './http-errors.js'
+import type { Indexer } from './indexer.js'
+import type { ReleaseRecord } from './store.js'
+
+export interface RegistryHttpOptions extends BlobRoutesOptions {
+  catalog: CatalogSigner
+  indexer: Indexer
+  logger: Logger
+}
+
+const APP_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+const EVENT_ID = /^[0-9a-f]{64}$/
+
+/** Builds the Hono app; the node mounts it on its own node:http server. */
+export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings: HttpBindings }> {
+  const { catalog, indexer, store, logger } = options
+  const app = new Hono<{ Bindings: HttpBindings }>()
+
+  app.use(async (c, next) => {
+    const started = performance.now()
+    await next()
+    const ms = Math.round(performance.now() - started)
+    logger.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http')
+  })
+  app.onError((error, c) => respondToError(c, error, logger))
+  app.notFound((c) =>
+    respondError(c, 404, 'not-found', `no route for ${c.req.method} ${c.req.path}`),
+  )
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+  app.get('/v1/catalog', (c) => {
+    const signed = catalog.current()
+    const headers = { etag: `"${signed.blake3}"`, 'cache-control': 'no-cache' }
+    if (c.req.header('if-none-match') === headers.etag) return c.body(null, 304, headers)
+    return c.body(signed.json, 200, { ...headers, 'content-type': 'application/json' })
+  })
+
+  app.get('/v1/apps', (c) => c.json({ apps: catalog.current().catalog.apps.map(summarizeEntry) }))
+
+  app.get('/v1/apps/:id', (c) => {
+    const id = requireAppId(c.req.param('id'))
+    const entries = catalog.current().catalog.apps.filter((entry) => entry.id === id)
+    const releases = store.releasesOf(id).reverse().map(summarizeRelease)
+    const rejections = store.rejections({ appId: id })
+    if (entries.length === 0 && releases.length === 0 && rejections.length === 0) {
+      throw notFound(`app ${id} has no releases or rejections here`)
+    }
+    return c.json({ id, entries, releases, rejections })
+  })
+
+  app.get('/v1/apps/:id/releases', (c) => {
+    const id = requireAppId(c.req.param('id'))
+    return c.json({ id, releases: store.releasesOf(id).reverse() })
+  })
+
+  app.get('/v1/rejections', (c) => {
+    const limit = parseLimit(c.req.query('limit'))
+    return c.json({ rejections: store.rejections({ limit }) })
+  })
+
+  app.get('/v1/events/:id/verdict', (c) => {
+    const id = c.req.param('id')
+    if (!EVENT_ID.test(id))
+      throw new ValidationError('id', 'must be 64 lowercase hex (an event id)')
+    return c.json(indexer.verdictFor(id))
+  })
+
+  addBlobRoutes(app, options)
+  return app
+}
+
+function summarizeEntry(entry: RegistryCatalogEntry): Record<string, unknown> {
+  const release = entry.release as ReleaseDocument
+  const manifest = (release.manifests[0]?.app ?? {}) as Record<string, unknown>
+  return {
+    id: entry.id,
+    ...(entry.address ? { address: entry.address } : {}),
+    name: manifest.name,
+    description: manifest.description ?? null,
+    version: entry.version,
+    publisher: entry.publisher,
+    trust: entry.trust,
+    event_id: entry.event_id,
+    published_at: release.published_at,
+  }
+}
+
+function summarizeRelease(record: ReleaseRecord): Omit<ReleaseRecord, 'release'> {
+  const { release: _release, ...summary } = record
+  return summary
+}
+
+function requireAppId(id: string): string {
+  if (!APP_ID.test(id)) throw new ValidationError('id', 'must be a lowercase kebab-case app id')
+  return id
+}
+
+function parseLimit(text: string | undefined): number {
+  if (text === undefined) return 100
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
+    throw new ValidationError('limit', 'must be an integer from 1 to 1000')
+  }
+  return Number(text)
+}

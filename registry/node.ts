@@ -1,0 +1,152 @@
+// A registry node: one node:http server on one port where WebSocket upgrades of `/` go to the
+// embedded relay, NIP-11 requests get the relay's document, and everything else goes to the API.
+import { mkdir } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join, resolve } from 'node:path'
+import { getRequestListener } from '@hono/node-server'
+
+import { generateEd25519 } from '../src/identity/did-key.js'
+import { readKeyFile, writeKeyFile, type KeyPairs } from '../src/identity/key-file.js'
+import { generateNostrKeys } from '../src/identity/nostr-keys.js'
+import { createLogger } from '../src/log.js'
+import { createRelay, writeInfoResponse } from '../relay/index.js'
+import { DEFAULT_MAX_BLOB_BYTES, openBlobStore } from './blob-store.js'
+import { startCatalogSigner, type CatalogSigner } from './catalog-signer.js'
+import { createRegistryApp } from './http.js'
+import { startIndexer } from './indexer.js'
+import { openRegistryStore } from './store.js'
+
+export const SOFTWARE = 'archipelago-registry'
+export const SOFTWARE_VERSION = '0.1.0'
+
+export interface RegistryNodeOptions {
+  dataDir: string
+  host: string
+  port: number
+  /** The URL clients reach the node at (behind a proxy); default the listening address. */
+  publicUrl?: string
+  logLevel?: string
+  maxBlobBytes?: number
+  /** Delay before re-signing the catalog after a change. */
+  catalogDebounceMs?: number
+}
+
+export interface RegistryNode {
+  /** The real listening URL, e.g. `http://127.0.0.1:43127`. */
+  url: string
+  /** The operator DID that signs catalogs. */
+  did: string
+  close(): Promise<void>
+}
+
+/** Starts a registry node and resolves once it listens. */
+export async function startRegistryNode(options: RegistryNodeOptions): Promise<RegistryNode> {
+  const dataDir = resolve(options.dataDir || './data')
+  const logger = createLogger('registry', options.logLevel ?? 'info')
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const keys = await loadOperatorKeys(join(dataDir, 'operator.keys.json'))
+
+  const relay = createRelay({
+    databasePath: join(dataDir, 'relay.sqlite'),
+    info: {
+      name: 'Archipelago registry',
+      description: 'Archipelago app releases (NIP-78 kind 30078) and catalog announcements',
+      pubkey: keys.nostr.pubkey,
+      software: SOFTWARE,
+      version: SOFTWARE_VERSION,
+    },
+    logger: logger.child({ component: 'relay' }),
+  })
+  const store = openRegistryStore(join(dataDir, 'registry.sqlite'))
+  const maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES
+  const blobs = await openBlobStore(join(dataDir, 'blobs'), { maxBytes: maxBlobBytes })
+  // The catalog signer needs the listening URL; releases indexed before it exists are in the store.
+  const late: { catalog?: CatalogSigner } = {}
+  const indexer = startIndexer({ relay, store, logger, onRelease: () => late.catalog?.schedule() })
+
+  // Listen first: with port 0 the real URL is known only then, and the catalog names it.
+  let handle = (_request: IncomingMessage, response: ServerResponse): void => {
+    response.writeHead(503, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ error: 'starting', message: 'the node is starting' }))
+  }
+  const server = createServer((request, response) => handle(request, response))
+  server.on('upgrade', (request, socket, head) => {
+    if ((request.url ?? '/').split('?')[0] !== '/') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    relay.handleUpgrade(request, socket, head)
+  })
+  await listen(server, options.host, options.port)
+  const url = formatUrl(options.host, (server.address() as AddressInfo).port)
+  const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '')
+
+  const catalog = (late.catalog = await startCatalogSigner({
+    store,
+    relay,
+    keys,
+    url: publicUrl,
+    logger,
+    debounceMs: options.catalogDebounceMs,
+  }))
+  const app = createRegistryApp({
+    catalog,
+    indexer,
+    store,
+    blobs,
+    logger,
+    maxBlobBytes,
+    serverHost: new URL(publicUrl).hostname,
+  })
+  const listener = getRequestListener(app.fetch)
+  handle = (request, response) => {
+    if (relay.isInfoRequest(request)) writeInfoResponse(relay, response)
+    else void listener(request, response)
+  }
+  logger.info({ url, did: keys.ed25519.did, dataDir }, 'registry node listening')
+
+  let closing: Promise<void> | undefined
+  async function close(): Promise<void> {
+    const closed = new Promise<void>((done) => server.close(() => done()))
+    indexer.stop()
+    await catalog.close()
+    await relay.close()
+    server.closeAllConnections()
+    await closed
+    store.close()
+    logger.info({ url }, 'registry node stopped')
+    logger.flush()
+  }
+  return { url, did: keys.ed25519.did, close: () => (closing ??= close()) }
+}
+
+/** Reads the operator key file, or makes one (0600) on first start. */
+async function loadOperatorKeys(path: string): Promise<KeyPairs> {
+  try {
+    return await readKeyFile(path)
+  } catch (error) {
+    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw error
+  }
+  const keys = { ed25519: generateEd25519(), nostr: generateNostrKeys() }
+  await writeKeyFile(path, keys)
+  return keys
+}
+
+function listen(
+  server: ReturnType<typeof createServer>,
+  host: string,
+  port: number,
+): Promise<void> {
+  return new Promise((done, fail) => {
+    server.once('error', fail)
+    server.listen(port, host, () => {
+      server.off('error', fail)
+      done()
+    })
+  })
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}

@@ -1,0 +1,117 @@
+// The registry node's settings: one table holding each key's type, default, description and
+// restart flag, with overrides from `ARCHY_*` variables and command-line flags, checked at start-up.
+import { z } from 'zod'
+
+import { ValidationError } from '../errors.js'
+import { LOG_LEVELS } from '../log.js'
+
+export const ENV_PREFIX = 'ARCHY_'
+
+export interface NodeConfig {
+  host: string
+  port: number
+  data: string
+  public_url: string | undefined
+  log_level: (typeof LOG_LEVELS)[number]
+  max_blob_bytes: number
+}
+
+export interface SettingSpec {
+  schema: z.ZodType
+  /** The rule in words, for the error: `port: must be an integer from 0 to 65535`. */
+  rule: string
+  default: unknown
+  description: string
+  /** True when a change takes effect only after the node restarts. */
+  restart: boolean
+  /** How an environment or flag string becomes a value before the schema checks it. */
+  fromText: (text: string) => unknown
+}
+
+const asText = (text: string): unknown => text
+const asInteger = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) : text)
+
+export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
+  host: {
+    schema: z.string().min(1),
+    rule: 'a host name or address',
+    default: '127.0.0.1',
+    description: 'Address the HTTP and relay port listens on.',
+    restart: true,
+    fromText: asText,
+  },
+  port: {
+    schema: z.number().int().min(0).max(65535),
+    rule: 'an integer from 0 to 65535',
+    default: 7777,
+    description: 'TCP port for HTTP and the relay WebSocket (0 picks a free one).',
+    restart: true,
+    fromText: asInteger,
+  },
+  data: {
+    schema: z.string().min(1),
+    rule: 'a directory path',
+    default: './data',
+    description: 'Directory for the databases, blobs and the operator key.',
+    restart: true,
+    fromText: asText,
+  },
+  public_url: {
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    rule: 'an http:// or https:// URL',
+    default: undefined,
+    description: 'URL clients reach this node at; defaults to the listening address.',
+    restart: true,
+    fromText: asText,
+  },
+  log_level: {
+    schema: z.enum(LOG_LEVELS),
+    rule: `one of ${LOG_LEVELS.join(', ')}`,
+    default: 'info',
+    description: 'Lowest level of log lines written to standard error.',
+    restart: true,
+    fromText: asText,
+  },
+  max_blob_bytes: {
+    schema: z.number().int().positive(),
+    rule: 'a positive integer (bytes)',
+    default: 2 * 1024 ** 3,
+    description: 'Largest blob PUT /blobs accepts, in bytes.',
+    restart: true,
+    fromText: asInteger,
+  },
+}
+
+/** The environment variable that overrides a key, e.g. `ARCHY_PORT`. */
+export function envName(key: string): string {
+  return ENV_PREFIX + key.toUpperCase()
+}
+
+/**
+ * Resolves every setting: flag, else environment, else default; each value is checked and a bad
+ * one throws a ValidationError naming the key and where the value came from.
+ */
+export function loadNodeConfig(
+  flags: Partial<Record<keyof NodeConfig, string | number>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): NodeConfig {
+  const config: Record<string, unknown> = {}
+  for (const [key, spec] of Object.entries(NODE_SETTINGS)) {
+    const flag = flags[key as keyof NodeConfig]
+    const fromEnv = env[envName(key)]
+    let value: unknown = spec.default
+    let source = key
+    if (flag !== undefined) {
+      value = typeof flag === 'string' ? spec.fromText(flag) : flag
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      value = spec.fromText(fromEnv)
+      source = `${key} (${envName(key)})`
+    }
+    const parsed = spec.schema.safeParse(value)
+    if (!parsed.success) {
+      throw new ValidationError(source, `must be ${spec.rule}, got ${JSON.stringify(value)}`)
+    }
+    config[key] = parsed.data
+  }
+  return config as unknown as NodeConfig
+}

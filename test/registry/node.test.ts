@@ -1,0 +1,165 @@
+// The registry node as a whole: start-up state, the signed empty catalog, persistence of the
+// sequence and the operator key across restarts, NIP-11 and routing on the shared port.
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { verifyCatalog } from '../../src/release/catalog.js'
+import { buildReleaseEvent } from '../../src/release/release-event.js'
+import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
+import { makeDataDir, startTestNode, waitForCatalog, type TestNode } from './harness.js'
+
+describe('startRegistryNode', () => {
+  let data: ReturnType<typeof makeDataDir>
+  let node: TestNode
+
+  beforeEach(async () => {
+    data = makeDataDir()
+    node = await startTestNode(data.dir)
+  })
+  afterEach(async () => {
+    await node.close()
+    data.remove()
+  })
+
+  it('listens on the real port and makes a 0600 operator key on first start', () => {
+    expect(node.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(node.url).not.toMatch(/:0$/)
+    expect(node.did).toMatch(/^did:key:z6Mk/)
+    expect(statSync(join(data.dir, 'operator.keys.json')).mode & 0o777).toBe(0o600)
+  })
+
+  it('serves a signed empty catalog with sequence 1 on a fresh node', async () => {
+    const response = await fetch(node.url + '/v1/catalog')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const catalog = (await response.json()) as { sequence: number; apps: unknown[] }
+    expect(catalog.sequence).toBe(1)
+    expect(catalog.apps).toEqual([])
+    const verified = verifyCatalog(catalog, { pinnedDid: node.did })
+    expect(verified.catalog.registry).toEqual({
+      did: node.did,
+      url: node.url,
+      relay: node.url.replace('http', 'ws'),
+    })
+    const days =
+      (Date.parse(verified.catalog.expires_at) - Date.parse(verified.catalog.issued_at)) /
+      86_400_000
+    expect(days).toBe(7)
+  })
+
+  it('answers If-None-Match with 304 when the catalog is unchanged', async () => {
+    const first = await fetch(node.url + '/v1/catalog')
+    const etag = first.headers.get('etag')
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/)
+    const second = await fetch(node.url + '/v1/catalog', { headers: { 'if-none-match': etag! } })
+    expect(second.status).toBe(304)
+  })
+
+  it('announces the catalog on its relay with sequence, blake3 and url', async () => {
+    const client = await node.client()
+    const events = await new Promise<{ content: string; pubkey: string }[]>((resolve) => {
+      const found: { content: string; pubkey: string }[] = []
+      const sub = client.subscribe([{ kinds: [30078], '#d': ['archipelago-catalog'] }], {
+        onevent: (event) => found.push(event),
+        oneose: () => {
+          sub.close()
+          resolve(found)
+        },
+      })
+    })
+    expect(events).toHaveLength(1)
+    const info = (await (
+      await fetch(node.url, { headers: { accept: 'application/nostr+json' } })
+    ).json()) as { pubkey: string }
+    expect(events[0]!.pubkey).toBe(info.pubkey)
+    const catalogResponse = await fetch(node.url + '/v1/catalog')
+    expect(JSON.parse(events[0]!.content)).toEqual({
+      sequence: 1,
+      blake3: catalogResponse.headers.get('etag')!.slice(1, -1),
+      url: `${node.url}/v1/catalog`,
+    })
+  })
+
+  it('serves NIP-11 on the shared port and the API beside it', async () => {
+    const info = await fetch(node.url + '/', { headers: { accept: 'application/nostr+json' } })
+    expect(info.headers.get('content-type')).toMatch(/^application\/nostr\+json/)
+    expect(await info.json()).toMatchObject({ software: 'archipelago-registry' })
+    const health = await node.getJson('/healthz')
+    expect(health).toEqual({ status: 200, body: { status: 'ok' } })
+  })
+
+  it.each([
+    ['/nowhere', 404, 'not-found'],
+    ['/v1/apps/Not_An_Id', 400, 'invalid'],
+    ['/v1/apps/unknown-app', 404, 'not-found'],
+    ['/v1/events/xyz/verdict', 400, 'invalid'],
+    ['/v1/rejections?limit=abc', 400, 'invalid'],
+    ['/v1/rejections?limit=0', 400, 'invalid'],
+    ['/blobs/not-a-digest', 400, 'invalid'],
+    ['/blobs/' + 'a'.repeat(64), 404, 'not-found'],
+  ])('answers GET %s with %i JSON', async (path, status, error) => {
+    const { status: got, body } = await node.getJson(path)
+    expect(got).toBe(status)
+    expect(body.error).toBe(error)
+    expect(typeof body.message).toBe('string')
+  })
+
+  it('names the field in a 400', async () => {
+    const { body } = await node.getJson('/v1/rejections?limit=abc')
+    expect(body.message).toMatch(/^limit: /)
+  })
+
+  it('reports an unknown event as pending', async () => {
+    const { body } = await node.getJson(`/v1/events/${'f'.repeat(64)}/verdict`)
+    expect(body).toEqual({ status: 'pending' })
+  })
+
+  it('refuses a WebSocket upgrade on a path other than /', async () => {
+    const { WebSocket } = await import('ws')
+    const socket = new WebSocket(node.url.replace('http', 'ws') + '/v1/catalog')
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('open', () => resolve('open'))
+      socket.once('error', () => resolve('error'))
+    })
+    expect(outcome).toBe('error')
+  })
+})
+
+describe('startRegistryNode across restarts', () => {
+  it('keeps the operator key and a strictly increasing persisted sequence', async () => {
+    const data = makeDataDir()
+    try {
+      let node = await startTestNode(data.dir)
+      const did = node.did
+      const publisher = makeKeys()
+      const release = signRelease(publisher, [manifestDocument('photo-vault', '1.0.0')])
+      await node.publish(buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_000_000))
+      const second = await waitForCatalog(node, 2)
+      expect(second.sequence).toBe(2)
+      await node.close()
+
+      // Same port, so the same registry URL: unchanged content keeps its sequence.
+      const port = Number(new URL(node.url).port)
+      node = await startTestNode(data.dir, { port })
+      expect(node.did).toBe(did)
+      const { body } = await node.getJson('/v1/catalog')
+      expect(body.sequence).toBe(2)
+      expect(verifyCatalog(body, { pinnedDid: did }).catalog.apps).toHaveLength(1)
+
+      const next = signRelease(publisher, [manifestDocument('photo-vault', '1.1.0')])
+      await node.publish(buildReleaseEvent(next, publisher.nostr.secretKey, 1_800_000_100))
+      const third = await waitForCatalog(node, 3)
+      expect(third.sequence).toBe(3)
+      expect(third.apps[0]!.version).toBe('1.1.0')
+      await node.close()
+
+      // Another port changes the registry URL in the catalog, so it is re-signed, never lower.
+      node = await startTestNode(data.dir)
+      expect((await waitForCatalog(node, 4)).sequence).toBe(4)
+      await node.close()
+    } finally {
+      data.remove()
+    }
+  })
+})
