@@ -3,6 +3,10 @@
 // limit and the statement text depends only on which fields the filter uses.
 import type { ParsedFilter } from './filters.js'
 
+const TAG_CLAUSE =
+  'seq IN (SELECT event_seq FROM tags WHERE name = ? AND value IN ' +
+  '(SELECT value FROM json_each(?)))'
+
 export interface FilterQuery {
   sql: string
   params: Array<string | number>
@@ -36,9 +40,7 @@ export function buildFilterQuery(filter: ParsedFilter): FilterQuery {
 
   // Tag conditions go through the tags table's (name, value) index rather than a scan.
   for (const condition of filter.tags) {
-    clauses.push(
-      'seq IN (SELECT event_seq FROM tags WHERE name = ? AND value IN (SELECT value FROM json_each(?)))',
-    )
+    clauses.push(TAG_CLAUSE)
     params.push(condition.name, JSON.stringify([...condition.values]))
   }
 

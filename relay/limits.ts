@@ -14,6 +14,8 @@ export interface RelayLimits {
   maxSubidLength: number
   /** Bytes queued on a socket before a slow reader is disconnected. */
   maxBufferedBytes: number
+  /** Milliseconds between pings; a connection that misses a pong is dropped at the next one. */
+  pingIntervalMs: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -23,6 +25,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxLimit: 500,
   maxSubidLength: 64,
   maxBufferedBytes: 8 * 1024 * 1024,
+  pingIntervalMs: 30_000,
 }
 
 /** The NIP-11 `limitation` object for these limits. */

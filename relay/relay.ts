@@ -15,6 +15,7 @@ import { openEventStore } from './event-store.js'
 import type { SaveOutcome } from './event-store.js'
 import { parseEventShape } from './event-shape.js'
 import { parseFilters } from './filters.js'
+import { startHeartbeat } from './heartbeat.js'
 import { classifyKind } from './kinds.js'
 import { DEFAULT_LIMITS } from './limits.js'
 import { buildInfoDocument, isInfoRequest } from './nip11.js'
@@ -35,6 +36,7 @@ export function createRelay(options: RelayOptions): Relay {
   const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
   const store = openEventStore(options.databasePath)
   const server = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageLength })
+  const heartbeat = startHeartbeat(server, limits.pingIntervalMs)
   const connections = new Set<Connection>()
   const listeners = new Set<(event: NostrEvent) => void>()
   let closed = false
@@ -93,6 +95,7 @@ export function createRelay(options: RelayOptions): Relay {
       return
     }
     server.handleUpgrade(request, socket, head, (ws) => {
+      heartbeat.watch(ws)
       const connection = openConnection(ws, request, context)
       connections.add(connection)
       ws.once('close', () => connections.delete(connection))
@@ -102,6 +105,7 @@ export function createRelay(options: RelayOptions): Relay {
   async function close(): Promise<void> {
     if (closed) return
     closed = true
+    heartbeat.stop()
     await Promise.all([...server.clients].map(closeSocket))
     await new Promise<void>((resolve) => server.close(() => resolve()))
     store.close()

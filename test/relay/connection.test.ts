@@ -1,6 +1,7 @@
 // One connection's protocol over a raw WebSocket: malformed messages and their refusals, the
 // per-connection limits, and subscription lifecycle (limit 0, live events, replacement, CLOSE).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { connectRaw, generateSecretKey, plain, signEvent, startRelay } from './harness.js'
 import type { RawClient, RunningRelay } from './harness.js'
 
@@ -21,7 +22,7 @@ describe('connection', () => {
     await running.stop()
   })
 
-  /** Sends a REQ that matches nothing and waits for its EOSE: every earlier message has been handled. */
+  /** Sends a REQ that matches nothing and waits for its EOSE: earlier messages are handled. */
   async function sync(client: RawClient): Promise<void> {
     client.send(JSON.stringify(['REQ', 'sync', { ids: [] }]))
     expect(await client.next()).toEqual(['EOSE', 'sync'])
@@ -117,7 +118,7 @@ describe('connection', () => {
     expect(await raw.next()).toEqual(['EOSE', 'b'])
   })
 
-  it('closes a connection that sends a frame over max_message_length, and only that one', async () => {
+  it('closes only the connection that sends a frame over max_message_length', async () => {
     const other = await connectRaw(running.url)
     raw.send(JSON.stringify(['EVENT', { content: 'x'.repeat(600 * 1024) }]))
     expect(await raw.closed).toBe(1009)
@@ -184,5 +185,23 @@ describe('connection', () => {
     expect(await raw.next()).toEqual(['OK', event.id, true, ''])
     expect(await raw.next()).toEqual(['EVENT', 'after', plain(event)])
     expect(await raw.next()).toEqual(['EOSE', 'after'])
+  })
+})
+
+describe('connection heartbeat', () => {
+  it('drops a peer that stops answering pings, and keeps one that answers', async () => {
+    const running = await startRelay({ limits: { pingIntervalMs: 50 } })
+    const silent = new WebSocket(running.url, { autoPong: false })
+    const healthy = await connectRaw(running.url)
+    try {
+      const code = await new Promise<number>((resolve) => silent.on('close', resolve))
+      expect(code).toBe(1006)
+      expect(healthy.socket.readyState).toBe(WebSocket.OPEN)
+      healthy.send(JSON.stringify(['REQ', 'h', { limit: 0 }]))
+      expect(await healthy.next()).toEqual(['EOSE', 'h'])
+    } finally {
+      healthy.socket.close()
+      await running.stop()
+    }
   })
 })
