@@ -39,6 +39,15 @@ describe('relay', () => {
     expect(events.map(plain)).toEqual([plain(event)])
   })
 
+  it('round-trips content with every JSON escape and non-BMP characters', async () => {
+    const content = 'quote " backslash \\ newline \n tab \t nul \u0000 \u2028 emoji 😀 𝄞 é'
+    const event = signEvent(secretKey, { content, tags: [['t', '😀']] })
+    await expect(client.publish(event)).resolves.toBe('')
+    const [found] = await fetchEvents(client, [{ '#t': ['😀'] }])
+    expect(found?.content).toBe(content)
+    expect(found?.id).toBe(event.id)
+  })
+
   it('answers a second copy with OK true and a duplicate: message, storing it once', async () => {
     const event = signEvent(secretKey, { content: 'twice' })
     await client.publish(event)
