@@ -91,8 +91,22 @@ export function describeUnknownKey(key: string, known: string[]): string {
     const distance = measureDistance(key.toLowerCase(), candidate)
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
   }
-  const close = best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3))
-  return close ? `unknown key "${key}"; did you mean "${best}"?` : `unknown key "${key}"`
+  if (best === undefined || bestDistance > Math.max(2, Math.floor(best.length / 3))) {
+    best = findByPrefix(key.toLowerCase(), known)
+  }
+  return best ? `unknown key "${key}"; did you mean "${best}"?` : `unknown key "${key}"`
+}
+
+/** The known key sharing the longest common prefix (at least 4 characters): `retry` -> `retries`. */
+function findByPrefix(key: string, known: string[]): string | undefined {
+  let best: string | undefined
+  let bestLength = 3
+  for (const candidate of known) {
+    let length = 0
+    while (length < key.length && key[length] === candidate[length]) length++
+    if (length > bestLength) [best, bestLength] = [candidate, length]
+  }
+  return best
 }
 
 /** Peels wrappers (optional, default, prefault, pipe, transform) down to the shape underneath. */

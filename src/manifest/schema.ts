@@ -184,7 +184,7 @@ const healthCheck = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('http'),
     endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-    path: z.string().startsWith('/', 'must start with "/"').default('/'),
+    path: z.string().regex(/^\//, 'must start with "/"').default('/'),
     ...timing,
   }),
   z.object({ type: z.literal('tcp'), port: containerPort, ...timing }),
