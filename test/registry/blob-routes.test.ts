@@ -1,0 +1,212 @@
+// Blob routes over real HTTP: Blossom-authorized uploads that land on disk only when whole and
+// matching, GET/HEAD with immutable caching, a single byte range, and every refusal as JSON.
+import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { digestBytes } from '../../src/digest/blake3.js'
+import { generateNostrKeys } from '../../src/identity/nostr-keys.js'
+import { signNostrEvent } from '../../src/nostr/event.js'
+import { makeDataDir, startTestNode, type TestNode } from './harness.js'
+
+const MAX_BYTES = 64 * 1024
+const uploader = generateNostrKeys()
+const now = (): number => Math.floor(Date.now() / 1000)
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** `Nostr <base64 event>` for a kind 24242 event; `overrides` bend one rule at a time. */
+function authorization(
+  x: string[],
+  overrides: { kind?: number; t?: string; expiration?: number | null; createdAt?: number } = {},
+): string {
+  const tags = [['t', overrides.t ?? 'upload'], ...x.map((digest) => ['x', digest])]
+  if (overrides.expiration !== null) {
+    tags.push(['expiration', String(overrides.expiration ?? now() + 600)])
+  }
+  const event = signNostrEvent(
+    {
+      kind: overrides.kind ?? 24242,
+      created_at: overrides.createdAt ?? now() - 5,
+      tags,
+      content: 'Upload',
+    },
+    uploader.secretKey,
+  )
+  return 'Nostr ' + Buffer.from(JSON.stringify(event)).toString('base64')
+}
+
+describe('blob routes', () => {
+  const data = makeDataDir()
+  let node: TestNode
+  const body = randomBytes(10_000)
+  let blake3: string
+
+  beforeAll(async () => {
+    node = await startTestNode(data.dir, { maxBlobBytes: MAX_BYTES })
+    blake3 = (await digestBytes(body)).blake3
+  })
+  afterAll(async () => {
+    await node.close()
+    data.remove()
+  })
+
+  /** Every file under the blob directory, relative, the temp directory included. */
+  function blobFiles(): string[] {
+    return readdirSync(join(data.dir, 'blobs'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name).slice(data.dir.length + 7))
+  }
+
+  function put(payload: Uint8Array, auth?: string, init: RequestInit = {}): Promise<Response> {
+    const headers: Record<string, string> = auth ? { authorization: auth } : {}
+    return fetch(node.url + '/blobs', { method: 'PUT', body: payload, headers, ...init })
+  }
+
+  it('stores an authorized upload under its BLAKE3 and answers 201 with both digests', async () => {
+    const response = await put(body, authorization([sha256(body)]))
+    expect(response.status).toBe(201)
+    expect(await response.json()).toEqual({ blake3, sha256: sha256(body), size: body.length })
+    expect(blobFiles()).toEqual([`${blake3.slice(0, 2)}/${blake3}`])
+  })
+
+  it('accepts the same blob again without a second copy', async () => {
+    const response = await put(body, authorization([sha256(body)]))
+    expect(response.status).toBe(201)
+    expect(blobFiles()).toEqual([`${blake3.slice(0, 2)}/${blake3}`])
+  })
+
+  it('serves the blob with length, immutable caching and its digest as ETag', async () => {
+    const response = await fetch(`${node.url}/blobs/${blake3}`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-length')).toBe(String(body.length))
+    expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(response.headers.get('etag')).toBe(`"${blake3}"`)
+    expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true)
+  })
+
+  it('answers HEAD with the headers and no body', async () => {
+    const response = await fetch(`${node.url}/blobs/${blake3}`, { method: 'HEAD' })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-length')).toBe(String(body.length))
+    expect((await response.arrayBuffer()).byteLength).toBe(0)
+  })
+
+  it.each([
+    ['bytes=0-99', 0, 99],
+    ['bytes=9990-', 9990, 9999],
+    ['bytes=-10', 9990, 9999],
+    ['bytes=5000-20000', 5000, 9999],
+  ])('serves the single range %s as 206', async (range, start, end) => {
+    const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-range')).toBe(`bytes ${start}-${end}/${body.length}`)
+    const bytes = Buffer.from(await response.arrayBuffer())
+    expect(bytes.equals(body.subarray(start, end + 1))).toBe(true)
+  })
+
+  it.each(['bytes=10000-', 'bytes=50-10', 'bytes=-', 'items=0-1'])(
+    'refuses the range %s with 416',
+    async (range) => {
+      const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })
+      expect(response.status).toBe(416)
+      expect(response.headers.get('content-range')).toBe(`bytes */${body.length}`)
+      expect(await response.json()).toMatchObject({ error: 'range-not-satisfiable' })
+    },
+  )
+
+  it('refuses a body whose SHA-256 is not an x tag, leaving nothing on disk', async () => {
+    const before = blobFiles()
+    const other = randomBytes(5000)
+    const response = await put(other, authorization([sha256(body)]))
+    expect(response.status).toBe(400)
+    const error = (await response.json()) as { error: string; message: string }
+    expect(error.error).toBe('invalid')
+    expect(error.message).toMatch(/^body: its SHA-256 [0-9a-f]{64} is not named by an x tag/)
+    expect(blobFiles()).toEqual(before)
+    const digest = (await digestBytes(other)).blake3
+    expect((await fetch(`${node.url}/blobs/${digest}`)).status).toBe(404)
+  })
+
+  it.each<[string, () => string | undefined, RegExp]>([
+    ['no Authorization header', () => undefined, /^authorization: missing/],
+    ['another scheme', () => 'Bearer abc', /must be "Nostr <base64 event>"/],
+    [
+      'base64 of no JSON',
+      () => 'Nostr ' + Buffer.from('{oops').toString('base64'),
+      /not base64 of a JSON event/,
+    ],
+    [
+      'a bad signature',
+      () => {
+        const good = JSON.parse(
+          Buffer.from(authorization(['a'.repeat(64)]).slice(6), 'base64').toString(),
+        )
+        good.sig = '0'.repeat(128)
+        return 'Nostr ' + Buffer.from(JSON.stringify(good)).toString('base64')
+      },
+      /event\.sig: signature does not verify/,
+    ],
+    ['the wrong kind', () => authorization([sha256(body)], { kind: 1 }), /kind must be 24242/],
+    [
+      'a t tag other than upload',
+      () => authorization([sha256(body)], { t: 'delete' }),
+      /t tag must be "upload"/,
+    ],
+    [
+      'no expiration',
+      () => authorization([sha256(body)], { expiration: null }),
+      /needs an expiration tag/,
+    ],
+    [
+      'an expiration in the past',
+      () => authorization([sha256(body)], { expiration: now() - 1 }),
+      /has expired/,
+    ],
+    [
+      'a created_at in the future',
+      () => authorization([sha256(body)], { createdAt: now() + 3600 }),
+      /created_at is in the future/,
+    ],
+    ['no x tag', () => authorization([]), /needs an x tag/],
+  ])('refuses an upload with %s as 401', async (_name, makeAuth, message) => {
+    const before = blobFiles()
+    const response = await put(body, makeAuth())
+    expect(response.status).toBe(401)
+    const error = (await response.json()) as { error: string; message: string }
+    expect(error.error).toBe('unauthorized')
+    expect(error.message).toMatch(message)
+    expect(blobFiles()).toEqual(before)
+  })
+
+  it('refuses a body over the size limit with 413, leaving nothing on disk', async () => {
+    const before = blobFiles()
+    const large = randomBytes(MAX_BYTES + 1)
+    const response = await put(large, authorization([sha256(large)]))
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ error: 'too-large' })
+    expect(blobFiles()).toEqual(before)
+  })
+
+  it('refuses a streamed body that grows past the limit with 413, leaving nothing on disk', async () => {
+    const before = blobFiles()
+    const chunk = randomBytes(16 * 1024)
+    const chunks = 6
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled++ < chunks) controller.enqueue(chunk)
+        else controller.close()
+      },
+    })
+    let pulled = 0
+    const response = await put(new Uint8Array(), authorization(['a'.repeat(64)]), {
+      body: stream,
+      duplex: 'half',
+    } as RequestInit)
+    expect(response.status).toBe(413)
+    expect(blobFiles()).toEqual(before)
+  })
+})

@@ -1,0 +1,50 @@
+// The node's settings: defaults, `ARCHY_*` overrides, flags over the environment, and start-up
+// errors that name the key and where the bad value came from.
+import { describe, expect, it } from 'vitest'
+
+import { NODE_SETTINGS, envName, loadNodeConfig } from '../../../src/config/node-config.js'
+
+describe('loadNodeConfig', () => {
+  it('uses the embedded defaults with no flags and no environment', () => {
+    expect(loadNodeConfig({}, {})).toEqual({
+      host: '127.0.0.1',
+      port: 7777,
+      data: './data',
+      public_url: undefined,
+      log_level: 'info',
+      max_blob_bytes: 2 * 1024 ** 3,
+    })
+  })
+
+  it('reads ARCHY_* overrides and lets flags win over them', () => {
+    const env = { ARCHY_PORT: '8080', ARCHY_HOST: '127.0.0.2', ARCHY_DATA: '/srv/data' }
+    expect(loadNodeConfig({}, env)).toMatchObject({
+      port: 8080,
+      host: '127.0.0.2',
+      data: '/srv/data',
+    })
+    expect(loadNodeConfig({ port: 9000 }, env).port).toBe(9000)
+  })
+
+  it.each([
+    [{ ARCHY_PORT: '80a' }, /^port \(ARCHY_PORT\): must be an integer from 0 to 65535, got "80a"$/],
+    [{ ARCHY_PORT: '70000' }, /^port \(ARCHY_PORT\): must be an integer from 0 to 65535/],
+    [{ ARCHY_LOG_LEVEL: 'loud' }, /^log_level \(ARCHY_LOG_LEVEL\): must be one of fatal, /],
+    [{ ARCHY_PUBLIC_URL: 'ftp://x' }, /^public_url \(ARCHY_PUBLIC_URL\): must be an http/],
+    [{ ARCHY_MAX_BLOB_BYTES: '0' }, /^max_blob_bytes \(ARCHY_MAX_BLOB_BYTES\): must be a positive/],
+  ])('refuses %o naming the key', (env, message) => {
+    expect(() => loadNodeConfig({}, env)).toThrow(message)
+  })
+
+  it('names a bad flag value by its key', () => {
+    expect(() => loadNodeConfig({ port: -1 }, {})).toThrow(/^port: must be an integer/)
+  })
+
+  it('documents every key with a description, a restart flag and an ARCHY_ variable', () => {
+    for (const [key, spec] of Object.entries(NODE_SETTINGS)) {
+      expect(spec.description.length).toBeGreaterThan(10)
+      expect(typeof spec.restart).toBe('boolean')
+      expect(envName(key)).toMatch(/^ARCHY_[A-Z_]+$/)
+    }
+  })
+})
