@@ -61,7 +61,11 @@ describe('blob routes', () => {
       .map((entry) => join(entry.parentPath, entry.name).slice(data.dir.length + 7))
   }
 
-  function put(payload: Uint8Array, auth?: string, init: RequestInit = {}): Promise<Response> {
+  function put(
+    payload: Uint8Array<ArrayBuffer>,
+    auth?: string,
+    init: RequestInit = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = auth ? { authorization: auth } : {}
     return fetch(node.url + '/blobs', { method: 'PUT', body: payload, headers, ...init })
   }
