@@ -1,5 +1,6 @@
 // The typed Podman driver: every call goes through the Exec seam with a timeout. Containers always
 // run detached (SIGTERM to an attached `podman run` reaches the container) and runs are serialized.
+import { resolve } from 'node:path'
 import { ArchyError, ExecError, ValidationError } from '../src/errors.js'
 import { execCommand } from './exec.js'
 import type { Exec, ExecOptions, ExecResult } from './exec.js'
@@ -48,6 +49,7 @@ export interface PodmanOptions {
 const LOAD_TIMEOUT_MS = 300_000
 const SECRET_ENV = 'ARCHY_SECRET_VALUE'
 
+/** A driver over `exec`; Podman runs in `/`, so relative paths are resolved here first. */
 export function createPodman(options: PodmanOptions = {}): Podman {
   const exec = options.exec ?? execCommand
   const binary = options.binary ?? 'podman'
@@ -70,7 +72,7 @@ export function createPodman(options: PodmanOptions = {}): Podman {
     },
 
     async loadImage(archivePath) {
-      const result = await podman(['load', '--input', archivePath], {
+      const result = await podman(['load', '--input', resolve(archivePath)], {
         timeoutMs: Math.max(timeoutMs, LOAD_TIMEOUT_MS),
       })
       const images = parseLoadedImages(result.stdout)
@@ -165,7 +167,7 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       if (!Number.isInteger(uid) || uid < 0 || !Number.isInteger(gid) || gid < 0) {
         throw new ValidationError('uid', `expected non-negative integers, got ${uid}:${gid}`)
       }
-      await podman(['unshare', 'chown', '-R', `${uid}:${gid}`, path])
+      await podman(['unshare', 'chown', '-R', `${uid}:${gid}`, resolve(path)])
     },
 
     async info() {
