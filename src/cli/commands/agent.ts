@@ -1,4 +1,199 @@
-// The `archy agent` commands.
-import type { CommandSpec } from '../command.js'
+// The `archy agent` commands: follow registries, install apps onto rootless Podman, and run their
+// lifecycle. Each command opens the agent under its state lock and reconciles what it touches.
+import { withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
+import { appDataDir } from '../../../node-agent/agent-paths.js'
+import { addRegistry } from '../../../node-agent/catalog-follower.js'
+import { installApp } from '../../../node-agent/install.js'
+import {
+  reconcileApp,
+  restartApp,
+  setAppState,
+  uninstallApp,
+} from '../../../node-agent/lifecycle.js'
+import { parseModeOption } from '../../../node-agent/runtime-mode.js'
+import { collectStatus, renderStatus } from '../../../node-agent/status.js'
+import { flagOption, stringOption } from '../command.js'
+import type { CommandInput, CommandSpec, OptionSpec } from '../command.js'
 
-export const commands: CommandSpec[] = []
+const placeOptions: Record<string, OptionSpec> = {
+  state: {
+    type: 'string',
+    valueName: 'DIR',
+    description: 'agent state (default $ARCHY_AGENT_STATE or ~/.local/share/archipelago/agent)',
+  },
+  'data-root': {
+    type: 'string',
+    valueName: 'DIR',
+    description: 'app data root (default $ARCHY_DATA_ROOT or ~/.local/share/archipelago/apps)',
+  },
+  'host-ip': {
+    type: 'string',
+    valueName: 'IP',
+    description: "{{HOST_IP}} for apps (default: the default route's address)",
+  },
+}
+const jsonOption: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'print the result as JSON' },
+}
+const modeOption: Record<string, OptionSpec> = {
+  mode: {
+    type: 'string',
+    valueName: 'MODE',
+    description: 'auto, quadlet or podman (default auto; auto uses podman for now)',
+  },
+}
+
+function readAgentOptions(input: CommandInput): AgentOptions {
+  const state = stringOption(input, 'state')
+  const dataRoot = stringOption(input, 'data-root')
+  const hostIp = stringOption(input, 'host-ip')
+  return {
+    ...(state !== undefined && { state }),
+    ...(dataRoot !== undefined && { dataRoot }),
+    ...(hostIp !== undefined && { hostIp }),
+  }
+}
+
+function printResult(input: CommandInput, value: unknown, text: string): void {
+  input.io.out(flagOption(input, 'json') ? JSON.stringify(value, null, 2) : text)
+}
+
+function lifecycleCommand(verb: 'start' | 'stop' | 'restart', summary: string): CommandSpec {
+  return {
+    noun: 'agent',
+    verb,
+    summary,
+    args: 'APP',
+    minArgs: 1,
+    maxArgs: 1,
+    options: { ...placeOptions, ...jsonOption },
+    async run(input) {
+      const appId = input.positionals[0]!
+      await withAgent(readAgentOptions(input), async (agent) => {
+        if (verb === 'restart') await restartApp(agent, appId)
+        else await setAppState(agent, appId, verb === 'start' ? 'running' : 'stopped')
+      })
+      const done = { start: 'started', stop: 'stopped', restart: 'restarted' }[verb]
+      printResult(input, { appId, state: done }, `${done} ${appId}`)
+      return 0
+    },
+  }
+}
+
+export const commands: CommandSpec[] = [
+  {
+    noun: 'agent',
+    verb: 'add-registry',
+    summary: 'Follow a registry: verify its signed catalog and pin its key',
+    args: 'URL',
+    minArgs: 1,
+    maxArgs: 1,
+    options: {
+      did: { type: 'string', valueName: 'DID', description: "the registry's did:key to pin" },
+      ...placeOptions,
+      ...jsonOption,
+    },
+    async run(input) {
+      const did = stringOption(input, 'did')
+      const added = await withAgent(readAgentOptions(input), (agent) =>
+        addRegistry(agent.store, input.positionals[0]!, did),
+      )
+      const text = [
+        `following ${added.url}`,
+        `pinned ${added.did}`,
+        `catalog sequence ${added.sequence}, ${added.apps} app(s)`,
+      ].join('\n')
+      printResult(input, added, text)
+      if (added.pinnedFirstSeen) {
+        input.io.err(
+          'note: no --did was given, so the key this registry presented first is pinned; ' +
+            "compare it with the operator's published DID",
+        )
+      }
+      return 0
+    },
+  },
+  {
+    noun: 'agent',
+    verb: 'install',
+    summary: 'Install (or reinstall) an app and its stack from the followed catalogs',
+    args: 'APP',
+    minArgs: 1,
+    maxArgs: 1,
+    options: { ...placeOptions, ...modeOption, ...jsonOption },
+    async run(input) {
+      const mode = parseModeOption(stringOption(input, 'mode'))
+      const result = await withAgent(readAgentOptions(input), (agent) =>
+        installApp(agent, input.positionals[0]!, { mode }),
+      )
+      for (const warning of result.warnings) input.io.err(`warning: ${warning}`)
+      const members = result.members.join(', ')
+      const text = `installed ${result.appId} ${result.version} from ${result.registryUrl} (${members})`
+      printResult(input, result, text)
+      return 0
+    },
+  },
+  {
+    noun: 'agent',
+    verb: 'status',
+    summary: 'Show followed registries and installed apps with their container states',
+    options: { ...placeOptions, ...jsonOption },
+    async run(input) {
+      const status = await withAgent(readAgentOptions(input), (agent) => collectStatus(agent))
+      printResult(input, status, renderStatus(status))
+      return 0
+    },
+  },
+  lifecycleCommand('start', 'Start an installed app (the whole stack)'),
+  lifecycleCommand('stop', 'Stop an installed app (the whole stack)'),
+  lifecycleCommand('restart', 'Restart an installed app (the whole stack)'),
+  {
+    noun: 'agent',
+    verb: 'reconcile',
+    summary: 'Converge installed apps on their desired state (all, or APP)',
+    args: '[APP]',
+    maxArgs: 1,
+    options: { ...placeOptions, ...jsonOption },
+    async run(input) {
+      const steps = await withAgent(readAgentOptions(input), async (agent) => {
+        const ids = input.positionals[0]
+          ? [input.positionals[0]]
+          : agent.store.listInstalls().map((install) => install.appId)
+        const all = []
+        for (const id of ids) all.push(...(await reconcileApp(agent, id)))
+        return all
+      })
+      const text = steps.length
+        ? steps.map((s) => `${s.appId}: ${s.step} (${s.reason})`).join('\n')
+        : 'nothing to do'
+      printResult(input, steps, text)
+      return 0
+    },
+  },
+  {
+    noun: 'agent',
+    verb: 'uninstall',
+    summary: 'Remove an app; data and secrets stay unless --purge',
+    args: 'APP',
+    minArgs: 1,
+    maxArgs: 1,
+    options: {
+      purge: { type: 'boolean', description: "also delete the app's data and secrets" },
+      ...placeOptions,
+      ...jsonOption,
+    },
+    async run(input) {
+      const appId = input.positionals[0]!
+      const purge = flagOption(input, 'purge')
+      const result = await withAgent(readAgentOptions(input), async (agent) => ({
+        ...(await uninstallApp(agent, appId, { purge })),
+        dataDir: appDataDir(agent.paths, appId),
+      }))
+      const text = purge
+        ? `uninstalled ${appId}; deleted its data and secrets`
+        : `uninstalled ${appId}; data kept in ${result.dataDir}, secrets kept (--purge deletes them)`
+      printResult(input, { appId, purge, ...result }, text)
+      return 0
+    },
+  },
+]

@@ -1,0 +1,90 @@
+// Opening the agent for one command: state directory, exclusive lock, store, the node's keys and
+// placeholder values, and the Podman driver, all behind one object that commands pass around.
+import { mkdir } from 'node:fs/promises'
+
+import { resolveAgentPaths } from './agent-paths.js'
+import type { AgentPaths } from './agent-paths.js'
+import { openAgentStore } from './agent-store.js'
+import type { AgentStore } from './agent-store.js'
+import type { NodeContext } from './container-spec.js'
+import { execCommand } from './exec.js'
+import type { Exec } from './exec.js'
+import { detectHostValues } from './host-values.js'
+import { describeNodeKeys, loadNodeKeys } from './node-keys.js'
+import { createPodman } from './podman.js'
+import type { Podman } from './podman.js'
+import { acquireStateLock } from './state-lock.js'
+
+export interface AgentOptions {
+  state?: string
+  dataRoot?: string
+  hostIp?: string
+  /** The seam for podman and systemctl; tests pass a stub. */
+  exec?: Exec
+  lockWaitMs?: number
+  healthTimeoutMs?: number
+}
+
+export interface Agent {
+  paths: AgentPaths
+  store: AgentStore
+  podman: Podman
+  exec: Exec
+  context: NodeContext
+  healthTimeoutMs: number
+  /** Whether Podman here can enforce memory and CPU limits (asked once). */
+  limitsEnforceable(): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** Opens the agent under its lock; close() releases it. */
+export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
+  const paths = resolveAgentPaths({ state: options.state, dataRoot: options.dataRoot })
+  await mkdir(paths.stateDir, { recursive: true, mode: 0o700 })
+  const lock = await acquireStateLock(paths.lockFile, { waitMs: options.lockWaitMs ?? 10_000 })
+  let store: AgentStore | undefined
+  try {
+    store = openAgentStore(paths.database)
+    const keys = await loadNodeKeys(paths.nodeKeys)
+    const host = await detectHostValues(options.hostIp)
+    const exec = options.exec ?? execCommand
+    const podman = createPodman({ exec })
+    let enforceable: Promise<boolean> | undefined
+    const opened = store
+    return {
+      paths,
+      store: opened,
+      podman,
+      exec,
+      context: { dataRoot: paths.dataRoot, values: { ...host, ...describeNodeKeys(keys) } },
+      healthTimeoutMs: options.healthTimeoutMs ?? 120_000,
+      limitsEnforceable() {
+        enforceable ??= podman
+          .info()
+          .then((info) => !(info.rootless && info.cgroupVersion === 'v1'))
+        return enforceable
+      },
+      async close() {
+        opened.close()
+        await lock.release()
+      },
+    }
+  } catch (error) {
+    store?.close()
+    await lock.release()
+    throw error
+  }
+}
+
+/** Runs work with an open agent and always closes it. */
+export async function withAgent<T>(
+  options: AgentOptions,
+  work: (agent: Agent) => Promise<T>,
+): Promise<T> {
+  const agent = await openAgent(options)
+  try {
+    return await work(agent)
+  } finally {
+    await agent.close()
+  }
+}

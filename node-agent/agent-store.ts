@@ -1,0 +1,249 @@
+// The agent's desired state in SQLite (WAL): followed registries with their last accepted catalog,
+// and installs with their members. This store, not `podman ps`, is the source of truth.
+import Database from 'better-sqlite3'
+
+export type DesiredState = 'running' | 'stopped'
+export type RuntimeMode = 'podman' | 'quadlet'
+
+export interface RegistryRecord {
+  url: string
+  did: string
+  sequence: number | null
+  contentDigest: string | null
+  catalog: unknown
+  addedAt: string
+  fetchedAt: string | null
+}
+
+export interface InstallRecord {
+  appId: string
+  registryUrl: string
+  publisherDid: string
+  version: string
+  /** The signed release document as accepted; re-verified whenever it is read back. */
+  release: unknown
+  desired: DesiredState
+  mode: RuntimeMode
+  warnings: string[]
+  lastError: string | null
+  installedAt: string
+  updatedAt: string
+}
+
+export interface MemberRecord {
+  appId: string
+  installId: string
+  /** Order in the stack: dependencies first. */
+  position: number
+  containerName: string
+  /** The config hash of the container last created or adopted. */
+  configHash: string | null
+  adopted: boolean
+}
+
+export interface AgentStore {
+  listRegistries(): RegistryRecord[]
+  getRegistry(url: string): RegistryRecord | undefined
+  addRegistry(url: string, did: string): void
+  acceptCatalog(
+    url: string,
+    accepted: { sequence: number; contentDigest: string; catalog: unknown },
+  ): void
+  listInstalls(): InstallRecord[]
+  getInstall(appId: string): InstallRecord | undefined
+  /** The install that owns a member app id, if any. */
+  findOwner(memberId: string): string | undefined
+  listMembers(installId: string): MemberRecord[]
+  saveInstall(install: InstallRecord, members: MemberRecord[]): void
+  setDesired(appId: string, desired: DesiredState): void
+  setOutcome(appId: string, outcome: { warnings: string[]; lastError: string | null }): void
+  updateMember(
+    appId: string,
+    change: Partial<Pick<MemberRecord, 'containerName' | 'configHash' | 'adopted'>>,
+  ): void
+  deleteInstall(appId: string): void
+  close(): void
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS registries (
+  url TEXT PRIMARY KEY, did TEXT NOT NULL, sequence INTEGER, content_digest TEXT,
+  catalog TEXT, added_at TEXT NOT NULL, fetched_at TEXT);
+CREATE TABLE IF NOT EXISTS installs (
+  app_id TEXT PRIMARY KEY, registry_url TEXT NOT NULL, publisher_did TEXT NOT NULL,
+  version TEXT NOT NULL, release TEXT NOT NULL, desired TEXT NOT NULL, mode TEXT NOT NULL,
+  warnings TEXT NOT NULL, last_error TEXT, installed_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+  app_id TEXT PRIMARY KEY, install_id TEXT NOT NULL REFERENCES installs(app_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, container_name TEXT NOT NULL, config_hash TEXT,
+  adopted INTEGER NOT NULL);
+`
+
+interface RegistryRow {
+  url: string
+  did: string
+  sequence: number | null
+  content_digest: string | null
+  catalog: string | null
+  added_at: string
+  fetched_at: string | null
+}
+
+interface InstallRow {
+  app_id: string
+  registry_url: string
+  publisher_did: string
+  version: string
+  release: string
+  desired: DesiredState
+  mode: RuntimeMode
+  warnings: string
+  last_error: string | null
+  installed_at: string
+  updated_at: string
+}
+
+interface MemberRow {
+  app_id: string
+  install_id: string
+  position: number
+  container_name: string
+  config_hash: string | null
+  adopted: number
+}
+
+/** Opens (creating if needed) the store at a path. */
+export function openAgentStore(file: string): AgentStore {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  db.exec(SCHEMA)
+
+  const now = (): string => new Date().toISOString()
+  const toRegistry = (row: RegistryRow): RegistryRecord => ({
+    url: row.url,
+    did: row.did,
+    sequence: row.sequence,
+    contentDigest: row.content_digest,
+    catalog: row.catalog === null ? null : (JSON.parse(row.catalog) as unknown),
+    addedAt: row.added_at,
+    fetchedAt: row.fetched_at,
+  })
+  const toInstall = (row: InstallRow): InstallRecord => ({
+    appId: row.app_id,
+    registryUrl: row.registry_url,
+    publisherDid: row.publisher_did,
+    version: row.version,
+    release: JSON.parse(row.release) as unknown,
+    desired: row.desired,
+    mode: row.mode,
+    warnings: JSON.parse(row.warnings) as string[],
+    lastError: row.last_error,
+    installedAt: row.installed_at,
+    updatedAt: row.updated_at,
+  })
+  const toMember = (row: MemberRow): MemberRecord => ({
+    appId: row.app_id,
+    installId: row.install_id,
+    position: row.position,
+    containerName: row.container_name,
+    configHash: row.config_hash,
+    adopted: row.adopted === 1,
+  })
+
+  const saveInstall = db.transaction((install: InstallRecord, members: MemberRecord[]) => {
+    db.prepare('DELETE FROM members WHERE install_id = ?').run(install.appId)
+    db.prepare(
+      `INSERT INTO installs VALUES (@appId, @registryUrl, @publisherDid, @version, @release,
+        @desired, @mode, @warnings, @lastError, @installedAt, @updatedAt)
+       ON CONFLICT(app_id) DO UPDATE SET registry_url = excluded.registry_url,
+        publisher_did = excluded.publisher_did, version = excluded.version,
+        release = excluded.release, desired = excluded.desired, mode = excluded.mode,
+        warnings = excluded.warnings, last_error = excluded.last_error,
+        updated_at = excluded.updated_at`,
+    ).run({
+      ...install,
+      release: JSON.stringify(install.release),
+      warnings: JSON.stringify(install.warnings),
+    })
+    const insert = db.prepare('INSERT INTO members VALUES (?, ?, ?, ?, ?, ?)')
+    for (const m of members) {
+      insert.run(
+        m.appId,
+        install.appId,
+        m.position,
+        m.containerName,
+        m.configHash,
+        m.adopted ? 1 : 0,
+      )
+    }
+  })
+
+  return {
+    listRegistries: () =>
+      (db.prepare('SELECT * FROM registries ORDER BY added_at, url').all() as RegistryRow[]).map(
+        toRegistry,
+      ),
+    getRegistry(url) {
+      const row = db.prepare('SELECT * FROM registries WHERE url = ?').get(url) as
+        RegistryRow | undefined
+      return row && toRegistry(row)
+    },
+    addRegistry(url, did) {
+      db.prepare(
+        'INSERT INTO registries (url, did, added_at) VALUES (?, ?, ?) ON CONFLICT(url) DO NOTHING',
+      ).run(url, did, now())
+    },
+    acceptCatalog(url, accepted) {
+      db.prepare(
+        `UPDATE registries SET sequence = ?, content_digest = ?, catalog = ?, fetched_at = ?
+         WHERE url = ?`,
+      ).run(accepted.sequence, accepted.contentDigest, JSON.stringify(accepted.catalog), now(), url)
+    },
+    listInstalls: () =>
+      (db.prepare('SELECT * FROM installs ORDER BY app_id').all() as InstallRow[]).map(toInstall),
+    getInstall(appId) {
+      const row = db.prepare('SELECT * FROM installs WHERE app_id = ?').get(appId) as
+        InstallRow | undefined
+      return row && toInstall(row)
+    },
+    findOwner(memberId) {
+      const row = db.prepare('SELECT install_id FROM members WHERE app_id = ?').get(memberId) as
+        { install_id: string } | undefined
+      return row?.install_id
+    },
+    listMembers: (installId) =>
+      (
+        db
+          .prepare('SELECT * FROM members WHERE install_id = ? ORDER BY position')
+          .all(installId) as MemberRow[]
+      ).map(toMember),
+    saveInstall: (install, members) => saveInstall(install, members),
+    setDesired(appId, desired) {
+      db.prepare('UPDATE installs SET desired = ?, updated_at = ? WHERE app_id = ?').run(
+        desired,
+        now(),
+        appId,
+      )
+    },
+    setOutcome(appId, outcome) {
+      db.prepare(
+        'UPDATE installs SET warnings = ?, last_error = ?, updated_at = ? WHERE app_id = ?',
+      ).run(JSON.stringify(outcome.warnings), outcome.lastError, now(), appId)
+    },
+    updateMember(appId, change) {
+      const current = db.prepare('SELECT * FROM members WHERE app_id = ?').get(appId) as
+        MemberRow | undefined
+      if (!current) return
+      const next = { ...toMember(current), ...change }
+      db.prepare(
+        'UPDATE members SET container_name = ?, config_hash = ?, adopted = ? WHERE app_id = ?',
+      ).run(next.containerName, next.configHash, next.adopted ? 1 : 0, appId)
+    },
+    deleteInstall(appId) {
+      db.prepare('DELETE FROM installs WHERE app_id = ?').run(appId)
+    },
+    close: () => db.close(),
+  }
+}

@@ -1,0 +1,140 @@
+// Following registries: fetch `GET <url>/v1/catalog`, verify it against the pinned DID and the
+// last accepted sequence, and only then store it (DESIGN.md §4, "Catalog"). Nothing unverified
+// is ever kept or used.
+import { ArchyError, ValidationError, VerificationError } from '../src/errors.js'
+import { isEd25519DidKey } from '../src/identity/did-key.js'
+import { verifyCatalog, type VerifiedCatalog } from '../src/release/catalog.js'
+import type { AgentStore, RegistryRecord } from './agent-store.js'
+
+const CATALOG_TIMEOUT_MS = 30_000
+
+export interface AddedRegistry {
+  url: string
+  did: string
+  /** True when no DID was given and the one first seen was pinned. */
+  pinnedFirstSeen: boolean
+  apps: number
+  sequence: number
+}
+
+/** Normalizes a registry URL: http(s), no trailing slash, no query or fragment. */
+export function normalizeRegistryUrl(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ValidationError('URL', `"${value}" is not a URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationError('URL', `"${value}" must be an http or https URL`)
+  }
+  if (url.search || url.hash) throw new ValidationError('URL', 'must have no query or fragment')
+  return url.toString().replace(/\/+$/, '')
+}
+
+/** Adds (or re-checks) a registry: pins `did`, or the DID its first catalog names. */
+export async function addRegistry(
+  store: AgentStore,
+  rawUrl: string,
+  did?: string,
+): Promise<AddedRegistry> {
+  const url = normalizeRegistryUrl(rawUrl)
+  if (did !== undefined && !isEd25519DidKey(did)) {
+    throw new ValidationError('--did', `"${did}" is not an Ed25519 did:key`)
+  }
+  const existing = store.getRegistry(url)
+  if (existing && did !== undefined && existing.did !== did) {
+    throw new VerificationError(
+      `${url} is already followed with the pinned key ${existing.did}; ` +
+        'a pin moves only by a key rotation statement',
+    )
+  }
+
+  const value = await fetchCatalogJson(url)
+  const pinnedDid = existing?.did ?? did ?? readClaimedDid(value, url)
+  const verified = verifyFor(
+    url,
+    value,
+    existing ?? { did: pinnedDid, sequence: null, contentDigest: null },
+  )
+  // Store the pin only together with a catalog that verified under it.
+  store.addRegistry(url, pinnedDid)
+  acceptInto(store, url, existing ?? undefined, verified)
+  return {
+    url,
+    did: pinnedDid,
+    pinnedFirstSeen: existing === undefined && did === undefined,
+    apps: verified.entries.length,
+    sequence: verified.catalog.sequence,
+  }
+}
+
+/** Fetches and verifies a followed registry's catalog; the store keeps it only if it verifies. */
+export async function refreshRegistry(
+  store: AgentStore,
+  registry: RegistryRecord,
+): Promise<VerifiedCatalog> {
+  const value = await fetchCatalogJson(registry.url)
+  const verified = verifyFor(registry.url, value, registry)
+  acceptInto(store, registry.url, registry, verified)
+  return verified
+}
+
+function verifyFor(
+  url: string,
+  value: unknown,
+  registry: Pick<RegistryRecord, 'did' | 'sequence' | 'contentDigest'>,
+): VerifiedCatalog {
+  const last =
+    registry.sequence !== null && registry.contentDigest !== null
+      ? { sequence: registry.sequence, contentDigest: registry.contentDigest }
+      : undefined
+  try {
+    return verifyCatalog(value, { pinnedDid: registry.did, ...(last && { last }) })
+  } catch (error) {
+    throw new VerificationError(`${url}: refused: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+function acceptInto(
+  store: AgentStore,
+  url: string,
+  previous: RegistryRecord | undefined,
+  verified: VerifiedCatalog,
+): void {
+  // An equal sequence with equal content changes nothing; a higher one replaces.
+  if (previous?.sequence === verified.catalog.sequence) return
+  store.acceptCatalog(url, {
+    sequence: verified.catalog.sequence,
+    contentDigest: verified.contentDigest,
+    catalog: verified.catalog,
+  })
+}
+
+async function fetchCatalogJson(url: string): Promise<unknown> {
+  let response: Response
+  try {
+    response = await fetch(`${url}/v1/catalog`, { signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) })
+  } catch (error) {
+    throw new ArchyError('fetch-failed', `${url}/v1/catalog: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  if (!response.ok) {
+    throw new ArchyError('fetch-failed', `${url}/v1/catalog: HTTP ${response.status}`)
+  }
+  try {
+    return (await response.json()) as unknown
+  } catch (error) {
+    throw new ValidationError(`${url}/v1/catalog`, 'is not JSON', { cause: error })
+  }
+}
+
+function readClaimedDid(value: unknown, url: string): string {
+  const registry = (value as { registry?: { did?: unknown } } | null)?.registry
+  const did = registry?.did
+  if (typeof did !== 'string' || !isEd25519DidKey(did)) {
+    throw new ValidationError(`${url}: catalog.registry.did`, 'must be an Ed25519 did:key')
+  }
+  return did
+}

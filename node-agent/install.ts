@@ -1,0 +1,212 @@
+// `archy agent install APP`: find the app in the followed catalogs (verified afresh), check that
+// this node can honour it, fetch and verify every artifact, and only then record the install and
+// reconcile it. A refusal before that point leaves nothing behind: no record, container or data.
+import { statfs } from 'node:fs/promises'
+
+import semver from 'semver'
+
+import { ArchyError, ValidationError } from '../src/errors.js'
+import { isAppDependency } from '../src/manifest/types.js'
+import type { AppManifest } from '../src/manifest/types.js'
+import type { VerifiedRelease } from '../src/release/release-document.js'
+import type { Agent } from './agent-context.js'
+import type { InstallRecord, MemberRecord } from './agent-store.js'
+import { fetchArtifact } from './artifact-fetch.js'
+import { findCatalogCandidates, type CatalogCandidate } from './catalog-search.js'
+import { loadOtherManifests, type InstalledApp } from './installed-app.js'
+import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
+import { chooseRuntimeMode, type ModeOption } from './runtime-mode.js'
+import { planStack } from './stack-plan.js'
+import { writeUnits } from './units.js'
+
+export interface InstallResult {
+  appId: string
+  version: string
+  registryUrl: string
+  members: string[]
+  steps: AppliedStep[]
+  warnings: string[]
+}
+
+/** Installs (or reinstalls, reusing data and secrets) an app and its stack. */
+export async function installApp(
+  agent: Agent,
+  appId: string,
+  options: { mode: ModeOption },
+): Promise<InstallResult> {
+  const existing = agent.store.getInstall(appId)
+  const owner = agent.store.findOwner(appId)
+  if (owner !== undefined && owner !== appId) {
+    throw new ArchyError(
+      'installed-elsewhere',
+      `${appId} is installed as part of the ${owner} stack`,
+    )
+  }
+  const candidate = chooseCandidate(appId, await findCatalogCandidates(agent.store), existing)
+  const { release, manifests } = candidate.verified
+  checkStackIds(agent, appId, manifests)
+  checkDependencies(agent, appId, manifests)
+  await checkStorage(agent, manifests)
+
+  const mode = await chooseRuntimeMode(options.mode, agent.exec, await agent.podman.version())
+  const members = planStack(manifests, agent.context, {
+    limitsEnforceable: await agent.limitsEnforceable(),
+    installed: loadOtherManifests(agent, appId),
+  })
+
+  // Every artifact verified on disk before anything is recorded or created.
+  for (const artifact of release.artifacts) {
+    await fetchArtifact(artifact, candidate.registryUrl, agent.paths.artifactsDir)
+  }
+  const unitWarnings = await writeUnits(
+    agent,
+    appId,
+    members.map((member) => member.spec),
+  )
+  const warnings = [
+    ...members.flatMap((member) => member.warnings),
+    ...(mode === 'quadlet' ? unitWarnings : []),
+  ]
+
+  const now = new Date().toISOString()
+  const install: InstallRecord = {
+    appId,
+    registryUrl: candidate.registryUrl,
+    publisherDid: release.author.did,
+    version: release.version,
+    release,
+    desired: 'running',
+    mode,
+    warnings,
+    lastError: null,
+    installedAt: existing?.installedAt ?? now,
+    updatedAt: now,
+  }
+  const previous = agent.store.listMembers(appId)
+  const records: MemberRecord[] = members.map((member, position) => {
+    const old = previous.find((record) => record.appId === member.manifest.id)
+    return {
+      appId: member.manifest.id,
+      installId: appId,
+      position,
+      containerName: old?.containerName ?? member.spec.name,
+      configHash: old?.configHash ?? null,
+      adopted: old?.adopted ?? false,
+    }
+  })
+  agent.store.saveInstall(install, records)
+
+  const app: InstalledApp = { install, release, members, records }
+  let steps: AppliedStep[]
+  try {
+    steps = await reconcileInstalledApp(agent, app, await listContainersOnce(agent), {
+      reloadImages: true,
+    })
+  } catch (error) {
+    agent.store.setOutcome(appId, { warnings, lastError: (error as Error).message })
+    throw error
+  }
+  return {
+    appId,
+    version: release.version,
+    registryUrl: candidate.registryUrl,
+    members: members.map((member) => member.manifest.id),
+    steps,
+    warnings,
+  }
+}
+
+function chooseCandidate(
+  appId: string,
+  candidates: CatalogCandidate[],
+  existing: InstallRecord | undefined,
+): CatalogCandidate & { verified: VerifiedRelease } {
+  let pool = candidates
+  if (existing) {
+    pool = candidates.filter(
+      (c) =>
+        c.registryUrl === existing.registryUrl &&
+        c.verified.release.author.did === existing.publisherDid,
+    )
+    if (pool.length === 0) {
+      throw new ArchyError(
+        'installed-elsewhere',
+        `${appId} is already installed from publisher ${existing.publisherDid} via ` +
+          `${existing.registryUrl}; uninstall it before installing another publisher's app of that id`,
+      )
+    }
+  }
+  const publishers = [...new Set(pool.map((c) => c.verified.release.author.did))]
+  if (publishers.length > 1) {
+    throw new ArchyError(
+      'ambiguous',
+      `${appId} is published by several publishers in the followed catalogs: ${publishers.join(', ')}`,
+    )
+  }
+  return pool[0]!
+}
+
+function checkStackIds(agent: Agent, appId: string, manifests: AppManifest[]): void {
+  for (const manifest of manifests) {
+    const owner = agent.store.findOwner(manifest.id)
+    if (owner !== undefined && owner !== appId) {
+      throw new ArchyError(
+        'installed-elsewhere',
+        `${manifest.id} (part of ${appId}) is already installed as part of ${owner}`,
+      )
+    }
+  }
+}
+
+/** App dependencies outside the stack must be installed already, at a matching version. */
+function checkDependencies(agent: Agent, appId: string, manifests: AppManifest[]): void {
+  const inStack = new Set(manifests.map((manifest) => manifest.id))
+  const installed = loadOtherManifests(agent, appId)
+  for (const manifest of manifests) {
+    manifest.dependencies.forEach((dependency, index) => {
+      if (!isAppDependency(dependency) || inStack.has(dependency.app_id)) return
+      const at = `${manifest.id}: app.dependencies[${index}]`
+      const found = installed.find((candidate) => candidate.id === dependency.app_id)
+      if (!found) {
+        // TODO(#5): --with-dependencies installs it from the same catalog.
+        throw new ValidationError(at, `needs ${dependency.app_id} installed first`)
+      }
+      if (dependency.version && !semver.satisfies(found.version, dependency.version)) {
+        throw new ValidationError(
+          at,
+          `needs ${dependency.app_id} ${dependency.version}; ${found.version} is installed`,
+        )
+      }
+    })
+  }
+}
+
+/** A storage dependency is checked against free space under the data root. */
+async function checkStorage(agent: Agent, manifests: AppManifest[]): Promise<void> {
+  const needed = manifests.flatMap((manifest) =>
+    manifest.dependencies.flatMap((dependency, index) =>
+      'storage' in dependency ? [{ manifest, index, bytes: dependency.storage }] : [],
+    ),
+  )
+  if (needed.length === 0) return
+  const free = await freeBytes(agent.paths.dataRoot)
+  for (const { manifest, index, bytes } of needed) {
+    if (bytes > free) {
+      throw new ValidationError(
+        `${manifest.id}: app.dependencies[${index}].storage`,
+        `needs ${bytes} bytes free under ${agent.paths.dataRoot}; ${free} are`,
+      )
+    }
+  }
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  for (let current = dir; ; current = current.slice(0, current.lastIndexOf('/')) || '/') {
+    try {
+      const stats = await statfs(current)
+      return stats.bavail * stats.bsize
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || current === '/') throw error
+    }
+  }
+}

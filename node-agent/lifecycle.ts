@@ -1,0 +1,103 @@
+// start, stop, restart and uninstall of an installed app (the whole stack for a stack). Each sets
+// the desired state in the store first, then reconciles, so a crash half way converges later.
+import { ArchyError } from '../src/errors.js'
+import type { Agent } from './agent-context.js'
+import { appDataDir } from './agent-paths.js'
+import type { DesiredState } from './agent-store.js'
+import { waitForHealthy } from './health-wait.js'
+import { loadInstalledApp, requireInstall } from './installed-app.js'
+import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
+import { findMemberContainer } from './reconcile-decision.js'
+import { removeSecrets } from './secret-files.js'
+import { removeUnits } from './units.js'
+
+/** Sets the desired state of an app and converges on it. */
+export async function setAppState(
+  agent: Agent,
+  appId: string,
+  desired: DesiredState,
+): Promise<AppliedStep[]> {
+  const install = requireInstall(agent, appId)
+  agent.store.setDesired(install.appId, desired)
+  return reconcileApp(agent, install.appId)
+}
+
+/** Reconciles one install, recording the outcome (the error, or none) in the store. */
+export async function reconcileApp(agent: Agent, appId: string): Promise<AppliedStep[]> {
+  const install = requireInstall(agent, appId)
+  const app = await loadInstalledApp(agent, install)
+  const warnings = install.warnings
+  try {
+    const steps = await reconcileInstalledApp(agent, app, await listContainersOnce(agent))
+    agent.store.setOutcome(install.appId, { warnings, lastError: null })
+    return steps
+  } catch (error) {
+    agent.store.setOutcome(install.appId, { warnings, lastError: (error as Error).message })
+    throw error
+  }
+}
+
+/** Stops every member (dependents first), then starts them (dependencies first). */
+export async function restartApp(agent: Agent, appId: string): Promise<void> {
+  const install = requireInstall(agent, appId)
+  agent.store.setDesired(install.appId, 'running')
+  await reconcileApp(agent, install.appId)
+
+  const app = await loadInstalledApp(agent, agent.store.getInstall(install.appId)!)
+  const containers = await listContainersOnce(agent)
+  const named = app.members.map((member) => {
+    const record = app.records.find((candidate) => candidate.appId === member.manifest.id)
+    const container = findMemberContainer(containers, member.manifest.id, {
+      ...(record && { recorded: record.containerName }),
+      legacy: member.manifest.container.legacy_names,
+    })
+    if (!container) throw new ArchyError('no-container', `${member.manifest.id} has no container`)
+    return { member, name: container.name }
+  })
+  for (const { name } of [...named].reverse()) await agent.podman.stop(name)
+  for (const { member, name } of named) {
+    await agent.podman.start(name)
+    const target = { appId: member.manifest.id, name, hasCheck: member.spec.health !== undefined }
+    await waitForHealthy(agent.podman, target, { timeoutMs: agent.healthTimeoutMs })
+  }
+}
+
+/**
+ * Removes the app's containers and units and forgets the install. Data and secrets stay unless
+ * `purge`, which deletes `<data root>/<id>` (as the user namespace's root, since files there
+ * belong to the app's uid) and the secrets the stack owns.
+ */
+export async function uninstallApp(
+  agent: Agent,
+  appId: string,
+  options: { purge: boolean },
+): Promise<{ removed: string[]; purged: string[] }> {
+  const install = requireInstall(agent, appId)
+  const app = await loadInstalledApp(agent, install)
+  const containers = await listContainersOnce(agent)
+  const removed: string[] = []
+  for (const member of [...app.members].reverse()) {
+    const record = app.records.find((candidate) => candidate.appId === member.manifest.id)
+    const container = findMemberContainer(containers, member.manifest.id, {
+      ...(record && { recorded: record.containerName }),
+      legacy: member.manifest.container.legacy_names,
+    })
+    if (container) {
+      await agent.podman.remove(container.name)
+      removed.push(container.name)
+    }
+  }
+  await removeUnits(agent, install.appId)
+  agent.store.deleteInstall(install.appId)
+  if (!options.purge) return { removed, purged: [] }
+
+  const purged: string[] = []
+  for (const member of app.members) {
+    const dir = appDataDir(agent.paths, member.manifest.id)
+    await agent.exec('podman', ['unshare', 'rm', '-rf', '--', dir], { timeoutMs: 300_000 })
+    const owned = member.manifest.generated_secrets
+    await removeSecrets(agent.podman, agent.paths.secretsDir, member.manifest.id, owned)
+    purged.push(dir)
+  }
+  return { removed, purged }
+}

@@ -1,0 +1,73 @@
+// The reconciler's decision for one app (DESIGN.md §5): from desired state and what Podman shows,
+// nothing, create, start, stop, recreate (only when the config hash changed) or adopt. Pure, so
+// every case is a table row in the tests.
+import { APP_LABEL } from './container-spec.js'
+import { CONFIG_HASH_LABEL } from './config-hash.js'
+import type { DesiredState } from './agent-store.js'
+import type { PodmanContainer } from './podman.js'
+
+export type MemberStep = 'create' | 'start' | 'stop' | 'recreate' | 'adopt'
+
+export interface MemberObservation {
+  appId: string
+  desired: DesiredState
+  /** The hash of the spec the app should run with now. */
+  configHash: string
+  /** The container found for this app (by name, recorded name, legacy name or label), if any. */
+  container?: PodmanContainer
+  /** The store's record: adopted containers carry no hash label, so the store remembers it. */
+  adopted: boolean
+  recordedHash: string | null
+}
+
+export interface MemberDecision {
+  steps: MemberStep[]
+  reason: string
+}
+
+/** Decides what to do for one app; never more than one container per app. */
+export function decideMember(observation: MemberObservation): MemberDecision {
+  const { container, desired } = observation
+  if (!container) {
+    return desired === 'running'
+      ? { steps: ['create'], reason: 'no container' }
+      : { steps: [], reason: 'stopped, no container' }
+  }
+
+  const owned = container.labels[APP_LABEL] === observation.appId
+  const steps: MemberStep[] = []
+  let currentHash = container.labels[CONFIG_HASH_LABEL] ?? null
+  if (!owned && !observation.adopted) {
+    // Someone else's container under this app's name: take it over as it is.
+    steps.push('adopt')
+    currentHash = observation.configHash
+  } else if (currentHash === null) {
+    currentHash = observation.recordedHash
+  }
+
+  const running = container.state === 'running'
+  if (desired === 'running' && currentHash !== observation.configHash) {
+    return { steps: [...steps, 'recreate'], reason: 'config hash changed' }
+  }
+  if (desired === 'running' && !running) {
+    return { steps: [...steps, 'start'], reason: `container is ${container.state}` }
+  }
+  if (desired === 'stopped' && running) return { steps: [...steps, 'stop'], reason: 'stop wanted' }
+  return { steps, reason: steps.length > 0 ? 'adopted' : 'up to date' }
+}
+
+/** The container that belongs to an app, by the first rule that finds one. */
+export function findMemberContainer(
+  containers: PodmanContainer[],
+  appId: string,
+  names: { recorded?: string; legacy: string[] },
+): PodmanContainer | undefined {
+  const byName = (name: string): PodmanContainer | undefined =>
+    containers.find((container) => container.name === name)
+  return (
+    byName(appId) ??
+    (names.recorded ? byName(names.recorded) : undefined) ??
+    names.legacy.map(byName).find((container) => container !== undefined) ??
+    containers.find((container) => container.labels[APP_LABEL] === appId)
+  )
+}

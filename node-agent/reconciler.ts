@@ -1,0 +1,160 @@
+// The reconciler (DESIGN.md §5): level-triggered, one container listing per pass, a decision per
+// app (reconcile-decision.ts) and the steps that carry it out. Data directories are only ever
+// created or added to here, never removed.
+import { ArchyError } from '../src/errors.js'
+import type { Agent } from './agent-context.js'
+import { prepareAppData } from './app-data.js'
+import { ensureImage } from './images.js'
+import { runPostInstallHooks } from './hooks.js'
+import { waitForHealthy } from './health-wait.js'
+import type { InstalledApp } from './installed-app.js'
+import type { PodmanContainer } from './podman.js'
+import { renderPodmanRunArgs } from './podman-args.js'
+import { decideMember, findMemberContainer } from './reconcile-decision.js'
+import type { MemberStep } from './reconcile-decision.js'
+import { ensurePodmanSecret, ensureSecretFile } from './secret-files.js'
+import type { PlannedMember } from './stack-plan.js'
+
+export interface ReconcileOptions {
+  /** Load images even when their tag exists (install: the tag must name the release's bytes). */
+  reloadImages?: boolean
+}
+
+export interface AppliedStep {
+  appId: string
+  step: MemberStep
+  reason: string
+}
+
+/** Converges one install on its desired state; returns the steps taken. */
+export async function reconcileInstalledApp(
+  agent: Agent,
+  app: InstalledApp,
+  containers: PodmanContainer[],
+  options: ReconcileOptions = {},
+): Promise<AppliedStep[]> {
+  const desired = app.install.desired
+  // Start dependencies first; stop dependents first.
+  const members = desired === 'running' ? app.members : [...app.members].reverse()
+  const applied: AppliedStep[] = []
+  for (const member of members) {
+    const id = member.manifest.id
+    const record = app.records.find((candidate) => candidate.appId === id)
+    const container = findMemberContainer(containers, id, {
+      ...(record && { recorded: record.containerName }),
+      legacy: member.manifest.container.legacy_names,
+    })
+    const decision = decideMember({
+      appId: id,
+      desired,
+      configHash: member.configHash,
+      ...(container && { container }),
+      adopted: record?.adopted ?? false,
+      recordedHash: record?.configHash ?? null,
+    })
+    for (const step of decision.steps) {
+      await applyStep(agent, app, member, step, container, options)
+      applied.push({ appId: id, step, reason: decision.reason })
+    }
+  }
+  return applied
+}
+
+async function applyStep(
+  agent: Agent,
+  app: InstalledApp,
+  member: PlannedMember,
+  step: MemberStep,
+  container: PodmanContainer | undefined,
+  options: ReconcileOptions,
+): Promise<void> {
+  const id = member.manifest.id
+  const hasCheck = member.spec.health !== undefined
+  switch (step) {
+    case 'adopt':
+      // Podman cannot relabel a container: remember it, label it at its next recreate.
+      agent.store.updateMember(id, {
+        adopted: true,
+        containerName: container!.name,
+        configHash: member.configHash,
+      })
+      return
+    case 'start':
+      await agent.podman.start(container!.name)
+      await waitForHealthy(
+        agent.podman,
+        { appId: id, name: container!.name, hasCheck },
+        {
+          timeoutMs: agent.healthTimeoutMs,
+        },
+      )
+      return
+    case 'stop':
+      await agent.podman.stop(container!.name)
+      return
+    case 'recreate':
+      await agent.podman.remove(container!.name)
+      await createMember(agent, app, member, options)
+      return
+    case 'create':
+      await createMember(agent, app, member, options)
+      return
+  }
+}
+
+/** Everything a new container needs, then the container, its hooks, and its health. */
+async function createMember(
+  agent: Agent,
+  app: InstalledApp,
+  member: PlannedMember,
+  options: ReconcileOptions,
+): Promise<void> {
+  const { podman, paths } = agent
+  const { manifest, spec } = member
+  const origin = app.install.registryUrl
+  const shared = { podman, exec: agent.exec, origin, artifactsDir: paths.artifactsDir }
+
+  await ensureImage(manifest, app.release, spec.image, {
+    ...shared,
+    reload: options.reloadImages ?? false,
+  })
+  for (const network of [spec.network, ...spec.extraNetworks]) await podman.createNetwork(network)
+
+  const redact: string[] = []
+  for (const { ownerAppId, secret } of member.secrets) {
+    const file = await ensureSecretFile(paths.secretsDir, ownerAppId, secret)
+    redact.push(file.value)
+    await ensurePodmanSecret(podman, ownerAppId, secret, file)
+  }
+
+  await prepareAppData(manifest, spec, { dataRoot: paths.dataRoot, podman, exec: agent.exec })
+  await podman.run(renderPodmanRunArgs(spec, { restart: 'unless-stopped' }))
+  agent.store.updateMember(manifest.id, {
+    containerName: spec.name,
+    configHash: member.configHash,
+    adopted: false,
+  })
+  await runPostInstallHooks(manifest, app.release, spec.name, { ...shared, redact })
+  await waitForHealthy(
+    podman,
+    { appId: spec.appId, name: spec.name, hasCheck: spec.health !== undefined },
+    {
+      timeoutMs: agent.healthTimeoutMs,
+    },
+  )
+}
+
+/** Lists containers once; a failing Podman is an error here, never "no containers". */
+export async function listContainersOnce(agent: Agent): Promise<PodmanContainer[]> {
+  try {
+    return await agent.podman.listContainers()
+  } catch (error) {
+    throw new ArchyError(
+      'podman-unavailable',
+      `cannot list containers: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
+  }
+}

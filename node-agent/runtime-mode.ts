@@ -1,0 +1,60 @@
+// Choosing the runtime mode (DESIGN.md §5): quadlet needs Podman >= 4.4 and a systemd user
+// manager; podman mode runs containers with a restart policy and needs neither.
+import { ArchyError, ValidationError } from '../src/errors.js'
+import type { Exec } from './exec.js'
+import type { RuntimeMode } from './agent-store.js'
+import { compareVersions, MIN_QUADLET_VERSION, parsePodmanVersion } from './quadlet-versions.js'
+
+export type ModeOption = 'auto' | RuntimeMode
+
+/** Parses --mode. */
+export function parseModeOption(value: string | undefined): ModeOption {
+  const mode = value ?? 'auto'
+  if (mode !== 'auto' && mode !== 'quadlet' && mode !== 'podman') {
+    throw new ValidationError('--mode', `"${mode}" must be auto, quadlet or podman`)
+  }
+  return mode
+}
+
+/** Why this host cannot run quadlet mode, or undefined when it can. */
+export async function checkQuadletHost(
+  exec: Exec,
+  podmanVersion: string,
+): Promise<string | undefined> {
+  if (compareVersions(parsePodmanVersion(podmanVersion), MIN_QUADLET_VERSION) < 0) {
+    return `Podman ${podmanVersion} is older than 4.4`
+  }
+  const result = await exec('systemctl', ['--user', 'is-system-running'], {
+    allowFailure: true,
+    timeoutMs: 10_000,
+  }).catch((error: Error) => ({ exitCode: -1, stdout: error.message }))
+  const state = result.stdout.trim()
+  // `degraded` still has a working user manager; anything else (offline, no bus) does not.
+  if (result.exitCode !== 0 && state !== 'degraded') {
+    return `no systemd user manager (systemctl --user is-system-running: ${state || 'failed'})`
+  }
+  return undefined
+}
+
+/** The mode to install with. */
+export async function chooseRuntimeMode(
+  option: ModeOption,
+  exec: Exec,
+  podmanVersion: string,
+): Promise<RuntimeMode> {
+  // TODO(#5): auto picks quadlet when checkQuadletHost finds no obstacle, once quadlet mode lands.
+  if (option !== 'quadlet') return 'podman'
+  const reason = await checkQuadletHost(exec, podmanVersion)
+  if (reason !== undefined) {
+    throw new ArchyError(
+      'mode-unavailable',
+      `--mode quadlet: this host cannot run Quadlet: ${reason}; use --mode podman`,
+    )
+  }
+  // TODO(#5): quadlet mode (units under ~/.config/containers/systemd, systemctl --user).
+  throw new ArchyError(
+    'mode-unavailable',
+    '--mode quadlet is not implemented yet (issue #5); the units are rendered into the agent ' +
+      'state for inspection; use --mode podman',
+  )
+}

@@ -1,0 +1,117 @@
+// A release's manifests as the containers this node runs: dependencies before dependents, each
+// with its spec, secret owners, config hash and the warnings the install will show.
+import { ValidationError } from '../src/errors.js'
+import { isAppDependency } from '../src/manifest/types.js'
+import type { AppManifest, GeneratedSecret } from '../src/manifest/types.js'
+import { buildContainerSpec } from './container-spec.js'
+import type { ContainerSpec, NodeContext } from './container-spec.js'
+import { labelContainerSpec, hashContainerSpec } from './config-hash.js'
+
+export interface PlannedMember {
+  manifest: AppManifest
+  spec: ContainerSpec
+  configHash: string
+  warnings: string[]
+  /** Every secret the container uses or owns, with the app that owns it. */
+  secrets: { ownerAppId: string; secret: GeneratedSecret }[]
+}
+
+export interface PlanOptions {
+  /** False on rootless cgroup v1, where Podman cannot enforce memory and CPU limits. */
+  limitsEnforceable: boolean
+  /** Manifests of apps already installed on this node, for dependencies outside the stack. */
+  installed: AppManifest[]
+}
+
+/** Plans a stack; throws naming the field when something cannot be honoured. */
+export function planStack(
+  manifests: AppManifest[],
+  context: NodeContext,
+  options: PlanOptions,
+): PlannedMember[] {
+  return orderByDependencies(manifests).map((manifest) => {
+    const warnings: string[] = []
+    const known = [...manifests, ...options.installed]
+    const secretOwners = findSecretOwners(manifest, known)
+    const built = buildContainerSpec(manifest, context, { secretOwners })
+    warnings.push(...built.warnings.map((warning) => `${manifest.id}: ${warning}`))
+
+    let spec = built.spec
+    if (
+      !options.limitsEnforceable &&
+      (spec.memoryLimit !== undefined || spec.cpuLimit !== undefined)
+    ) {
+      const { memoryLimit: _memory, cpuLimit: _cpu, ...rest } = spec
+      spec = rest
+      warnings.push(
+        `${manifest.id}: app.resources: this host (rootless Podman on cgroup v1) cannot enforce ` +
+          'memory or CPU limits; the app runs without them',
+      )
+    }
+    spec = labelContainerSpec(spec)
+    const secrets = listSecrets(manifest, secretOwners, known)
+    return { manifest, spec, configHash: hashContainerSpec(spec), warnings, secrets }
+  })
+}
+
+/** Topological order within the stack (dependencies first), stable otherwise. */
+export function orderByDependencies(manifests: AppManifest[]): AppManifest[] {
+  const byId = new Map(manifests.map((manifest) => [manifest.id, manifest]))
+  const ordered: AppManifest[] = []
+  const state = new Map<string, 'visiting' | 'done'>()
+  const visit = (manifest: AppManifest, chain: string[]): void => {
+    const seen = state.get(manifest.id)
+    if (seen === 'done') return
+    if (seen === 'visiting') {
+      throw new ValidationError(
+        'manifests',
+        `dependency cycle: ${[...chain, manifest.id].join(' -> ')}`,
+      )
+    }
+    state.set(manifest.id, 'visiting')
+    for (const dependency of manifest.dependencies.filter(isAppDependency)) {
+      const inStack = byId.get(dependency.app_id)
+      if (inStack) visit(inStack, [...chain, manifest.id])
+    }
+    state.set(manifest.id, 'done')
+    ordered.push(manifest)
+  }
+  for (const manifest of manifests) visit(manifest, [])
+  return ordered
+}
+
+/** Secret name -> owning app: this app's own, else one of its dependencies'. */
+function findSecretOwners(manifest: AppManifest, known: AppManifest[]): Record<string, string> {
+  const owners: Record<string, string> = {}
+  const dependencies = manifest.dependencies.filter(isAppDependency).map((d) => d.app_id)
+  manifest.container.secret_env.forEach((entry, index) => {
+    const declares = (candidate: AppManifest): boolean =>
+      candidate.generated_secrets.some((secret) => secret.name === entry.secret_file)
+    const owner = declares(manifest)
+      ? manifest
+      : known.find((candidate) => dependencies.includes(candidate.id) && declares(candidate))
+    if (!owner) {
+      throw new ValidationError(
+        `${manifest.id}: app.container.secret_env[${index}].secret_file`,
+        `"${entry.secret_file}" is not a generated secret of this app or of an installed dependency`,
+      )
+    }
+    owners[entry.secret_file] = owner.id
+  })
+  return owners
+}
+
+function listSecrets(
+  manifest: AppManifest,
+  owners: Record<string, string>,
+  known: AppManifest[],
+): { ownerAppId: string; secret: GeneratedSecret }[] {
+  const own = manifest.generated_secrets.map((secret) => ({ ownerAppId: manifest.id, secret }))
+  const used = Object.entries(owners)
+    .filter(([, owner]) => owner !== manifest.id)
+    .map(([name, owner]) => {
+      const declared = known.find((candidate) => candidate.id === owner)!.generated_secrets
+      return { ownerAppId: owner, secret: declared.find((secret) => secret.name === name)! }
+    })
+  return [...own, ...used]
+}

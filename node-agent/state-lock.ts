@@ -1,0 +1,79 @@
+// The exclusive lock on the state directory: one agent command acts at a time (DESIGN.md §5).
+// A lock file made with O_EXCL holds the owner's pid; a lock whose process is gone is stale.
+import { open, readFile, rm } from 'node:fs/promises'
+
+import { ArchyError } from '../src/errors.js'
+
+export interface StateLock {
+  release(): Promise<void>
+}
+
+export interface LockOptions {
+  /** How long to wait for another command to finish; default 10 s. */
+  waitMs?: number
+  pollMs?: number
+}
+
+/** Takes the lock or, after waiting, fails naming the process that holds it. */
+export async function acquireStateLock(
+  lockFile: string,
+  options: LockOptions = {},
+): Promise<StateLock> {
+  const deadline = Date.now() + (options.waitMs ?? 10_000)
+  const pollMs = options.pollMs ?? 100
+  for (;;) {
+    if (await tryCreateLock(lockFile)) return { release: () => rm(lockFile, { force: true }) }
+
+    const holder = await readHolder(lockFile)
+    if (holder !== undefined && !isProcessAlive(holder)) {
+      // Stale: its process died without releasing. Remove it and try again at once.
+      await rm(lockFile, { force: true })
+      continue
+    }
+    if (Date.now() >= deadline) {
+      const who = holder === undefined ? 'another process' : `process ${holder}`
+      throw new ArchyError(
+        'locked',
+        `the agent state is locked by ${who} (another archy agent command is running); ` +
+          `try again when it finishes, or remove ${lockFile} if that process is gone`,
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
+  }
+}
+
+async function tryCreateLock(lockFile: string): Promise<boolean> {
+  try {
+    const handle = await open(lockFile, 'wx', 0o600)
+    try {
+      await handle.writeFile(`${process.pid}\n`)
+    } finally {
+      await handle.close()
+    }
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw new ArchyError('io', `cannot create ${lockFile}: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+}
+
+async function readHolder(lockFile: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(lockFile, 'utf8')).trim())
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    // Released in between, or being written right now: treat as held, look again.
+    return undefined
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

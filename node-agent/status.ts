@@ -1,0 +1,111 @@
+// `archy agent status`: the store's installs (the source of truth) joined with one container
+// listing. When Podman fails, every installed app is still shown, its container state unknown.
+import type { Agent } from './agent-context.js'
+import type { DesiredState, RuntimeMode } from './agent-store.js'
+import { CONFIG_HASH_LABEL } from './config-hash.js'
+import type { PodmanContainer } from './podman.js'
+
+export interface MemberStatus {
+  appId: string
+  container: string | null
+  /** Podman's state, `absent`, or `unknown` when Podman could not be asked. */
+  state: string
+  adopted: boolean
+  /** Whether the container runs the config last applied; null when unknown. */
+  current: boolean | null
+}
+
+export interface AppStatus {
+  appId: string
+  version: string
+  registryUrl: string
+  publisherDid: string
+  mode: RuntimeMode
+  desired: DesiredState
+  members: MemberStatus[]
+  warnings: string[]
+  lastError: string | null
+}
+
+export interface AgentStatus {
+  stateDir: string
+  dataRoot: string
+  registries: { url: string; did: string; sequence: number | null; fetchedAt: string | null }[]
+  apps: AppStatus[]
+  podmanError: string | null
+}
+
+/** Collects the status from the store and one `podman ps`. */
+export async function collectStatus(agent: Agent): Promise<AgentStatus> {
+  let containers: PodmanContainer[] | undefined
+  let podmanError: string | null = null
+  try {
+    containers = await agent.podman.listContainers()
+  } catch (error) {
+    podmanError = (error as Error).message
+  }
+
+  const apps = agent.store.listInstalls().map((install): AppStatus => {
+    const members = agent.store.listMembers(install.appId).map((record): MemberStatus => {
+      const container = containers?.find((candidate) => candidate.name === record.containerName)
+      const label = container?.labels[CONFIG_HASH_LABEL]
+      return {
+        appId: record.appId,
+        container: container?.name ?? null,
+        state: containers === undefined ? 'unknown' : (container?.state ?? 'absent'),
+        adopted: record.adopted,
+        current: container ? (label ?? record.configHash) === record.configHash : null,
+      }
+    })
+    return {
+      appId: install.appId,
+      version: install.version,
+      registryUrl: install.registryUrl,
+      publisherDid: install.publisherDid,
+      mode: install.mode,
+      desired: install.desired,
+      members,
+      warnings: install.warnings,
+      lastError: install.lastError,
+    }
+  })
+  const registries = agent.store.listRegistries().map(({ url, did, sequence, fetchedAt }) => ({
+    url,
+    did,
+    sequence,
+    fetchedAt,
+  }))
+  return {
+    stateDir: agent.paths.stateDir,
+    dataRoot: agent.paths.dataRoot,
+    registries,
+    apps,
+    podmanError,
+  }
+}
+
+/** The status as lines of text. */
+export function renderStatus(status: AgentStatus): string {
+  const lines: string[] = []
+  for (const registry of status.registries) {
+    lines.push(`registry ${registry.url} (${registry.did}, sequence ${registry.sequence ?? '-'})`)
+  }
+  if (status.apps.length === 0) lines.push('no apps installed')
+  for (const app of status.apps) {
+    lines.push(
+      `${app.appId} ${app.version} (${app.mode} mode, wanted ${app.desired}) from ${app.registryUrl}`,
+    )
+    for (const member of app.members) {
+      const notes = [
+        member.adopted ? 'adopted' : '',
+        member.current === false ? 'config changed' : '',
+      ]
+      const note = notes.filter(Boolean).join(', ')
+      lines.push(`  ${member.appId}: ${member.state}${note ? ` (${note})` : ''}`)
+    }
+    for (const warning of app.warnings) lines.push(`  warning: ${warning}`)
+    if (app.lastError) lines.push(`  last error: ${app.lastError}`)
+  }
+  if (status.podmanError) lines.push(`podman: ${status.podmanError} (container states unknown)`)
+  return lines.join('\n')
+}

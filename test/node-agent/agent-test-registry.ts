@@ -1,0 +1,122 @@
+// A tiny registry for agent tests: real HTTP on 127.0.0.1, serving a catalog the test signs with
+// its own operator key (or any JSON it likes) and blobs by BLAKE3 digest.
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+import { generateEd25519, type Ed25519Keypair } from '../../src/identity/did-key.js'
+import type { KeyPairs } from '../../src/identity/key-file.js'
+import { generateNostrKeys } from '../../src/identity/nostr-keys.js'
+import { signDocument } from '../../src/proof/data-integrity.js'
+import { UNSCORED, signCatalog, type Catalog } from '../../src/release/catalog.js'
+import { packageRelease } from '../../src/release/package-release.js'
+import type { ReleaseDocument } from '../../src/release/release-document.js'
+
+export interface TestRegistry {
+  url: string
+  operator: Ed25519Keypair
+  /** What GET /v1/catalog answers. */
+  catalog: unknown
+  /** Digest -> bytes for GET /blobs/<digest>. */
+  blobs: Map<string, Buffer>
+  close(): Promise<void>
+}
+
+/** Starts the server with a signed empty catalog. */
+export async function startTestRegistry(): Promise<TestRegistry> {
+  const operator = generateEd25519()
+  const registry: TestRegistry = {
+    url: '',
+    operator,
+    catalog: undefined,
+    blobs: new Map(),
+    close: async () => undefined,
+  }
+  const server = createServer((request, response) => {
+    const path = request.url ?? '/'
+    if (path === '/v1/catalog') {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify(registry.catalog))
+      return
+    }
+    const blob = /^\/blobs\/([0-9a-f]{64})$/.exec(path)
+    const bytes = blob ? registry.blobs.get(blob[1]!) : undefined
+    if (!bytes) {
+      response.writeHead(404).end()
+      return
+    }
+    response.writeHead(200, { 'content-length': bytes.length }).end(bytes)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  registry.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  registry.catalog = buildCatalog(registry, [], 1)
+  registry.close = () => new Promise((resolve) => server.close(() => resolve()))
+  return registry
+}
+
+/** A catalog of releases signed by `signer` (default the registry's operator). */
+export function buildCatalog(
+  registry: Pick<TestRegistry, 'url' | 'operator'>,
+  releases: ReleaseDocument[],
+  sequence: number,
+  options: { signer?: Ed25519Keypair; expiresAt?: Date } = {},
+): Catalog {
+  const signer = options.signer ?? registry.operator
+  const expires = options.expiresAt ?? new Date(Date.now() + 86_400_000)
+  return signCatalog(
+    {
+      type: 'ArchipelagoCatalog',
+      registry: { did: signer.did, url: registry.url, relay: registry.url.replace('http', 'ws') },
+      sequence,
+      issued_at: new Date(expires.getTime() - 172_800_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      expires_at: expires.toISOString().replace(/\.\d+Z$/, 'Z'),
+      apps: releases.map((release) => ({
+        id: release.app,
+        publisher: release.author,
+        version: release.version,
+        event_id: 'e'.repeat(64),
+        release,
+        trust: UNSCORED,
+      })),
+    },
+    signer,
+  )
+}
+
+/** A publisher's key pairs. */
+export function makePublisher(): KeyPairs {
+  return { ed25519: generateEd25519(), nostr: generateNostrKeys() }
+}
+
+/** Packages manifest files and puts their artifacts on the registry. */
+export async function publishFiles(
+  registry: TestRegistry,
+  files: string[],
+  publisher: KeyPairs,
+): Promise<ReleaseDocument> {
+  const packaged = await packageRelease(files, publisher)
+  for (const artifact of packaged.artifacts) {
+    registry.blobs.set(artifact.blake3, await readFile(artifact.path))
+  }
+  return packaged.release
+}
+
+/** Signs a release around raw manifest documents, bypassing packageRelease's own checks. */
+export function signRawRelease(
+  publisher: KeyPairs,
+  manifests: Record<string, unknown>[],
+): ReleaseDocument {
+  const primary = (manifests[0] as { app: { id: string; version: string } }).app
+  return signDocument(
+    {
+      type: 'ArchipelagoRelease' as const,
+      app: primary.id,
+      version: primary.version,
+      author: { did: publisher.ed25519.did, nostr_pubkey: publisher.nostr.pubkey },
+      manifests,
+      artifacts: [],
+      published_at: '2026-01-01T00:00:00Z',
+    },
+    publisher.ed25519,
+  ) as ReleaseDocument
+}
