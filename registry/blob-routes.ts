@@ -70,14 +70,22 @@ export function addBlobRoutes(
     }
 
     const body = c.env?.incoming ?? c.req.raw.body ?? []
-    const digests = await blobs.write(body as AsyncIterable<Uint8Array>, (found) => {
-      if (!auth.sha256.includes(found.sha256)) {
-        throw new ValidationError(
-          'body',
-          `its SHA-256 ${found.sha256} is not named by an x tag of the authorization`,
-        )
-      }
-    })
+    const digests = await blobs
+      .write(body as AsyncIterable<Uint8Array>, (found) => {
+        if (!auth.sha256.includes(found.sha256)) {
+          throw new ValidationError(
+            'body',
+            `its SHA-256 ${found.sha256} is not named by an x tag of the authorization`,
+          )
+        }
+      })
+      .catch((error: unknown) => {
+        // A client that hangs up mid-body is its own failure, not the server's.
+        if (c.env?.incoming?.destroyed && !(error instanceof ArchyError)) {
+          throw new ArchyError('aborted', 'body: the upload was cut off', { cause: error })
+        }
+        throw error
+      })
     store.addBlob({
       ...digests,
       uploaded_by: auth.event.pubkey,

@@ -8,6 +8,7 @@ import { ArchyError } from '../src/errors.js'
 
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   invalid: 400,
+  aborted: 400,
   unauthorized: 401,
   unverified: 401,
   'not-found': 404,

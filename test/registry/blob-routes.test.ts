@@ -2,13 +2,14 @@
 // matching, GET/HEAD with immutable caching, a single byte range, and every refusal as JSON.
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { digestBytes } from '../../src/digest/blake3.js'
 import { generateNostrKeys } from '../../src/identity/nostr-keys.js'
 import { signNostrEvent } from '../../src/nostr/event.js'
-import { makeDataDir, startTestNode, type TestNode } from './harness.js'
+import { makeDataDir, startTestNode, waitFor, type TestNode } from './harness.js'
 
 const MAX_BYTES = 64 * 1024
 const uploader = generateNostrKeys()
@@ -212,5 +213,19 @@ describe('blob routes', () => {
     } as RequestInit)
     expect(response.status).toBe(413)
     expect(blobFiles()).toEqual(before)
+  })
+
+  it('survives an upload cut off mid-stream, leaving nothing on disk', async () => {
+    const before = blobFiles()
+    const upload = request(node.url + '/blobs', {
+      method: 'PUT',
+      headers: { authorization: authorization(['a'.repeat(64)]), 'content-length': '50000' },
+    })
+    upload.on('error', () => {})
+    upload.write(randomBytes(20_000))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    upload.destroy()
+    await waitFor(() => (blobFiles().join() === before.join() ? true : undefined))
+    expect((await node.getJson('/healthz')).status).toBe(200)
   })
 })
