@@ -1,6 +1,6 @@
 // The example apps under examples/apps validate as documented, the broken one with its exact list
 // of problems, and the generated JSON Schema accepts the valid ones.
-import Ajv2020 from 'ajv/dist/2020.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 
 import { manifestJsonSchema } from '../../../src/manifest/json-schema.js'
