@@ -54,7 +54,7 @@ export async function uploadArtifact(
     duplex: 'half',
     headers: {
       authorization: blossomUploadAuthorization(artifact.sha256, nostrSecret, {
-        server: new URL(registryUrl).host,
+        server: new URL(registryUrl).hostname,
       }),
       'content-type': artifact.media_type,
       'content-length': String(artifact.size),

@@ -1,0 +1,106 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { startRegistryNode } from '../../../registry/index.js'
+import { runCli } from '../../support/cli.js'
+
+describe('archy publish', () => {
+  let node: Awaited<ReturnType<typeof startRegistryNode>>
+  let work: string
+  let keyFile: string
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'archy-publish-'))
+    node = await startRegistryNode({ dataDir: join(work, 'node'), host: '127.0.0.1', port: 0 })
+    keyFile = join(work, 'publisher.keys')
+    expect((await runCli(['keys', 'new', '--out', keyFile])).code).toBe(0)
+    // The example manifest with a stand-in image archive: the registry never opens it.
+    copyFileSync('examples/apps/hello-web/manifest.yml', join(work, 'manifest.yml'))
+    writeFileSync(join(work, 'image.tar'), Buffer.alloc(300_000, 7))
+  })
+
+  afterAll(async () => {
+    await node?.close()
+  })
+
+  it('uploads the artifact, publishes the event and reports both verdicts', async () => {
+    const run = await runCli([
+      'publish',
+      join(work, 'manifest.yml'),
+      '--key',
+      keyFile,
+      '--registry',
+      node.url,
+    ])
+    expect(run.code, run.err).toBe(0)
+    expect(run.out).toMatch(/^event: +[0-9a-f]{64}$/m)
+    expect(run.out).toMatch(/^relay: +OK/m)
+    expect(run.out).toMatch(/^registry: accepted$/m)
+    expect(run.err).toMatch(/artifact image.tar uploaded/)
+
+    // The catalog is re-signed shortly after a change (debounced).
+    await expect
+      .poll(async () => {
+        const apps = (await (await fetch(new URL('/v1/apps', node.url))).json()) as any
+        return apps.apps.map((app: any) => app.id)
+      })
+      .toEqual(['hello-web'])
+  })
+
+  it('reports the registry refusing the same version again, and skips present blobs', async () => {
+    // A second later, so that the new event differs from the first (created_at has 1 s steps).
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const run = await runCli([
+      'publish',
+      join(work, 'manifest.yml'),
+      '--key',
+      keyFile,
+      '--registry',
+      node.url,
+      '--json',
+    ])
+    expect(run.code).toBe(1)
+    const report = JSON.parse(run.out)
+    expect(report.uploads[0].status).toBe('present')
+    expect(report.verdict.status).toBe('rejected')
+    expect(report.verdict.reason).toMatch(/version/)
+  })
+
+  it('refuses an invalid manifest before uploading anything', async () => {
+    const run = await runCli([
+      'publish',
+      'examples/apps/broken/manifest.yml',
+      '--key',
+      keyFile,
+      '--registry',
+      node.url,
+    ])
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/app.ports\[0\].host: port 80 is below 1024/)
+  })
+
+  it.each([
+    [['--registry', 'ftp://x'], /--registry must be an http/],
+    [['--registry', 'not a url'], /is not a URL/],
+  ])('exits 2 on a bad flag %j', async (flags, message) => {
+    const run = await runCli(['publish', join(work, 'manifest.yml'), '--key', keyFile, ...flags])
+    expect(run.code).toBe(2)
+    expect(run.err).toMatch(message)
+  })
+
+  it('names an unreachable registry', async () => {
+    const run = await runCli([
+      'publish',
+      join(work, 'manifest.yml'),
+      '--key',
+      keyFile,
+      '--registry',
+      'http://127.0.0.1:9',
+    ])
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/cannot reach http:\/\/127.0.0.1:9/)
+  })
+})
