@@ -42,7 +42,11 @@ export async function installApp(
       `${appId} is installed as part of the ${owner} stack`,
     )
   }
-  const candidate = chooseCandidate(appId, await findCatalogCandidates(agent.store), existing)
+  const candidate = chooseCandidate(
+    appId,
+    await findCatalogCandidates(agent.store, appId),
+    existing,
+  )
   const { release, manifests } = candidate.verified
   checkStackIds(agent, appId, manifests)
   checkDependencies(agent, appId, manifests)
@@ -121,6 +125,9 @@ function chooseCandidate(
   candidates: CatalogCandidate[],
   existing: InstallRecord | undefined,
 ): CatalogCandidate & { verified: VerifiedRelease } {
+  if (candidates.length === 0) {
+    throw new ArchyError('not-found', `${appId} is in none of the followed registries' catalogs`)
+  }
   let pool = candidates
   if (existing) {
     pool = candidates.filter(

@@ -3,7 +3,6 @@
 import { ArchyError, ValidationError } from '../src/errors.js'
 import type { Exec } from './exec.js'
 import type { RuntimeMode } from './agent-store.js'
-import { compareVersions, MIN_QUADLET_VERSION, parsePodmanVersion } from './quadlet-versions.js'
 
 export type ModeOption = 'auto' | RuntimeMode
 
@@ -21,7 +20,7 @@ export async function checkQuadletHost(
   exec: Exec,
   podmanVersion: string,
 ): Promise<string | undefined> {
-  if (compareVersions(parsePodmanVersion(podmanVersion), MIN_QUADLET_VERSION) < 0) {
+  if (!hasQuadlet(podmanVersion)) {
     return `Podman ${podmanVersion} is older than 4.4`
   }
   const result = await exec('systemctl', ['--user', 'is-system-running'], {
@@ -57,4 +56,12 @@ export async function chooseRuntimeMode(
     '--mode quadlet is not implemented yet (issue #5); the units are rendered into the agent ' +
       'state for inspection; use --mode podman',
   )
+}
+
+/** Whether a Podman version (`4.3.1`, `5.4.0-rc1`) has Quadlet (4.4 or later). */
+export function hasQuadlet(podmanVersion: string): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(podmanVersion.trim())
+  if (!match) return false
+  const [major, minor] = [Number(match[1]), Number(match[2])]
+  return major > 4 || (major === 4 && minor >= 4)
 }

@@ -6,6 +6,8 @@ import path from 'node:path'
 import type { Agent } from './agent-context.js'
 import type { ContainerSpec } from './container-spec.js'
 import { renderQuadletUnits } from './quadlet.js'
+import { DEFAULT_PODMAN_VERSION } from './quadlet-versions.js'
+import { hasQuadlet } from './runtime-mode.js'
 
 /** Rewrites the app's unit directory; returns the renderer's warnings. */
 export async function writeUnits(
@@ -15,7 +17,7 @@ export async function writeUnits(
 ): Promise<string[]> {
   const dir = unitsDirOf(agent, appId)
   const { files, warnings } = renderQuadletUnits(specs, {
-    podmanVersion: await agent.podman.version(),
+    podmanVersion: chooseUnitVersion(await agent.podman.version()),
   })
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -31,4 +33,9 @@ export async function removeUnits(agent: Agent, appId: string): Promise<void> {
 
 function unitsDirOf(agent: Agent, appId: string): string {
   return path.join(agent.paths.unitsDir, appId)
+}
+
+/** The host's Podman when it has Quadlet; else the default, as the units are for inspection. */
+function chooseUnitVersion(hostVersion: string): string {
+  return hasQuadlet(hostVersion) ? hostVersion : DEFAULT_PODMAN_VERSION
 }

@@ -1,0 +1,148 @@
+// The agent on real rootless Podman, as the test user through the built CLI: the example apps
+// served by a test registry, installed, reached over HTTP, stopped, started, restarted,
+// uninstalled (data kept), reinstalled (same data and secret) and purged.
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { get as httpGet } from 'node:http'
+import path from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+
+import type { Exec } from '../../node-agent/exec.js'
+import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
+import {
+  buildCatalog,
+  makePublisher,
+  publishFiles,
+  startTestRegistry,
+  type TestRegistry,
+} from '../node-agent/agent-test-registry.js'
+
+const EXAMPLES = path.resolve('examples/apps')
+const CONTAINERS = ['hello-web', 'notes-web', 'notes-api']
+
+describePodman('archy agent on rootless Podman', () => {
+  let registry: TestRegistry
+  let asUser: Exec
+  let root: string
+  let place: string[]
+
+  const archy = async (...args: string[]): Promise<string> => {
+    const result = await runArchyAsTestUser([...args, ...place], { timeoutMs: 300_000 })
+    if (result.code !== 0) throw new Error(`archy ${args.join(' ')}: ${result.stderr}`)
+    return result.stdout
+  }
+  const get = async (url: string): Promise<string> => {
+    const response = await getLenient(url)
+    expect(response.status).toBe(200)
+    return response.body
+  }
+  const secretValue = (): string =>
+    readFileSync(path.join(root, 'state/secrets/notes-api/notes-token'), 'utf8')
+
+  beforeAll(async () => {
+    asUser = podmanAsTestUser()
+    await cleanUp(asUser)
+    root = (await asUser('mktemp', ['-d', '/tmp/archy-agent-e2e-XXXXXX'])).stdout.trim()
+    await asUser('chmod', ['755', root])
+    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+
+    registry = await startTestRegistry()
+    const publisher = makePublisher()
+    const hello = await publishFiles(registry, [`${EXAMPLES}/hello-web/manifest.yml`], publisher)
+    const notes = await publishFiles(
+      registry,
+      [`${EXAMPLES}/notes/manifest.yml`, `${EXAMPLES}/notes/notes-api.manifest.yml`],
+      publisher,
+    )
+    registry.catalog = buildCatalog(registry, [hello, notes], 1)
+  }, 300_000)
+
+  afterAll(async () => {
+    await registry?.close()
+    if (asUser) await cleanUp(asUser)
+    if (root) await asUser('podman', ['unshare', 'rm', '-rf', root], { allowFailure: true })
+  }, 120_000)
+
+  it('follows the registry with the pinned DID', async () => {
+    const out = await archy('agent', 'add-registry', registry.url, '--did', registry.operator.did)
+    expect(out).toContain(`pinned ${registry.operator.did}`)
+  })
+
+  it('installs hello-web and serves its page on 127.0.0.1:18080', async () => {
+    await archy('agent', 'install', 'hello-web')
+    expect(await get('http://127.0.0.1:18080/')).toContain('Hello from Archipelago')
+  }, 300_000)
+
+  it('installs the notes stack; the front end reads the backend value made from its secret', async () => {
+    await archy('agent', 'install', 'notes-web')
+    const value = (await get('http://127.0.0.1:18081/cgi-bin/value')).trim()
+    const hash = createHash('sha256').update(secretValue()).digest('hex')
+    expect(value).toBe(`value-${hash.slice(0, 16)}`)
+
+    const status = JSON.parse(await archy('agent', 'status', '--json'))
+    const notes = status.apps.find((app: { appId: string }) => app.appId === 'notes-web')
+    expect(notes.members.map((m: { appId: string; state: string }) => [m.appId, m.state])).toEqual([
+      ['notes-api', 'running'],
+      ['notes-web', 'running'],
+    ])
+  }, 300_000)
+
+  it('stops, starts and restarts the whole stack', async () => {
+    await archy('agent', 'stop', 'notes-web')
+    await expect(
+      fetch('http://127.0.0.1:18081/', { signal: AbortSignal.timeout(5000) }),
+    ).rejects.toThrow()
+    const stopped = JSON.parse(await archy('agent', 'status', '--json'))
+    const members = stopped.apps.find((app: { appId: string }) => app.appId === 'notes-web').members
+    expect(members.every((m: { state: string }) => m.state !== 'running')).toBe(true)
+
+    await archy('agent', 'start', 'notes-web')
+    expect(await get('http://127.0.0.1:18081/cgi-bin/value')).toMatch(/^value-[0-9a-f]{16}/)
+    await archy('agent', 'restart', 'notes-web')
+    expect(await get('http://127.0.0.1:18081/cgi-bin/value')).toMatch(/^value-[0-9a-f]{16}/)
+  }, 300_000)
+
+  it('uninstall keeps data and secret; reinstall reuses them; purge deletes them', async () => {
+    const before = (await get('http://127.0.0.1:18081/cgi-bin/value')).trim()
+    const secret = secretValue()
+    await archy('agent', 'uninstall', 'notes-web')
+    expect(existsSync(path.join(root, 'apps/notes-api/data/value'))).toBe(true)
+    const ps = await asUser('podman', ['ps', '-a', '--format', '{{.Names}}'])
+    expect(ps.stdout).not.toMatch(/notes-/)
+
+    await archy('agent', 'install', 'notes-web')
+    expect(secretValue()).toBe(secret)
+    expect((await get('http://127.0.0.1:18081/cgi-bin/value')).trim()).toBe(before)
+
+    await archy('agent', 'uninstall', 'notes-web', '--purge')
+    expect(existsSync(path.join(root, 'apps/notes-api'))).toBe(false)
+    expect(existsSync(path.join(root, 'state/secrets/notes-api'))).toBe(false)
+    const secrets = await asUser('podman', ['secret', 'ls', '--format', '{{.Name}}'])
+    expect(secrets.stdout).not.toContain('archy.notes-api.notes-token')
+  }, 300_000)
+})
+
+/**
+ * GET with Node's lenient parser: busybox httpd passes a CGI's bare-LF header lines through,
+ * which fetch() refuses; curl and wget accept them.
+ */
+function getLenient(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { insecureHTTPParser: true, timeout: 10_000 }, (response) => {
+      let body = ''
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+    })
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: timed out`)))
+    request.on('error', reject)
+  })
+}
+
+/** Removes what these tests may have left as the test user: containers, networks, secrets. */
+async function cleanUp(asUser: Exec): Promise<void> {
+  await asUser('podman', ['rm', '-f', '--ignore', ...CONTAINERS], { allowFailure: true })
+  for (const network of ['notes-net', 'archy-net']) {
+    await asUser('podman', ['network', 'rm', '-f', network], { allowFailure: true })
+  }
+  await asUser('podman', ['secret', 'rm', 'archy.notes-api.notes-token'], { allowFailure: true })
+}
