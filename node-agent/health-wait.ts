@@ -24,7 +24,6 @@ export async function waitForHealthy(
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs
   const pollMs = options.pollMs ?? 1000
-  let last = 'not checked'
   for (;;) {
     const container = (await podman.listContainers()).find((c) => c.name === target.name)
     if (!container) throw new ArchyError('unhealthy', `${target.appId}: the container disappeared`)
@@ -34,11 +33,10 @@ export async function waitForHealthy(
         `${target.appId}: the container ${container.state} after start`,
       )
     }
+    let last = `it is ${container.state}`
     if (container.state === 'running') {
       if (!target.hasCheck || (await podman.healthcheck(target.name))) return
       last = 'its health check fails'
-    } else {
-      last = `it is ${container.state}`
     }
     if (Date.now() >= deadline) {
       throw new ArchyError(
