@@ -231,7 +231,10 @@ function buildHealth(check: HealthCheck): ContainerHealth {
   }
   if (check.type === 'exec') return { command: [...check.command], ...timing }
   if (check.type === 'tcp') {
-    return { command: ['sh', '-c', `nc -z 127.0.0.1 ${check.port}`], ...timing }
+    // `-z` where nc has it; busybox's nc lacks it, so fall back to connecting with empty input.
+    const port = check.port
+    const probe = `nc -z 127.0.0.1 ${port} 2>/dev/null || nc -w 1 127.0.0.1 ${port} </dev/null`
+    return { command: ['sh', '-c', probe], ...timing }
   }
   const url = quoteForShell(joinUrl(check.endpoint, check.path))
   const probe = `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`

@@ -178,7 +178,11 @@ describe('buildContainerSpec', () => {
       { type: 'exec', command: ['/bin/check', '--quick'], ...timing },
       ['/bin/check', '--quick'],
     ],
-    ['tcp', { type: 'tcp', port: 5432, ...timing }, ['sh', '-c', 'nc -z 127.0.0.1 5432']],
+    [
+      'tcp',
+      { type: 'tcp', port: 5432, ...timing },
+      ['sh', '-c', 'nc -z 127.0.0.1 5432 2>/dev/null || nc -w 1 127.0.0.1 5432 </dev/null'],
+    ],
     [
       'http',
       { type: 'http', endpoint: 'http://localhost:8080', path: '/healthz', ...timing },

@@ -81,7 +81,7 @@ describe('renderPodmanRunArgs', () => {
       '--secret', 'archy.web.db-password,type=env,target=DB_PASSWORD',
       '-e', 'QUERY=a=b&c=d',
       '--memory', '268435456', '--cpus', '1.5',
-      '--health-cmd', '["sh","-c","nc -z 127.0.0.1 8080"]',
+      '--health-cmd', '["sh","-c","nc -z 127.0.0.1 8080 2>/dev/null || nc -w 1 127.0.0.1 8080 </dev/null"]',
       '--health-interval', '30s', '--health-timeout', '1500ms',
       '--health-retries', '2', '--health-start-period', '60s',
       '--restart', 'always',
