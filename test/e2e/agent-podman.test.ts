@@ -1,27 +1,25 @@
-// The agent on real rootless Podman, as the test user through the built CLI: the example apps
-// served by a test registry, installed, reached over HTTP, stopped, started, restarted,
-// uninstalled (data kept), reinstalled (same data and secret) and purged.
+// The whole path on real rootless Podman: a registry node in a temp dir, a publisher's keys, the
+// example apps published with the CLI, and the agent (as the test user, through the built CLI)
+// installing them, reaching them over HTTP, stopping, starting, restarting, uninstalling (data
+// kept), reinstalling (same data and secret) and purging.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { get as httpGet } from 'node:http'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
+import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import { runCli } from '../support/cli.js'
 import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
-import {
-  buildCatalog,
-  makePublisher,
-  publishFiles,
-  startTestRegistry,
-  type TestRegistry,
-} from '../node-agent/agent-test-registry.js'
 
 const EXAMPLES = path.resolve('examples/apps')
 const CONTAINERS = ['hello-web', 'notes-web', 'notes-api']
 
 describePodman('archy agent on rootless Podman', () => {
-  let registry: TestRegistry
+  let registry: RegistryNode
   let asUser: Exec
   let root: string
   let place: string[]
@@ -32,9 +30,9 @@ describePodman('archy agent on rootless Podman', () => {
     return result.stdout
   }
   const get = async (url: string): Promise<string> => {
-    const response = await getLenient(url)
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) })
     expect(response.status).toBe(200)
-    return response.body
+    return response.text()
   }
   const secretValue = (): string =>
     readFileSync(path.join(root, 'state/secrets/notes-api/notes-token'), 'utf8')
@@ -46,15 +44,29 @@ describePodman('archy agent on rootless Podman', () => {
     await asUser('chmod', ['755', root])
     place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
 
-    registry = await startTestRegistry()
-    const publisher = makePublisher()
-    const hello = await publishFiles(registry, [`${EXAMPLES}/hello-web/manifest.yml`], publisher)
-    const notes = await publishFiles(
-      registry,
-      [`${EXAMPLES}/notes/manifest.yml`, `${EXAMPLES}/notes/notes-api.manifest.yml`],
-      publisher,
+    // The image archives come from `npm run examples:images` (deploy/setup-host.sh runs it).
+    if (!existsSync(`${EXAMPLES}/hello-web/image.tar`)) {
+      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
+    }
+    const work = mkdtempSync(path.join(tmpdir(), 'archy-e2e-node-'))
+    registry = await startRegistryNode({ dataDir: `${work}/data`, host: '127.0.0.1', port: 0 })
+    const key = `${work}/publisher.keys`
+    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    const publish = (...files: string[]) =>
+      runCli(['publish', ...files, '--key', key, '--registry', registry.url])
+    const hello = await publish(`${EXAMPLES}/hello-web/manifest.yml`)
+    expect(hello.out, hello.err).toMatch(/registry: accepted/)
+    const notes = await publish(
+      `${EXAMPLES}/notes/manifest.yml`,
+      `${EXAMPLES}/notes/notes-api.manifest.yml`,
     )
-    registry.catalog = buildCatalog(registry, [hello, notes], 1)
+    expect(notes.out, notes.err).toMatch(/registry: accepted/)
+    // The catalog is re-signed shortly after a change.
+    for (let tries = 0; tries < 50; tries += 1) {
+      const catalog = await (await fetch(`${registry.url}/v1/catalog`)).json()
+      if (catalog.apps.length === 2) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }, 300_000)
 
   afterAll(async () => {
@@ -64,8 +76,8 @@ describePodman('archy agent on rootless Podman', () => {
   }, 120_000)
 
   it('follows the registry with the pinned DID', async () => {
-    const out = await archy('agent', 'add-registry', registry.url, '--did', registry.operator.did)
-    expect(out).toContain(`pinned ${registry.operator.did}`)
+    const out = await archy('agent', 'add-registry', registry.url, '--did', registry.did)
+    expect(out).toContain(`pinned ${registry.did}`)
   })
 
   it('installs hello-web and serves its page on 127.0.0.1:18080', async () => {
@@ -121,22 +133,6 @@ describePodman('archy agent on rootless Podman', () => {
     expect(secrets.stdout).not.toContain('archy.notes-api.notes-token')
   }, 300_000)
 })
-
-/**
- * GET with Node's lenient parser: busybox httpd passes a CGI's bare-LF header lines through,
- * which fetch() refuses; curl and wget accept them.
- */
-function getLenient(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpGet(url, { insecureHTTPParser: true, timeout: 10_000 }, (response) => {
-      let body = ''
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
-    })
-    request.on('timeout', () => request.destroy(new Error(`GET ${url}: timed out`)))
-    request.on('error', reject)
-  })
-}
 
 /** Removes what these tests may have left as the test user: containers, networks, secrets. */
 async function cleanUp(asUser: Exec): Promise<void> {
