@@ -26,7 +26,7 @@ describe('example apps', () => {
       ['/var/lib/archipelago/notes-web/www/cgi-bin/value', '0755'],
     ])
     expect(web?.files[1]?.content).toBe(
-      "#!/bin/sh\necho 'Content-Type: text/plain'\necho\nwget -q -O - http://api:8081/value\n",
+      "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nwget -q -O - http://api:8081/value\n",
     )
     expect(api?.hooks.post_install).toEqual([
       {
