@@ -84,7 +84,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'agent',
     verb: 'add-registry',
-    summary: 'Follow a registry: verify its signed catalog and pin its key',
+    summary: 'follow a registry: verify its signed catalog and pin its key',
     args: 'URL',
     minArgs: 1,
     maxArgs: 1,
@@ -116,7 +116,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'agent',
     verb: 'install',
-    summary: 'Install (or reinstall) an app and its stack from the followed catalogs',
+    summary: 'install (or reinstall) an app and its stack from the followed catalogs',
     args: 'APP',
     minArgs: 1,
     maxArgs: 1,
@@ -136,7 +136,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'agent',
     verb: 'status',
-    summary: 'Show followed registries and installed apps with their container states',
+    summary: 'show followed registries and installed apps with their container states',
     options: { ...placeOptions, ...jsonOption },
     async run(input) {
       const status = await withAgent(readAgentOptions(input), (agent) => collectStatus(agent))
@@ -144,13 +144,13 @@ export const commands: CommandSpec[] = [
       return 0
     },
   },
-  lifecycleCommand('start', 'Start an installed app (the whole stack)'),
-  lifecycleCommand('stop', 'Stop an installed app (the whole stack)'),
-  lifecycleCommand('restart', 'Restart an installed app (the whole stack)'),
+  lifecycleCommand('start', 'start an installed app (the whole stack)'),
+  lifecycleCommand('stop', 'stop an installed app (the whole stack)'),
+  lifecycleCommand('restart', 'restart an installed app (the whole stack)'),
   {
     noun: 'agent',
     verb: 'reconcile',
-    summary: 'Converge installed apps on their desired state (all, or APP)',
+    summary: 'converge installed apps on their desired state (all, or APP)',
     args: '[APP]',
     maxArgs: 1,
     options: { ...placeOptions, ...jsonOption },
@@ -173,7 +173,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'agent',
     verb: 'uninstall',
-    summary: 'Remove an app; data and secrets stay unless --purge',
+    summary: 'remove an app; data and secrets stay unless --purge',
     args: 'APP',
     minArgs: 1,
     maxArgs: 1,

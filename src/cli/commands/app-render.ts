@@ -31,7 +31,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'app',
     verb: 'render',
-    summary: 'Write the Quadlet units of an app or a stack into a directory',
+    summary: 'write the Quadlet units of an app or a stack into a directory',
     args: 'FILE...',
     minArgs: 1,
     maxArgs: Infinity,

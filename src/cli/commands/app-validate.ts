@@ -73,7 +73,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'app',
     verb: 'validate',
-    summary: 'Check app manifests (validated together as one set); exit 1 on any error',
+    summary: 'check app manifests (validated together as one set); exit 1 on any error',
     args: 'FILE...',
     minArgs: 1,
     maxArgs: Infinity,
@@ -86,7 +86,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'app',
     verb: 'schema',
-    summary: 'Print the JSON Schema of an app manifest, for editors',
+    summary: 'print the JSON Schema of an app manifest, for editors',
     run: runSchema,
   },
 ]

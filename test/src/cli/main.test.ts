@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+
+import { runCli } from '../../support/cli.js'
+
+const COMMANDS = [
+  'keys new',
+  'keys import',
+  'keys show',
+  'app sign',
+  'app validate',
+  'app schema',
+  'app render',
+  'proof verify',
+  'blob hash',
+  'publish',
+  'node run',
+  'agent add-registry',
+  'agent install',
+  'agent status',
+  'agent start',
+  'agent stop',
+  'agent restart',
+  'agent reconcile',
+  'agent uninstall',
+]
+
+describe('archy --help', () => {
+  it('lists every command', async () => {
+    const run = await runCli(['--help'])
+    expect(run.code).toBe(0)
+    for (const command of COMMANDS) expect(run.out).toContain(`  ${command}`)
+  })
+
+  it("prints a command's options with --help", async () => {
+    const run = await runCli(['publish', '--help'])
+    expect(run.code).toBe(0)
+    expect(run.out).toMatch(/--registry URL/)
+  })
+
+  it.each([
+    [[], 2, /Usage: archy/],
+    [['frob'], 2, /unknown command "frob"/],
+    [['keys'], 2, /"keys" needs a verb: new, import, show/],
+    [['blob', 'hash'], 2, /"blob hash" needs FILE/],
+    [['blob', 'hash', 'a', 'b'], 2, /takes at most 1 arguments/],
+  ])('archy %j exits %i', async (args, code, message) => {
+    const run = await runCli(args)
+    expect(run.code).toBe(code)
+    expect(run.out + run.err).toMatch(message)
+  })
+})
