@@ -26,6 +26,10 @@ export interface SettingSpec {
   restart: boolean
   /** How an environment or flag string becomes a value before the schema checks it. */
   fromText: (text: string) => unknown
+  /** The `archy node run` flag that sets it, when there is one. */
+  flag?: string
+  /** The default as shown in the docs, when the value itself reads badly. */
+  defaultText?: string
 }
 
 const asText = (text: string): unknown => text
@@ -33,6 +37,7 @@ const asInteger = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) 
 
 export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
   host: {
+    flag: '--host',
     schema: z.string().min(1),
     rule: 'a host name or address',
     default: '127.0.0.1',
@@ -41,6 +46,7 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asText,
   },
   port: {
+    flag: '--port',
     schema: z.number().int().min(0).max(65535),
     rule: 'an integer from 0 to 65535',
     default: 7777,
@@ -49,6 +55,7 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asInteger,
   },
   data: {
+    flag: '--data',
     schema: z.string().min(1),
     rule: 'a directory path',
     default: './data',
@@ -60,6 +67,7 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     schema: z.url({ protocol: /^https?$/ }).optional(),
     rule: 'an http:// or https:// URL',
     default: undefined,
+    defaultText: 'the listening address',
     description: 'URL clients reach this node at; defaults to the listening address.',
     restart: true,
     fromText: asText,
@@ -76,6 +84,7 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     schema: z.number().int().positive(),
     rule: 'a positive integer (bytes)',
     default: 2 * 1024 ** 3,
+    defaultText: '2 GiB',
     description: 'Largest blob PUT /blobs accepts, in bytes.',
     restart: true,
     fromText: asInteger,

@@ -2,10 +2,21 @@
 // configured from flags, `ARCHY_*` variables and defaults, until SIGINT or SIGTERM.
 import { UsageError } from '../../errors.js'
 import { loadNodeConfig, type NodeConfig } from '../../config/node-config.js'
+import { renderExampleEnv, renderSettingsTable } from '../../config/settings-doc.js'
 import { startRegistryNode } from '../../../registry/index.js'
 import { flagOption, stringOption, type CommandInput, type CommandSpec } from '../command.js'
 
 export const commands: CommandSpec[] = [
+  {
+    noun: 'node',
+    verb: 'settings',
+    summary: "print the node's settings as a Markdown table, or as an example environment file",
+    options: { env: { type: 'boolean', description: 'print an example environment file' } },
+    async run(input) {
+      input.io.out(flagOption(input, 'env') ? renderExampleEnv() : renderSettingsTable())
+      return 0
+    },
+  },
   {
     noun: 'node',
     verb: 'run',
