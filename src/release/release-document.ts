@@ -1,5 +1,7 @@
 // The signed release document (DESIGN.md §4, "Release document"): what a publisher signs and what
 // every registry and agent verifies before using any of it.
+import { posix } from 'node:path'
+
 import { ValidationError, VerificationError } from '../errors.js'
 import { isEd25519DidKey } from '../identity/did-key.js'
 import { isHexDigest } from '../digest/blake3.js'
@@ -99,6 +101,7 @@ function checkReleaseShape(value: unknown, path: string): ReleaseDocument {
   if (!Array.isArray(r.artifacts))
     throw new ValidationError(`${path}.artifacts`, 'must be an array')
   r.artifacts.forEach((artifact, index) => checkArtifact(artifact, `${path}.artifacts[${index}]`))
+  checkArtifactNamesUnique(r.artifacts as ReleaseArtifact[], path)
   if (typeof r.published_at !== 'string' || !RFC3339_UTC.test(r.published_at)) {
     throw new ValidationError(`${path}.published_at`, 'must be an RFC 3339 UTC timestamp')
   }
@@ -109,6 +112,13 @@ function checkArtifact(value: unknown, path: string): void {
   const a = value as Record<string, unknown>
   if (typeof a !== 'object' || a === null) throw new ValidationError(path, 'must be an object')
   requireString(a.name, `${path}.name`)
+  const name = posix.normalize(a.name)
+  if (posix.isAbsolute(name) || name === '..' || name.startsWith('../')) {
+    throw new ValidationError(
+      `${path}.name`,
+      `"${a.name}" must be a relative path inside the release`,
+    )
+  }
   if (!isHexDigest(a.blake3))
     throw new ValidationError(`${path}.blake3`, 'must be 64 lowercase hex')
   if (!isHexDigest(a.sha256))
@@ -119,6 +129,22 @@ function checkArtifact(value: unknown, path: string): void {
   requireString(a.media_type, `${path}.media_type`)
 }
 
+/** Two artifacts under one name would leave the agent guessing which file a hook means. */
+function checkArtifactNamesUnique(artifacts: ReleaseArtifact[], path: string): void {
+  const seen = new Map<string, number>()
+  artifacts.forEach((artifact, index) => {
+    const name = posix.normalize(artifact.name)
+    const first = seen.get(name)
+    if (first !== undefined) {
+      throw new ValidationError(
+        `${path}.artifacts[${index}].name`,
+        `"${artifact.name}" is already the name of artifacts[${first}]`,
+      )
+    }
+    seen.set(name, index)
+  })
+}
+
 /** Every `blake3:` image and every hook source must name an artifact of the release. */
 function checkArtifactReferences(
   release: ReleaseDocument,
@@ -126,7 +152,8 @@ function checkArtifactReferences(
   path: string,
 ): void {
   const digests = new Set(release.artifacts.map((artifact) => artifact.blake3))
-  const names = new Set(release.artifacts.map((artifact) => artifact.name))
+  // Names compare normalized (`./f.txt` is `f.txt`), as the agent resolves them.
+  const names = new Set(release.artifacts.map((artifact) => posix.normalize(artifact.name)))
   manifests.forEach((manifest, index) => {
     const image = manifest.container.image
     if (image.startsWith('file:')) {
@@ -142,7 +169,7 @@ function checkArtifactReferences(
       )
     }
     manifest.hooks.post_install.forEach((step, stepIndex) => {
-      if ('copy_from_host' in step && !names.has(step.copy_from_host.src)) {
+      if ('copy_from_host' in step && !names.has(posix.normalize(step.copy_from_host.src))) {
         throw new ValidationError(
           `${path}.manifests[${index}].app.hooks.post_install[${stepIndex}].copy_from_host.src`,
           `"${step.copy_from_host.src}" is not among the release artifacts`,

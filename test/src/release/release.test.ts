@@ -1,9 +1,16 @@
+// verifyRelease (shape, proof, manifests, artifact references) and judgeReleaseEvent (the kind
+// 30078 event that carries a release) on signed fixtures, good and tampered.
 import { describe, expect, it } from 'vitest'
 
 import { verifyRelease } from '../../../src/release/release-document.js'
 import { buildReleaseEvent, judgeReleaseEvent } from '../../../src/release/release-event.js'
 import { signNostrEvent } from '../../../src/nostr/event.js'
-import { makeKeys, manifestDocument, signRelease } from '../../support/release-fixtures.js'
+import {
+  IMAGE_ARTIFACT,
+  makeKeys,
+  manifestDocument,
+  signRelease,
+} from '../../support/release-fixtures.js'
 
 describe('verifyRelease', () => {
   const keys = makeKeys()
@@ -74,6 +81,52 @@ describe('verifyRelease', () => {
   it('refuses a blake3 image that is not among the artifacts', () => {
     const release = signRelease(keys, [manifestDocument('web', '1.0.0')], [])
     expect(() => verifyRelease(release)).toThrow(/not among the release artifacts/)
+  })
+
+  it('matches hook sources and artifact names after normalizing ./ on either side', () => {
+    const hook = (src: string) => ({
+      hooks: { post_install: [{ copy_from_host: { src, dest: '/srv/f.txt' } }] },
+    })
+    const artifact = (name: string) => ({ ...IMAGE_ARTIFACT, name, blake3: 'd'.repeat(64) })
+    const written = signRelease(
+      keys,
+      [manifestDocument('web', '1.0.0', hook('./f.txt'))],
+      [IMAGE_ARTIFACT, artifact('f.txt')],
+    )
+    const named = signRelease(
+      keys,
+      [manifestDocument('web', '1.0.0', hook('f.txt'))],
+      [IMAGE_ARTIFACT, artifact('./f.txt')],
+    )
+    const missing = signRelease(
+      keys,
+      [manifestDocument('web', '1.0.0', hook('g.txt'))],
+      [IMAGE_ARTIFACT, artifact('f.txt')],
+    )
+    expect(() => verifyRelease(written)).not.toThrow()
+    expect(() => verifyRelease(named)).not.toThrow()
+    expect(() => verifyRelease(missing)).toThrow(
+      'release.manifests[0].app.hooks.post_install[0].copy_from_host.src: ' +
+        '"g.txt" is not among the release artifacts',
+    )
+  })
+
+  it.each([
+    ['/etc/passwd', '"/etc/passwd" must be a relative path inside the release'],
+    ['a/../../x', '"a/../../x" must be a relative path inside the release'],
+    ['..', '".." must be a relative path inside the release'],
+  ])('refuses the artifact name %s', (name, message) => {
+    const extra = { ...IMAGE_ARTIFACT, name, blake3: 'd'.repeat(64) }
+    const release = signRelease(keys, [manifestDocument('web', '1.0.0')], [IMAGE_ARTIFACT, extra])
+    expect(() => verifyRelease(release)).toThrow(`release.artifacts[1].name: ${message}`)
+  })
+
+  it('refuses two artifacts under one name', () => {
+    const twin = { ...IMAGE_ARTIFACT, name: './image.tar', blake3: 'd'.repeat(64) }
+    const release = signRelease(keys, [manifestDocument('web', '1.0.0')], [IMAGE_ARTIFACT, twin])
+    expect(() => verifyRelease(release)).toThrow(
+      'release.artifacts[1].name: "./image.tar" is already the name of artifacts[0]',
+    )
   })
 
   it('refuses a primary manifest whose id differs from the release app', () => {
