@@ -13,6 +13,8 @@ import { detectHostValues } from './host-values.js'
 import { describeNodeKeys, loadNodeKeys } from './node-keys.js'
 import { createPodman } from './podman.js'
 import type { Podman } from './podman.js'
+import { describeLimitSupport } from './resource-limits.js'
+import type { LimitSupport } from './resource-limits.js'
 import { acquireStateLock } from './state-lock.js'
 
 export interface AgentOptions {
@@ -32,8 +34,8 @@ export interface Agent {
   exec: Exec
   context: NodeContext
   healthTimeoutMs: number
-  /** Whether Podman here can enforce memory and CPU limits (asked once). */
-  limitsEnforceable(): Promise<boolean>
+  /** Which resource limits Podman here can enforce (asked once, from `podman info`). */
+  limitSupport(): Promise<LimitSupport>
   close(): Promise<void>
 }
 
@@ -49,7 +51,7 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
     const host = await detectHostValues(options.hostIp)
     const exec = options.exec ?? execCommand
     const podman = createPodman({ exec })
-    let enforceable: Promise<boolean> | undefined
+    let limits: Promise<LimitSupport> | undefined
     const opened = store
     return {
       paths,
@@ -58,11 +60,9 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
       exec,
       context: { dataRoot: paths.dataRoot, values: { ...host, ...describeNodeKeys(keys) } },
       healthTimeoutMs: options.healthTimeoutMs ?? 120_000,
-      limitsEnforceable() {
-        enforceable ??= podman
-          .info()
-          .then((info) => !(info.rootless && info.cgroupVersion === 'v1'))
-        return enforceable
+      limitSupport() {
+        limits ??= podman.info().then(describeLimitSupport)
+        return limits
       },
       async close() {
         opened.close()

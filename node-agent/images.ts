@@ -1,19 +1,22 @@
 // Images for the containers (DESIGN.md §4, "Images"): a `blake3:` image archive is fetched from
 // the origin, verified, `podman load`ed and tagged with the name the spec runs; a registry
-// reference is pulled as its pull_policy says.
-import { ArchyError, ValidationError } from '../src/errors.js'
+// reference is pulled as its pull_policy says. A tag alone is never trusted: `podman load` applies
+// whatever names an archive carries, so one publisher's archive can move another app's tag.
+import { ArchyError, ValidationError, VerificationError } from '../src/errors.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import type { ReleaseArtifact, ReleaseDocument } from '../src/release/release-document.js'
 import { fetchArtifact } from './artifact-fetch.js'
 import type { Exec } from './exec.js'
+import { readImagePin, writeImagePin } from './image-pins.js'
 import type { Podman } from './podman.js'
+import { isImageId } from './podman-output.js'
 
 export interface ImageOptions {
   podman: Podman
   exec: Exec
   origin: string
   artifactsDir: string
-  /** Load even when the tag exists (a fresh install): the tag must name these bytes. */
+  /** Load even when the tag names the verified image (a fresh install). */
   reload: boolean
 }
 
@@ -37,33 +40,74 @@ export function findImageArtifact(
   return artifact
 }
 
-/** Makes sure `target` exists locally with the manifest's image. */
+/**
+ * Makes sure `target` names the manifest's image and returns that image's ID. For an archive the
+ * tag is reused only while it points at the ID its verified bytes loaded as (pinned per digest);
+ * otherwise the archive is loaded again from the verified artifact.
+ */
 export async function ensureImage(
   manifest: AppManifest,
   release: ReleaseDocument,
   target: string,
   options: ImageOptions,
-): Promise<void> {
+): Promise<string> {
   const { podman } = options
   const policy = manifest.container.pull_policy
   const artifact = findImageArtifact(manifest, release)
-  const present = await podman.imageExists(target)
 
   if (artifact) {
-    if (present && !options.reload && policy !== 'always') return
-    const archive = await fetchArtifact(artifact, options.origin, options.artifactsDir)
-    const [loaded] = await podman.loadImage(archive)
-    if (loaded !== undefined && loaded !== target) await podman.tagImage(loaded, target)
-    return
+    const pinned = await readImagePin(options.artifactsDir, artifact.blake3)
+    if (!options.reload && policy !== 'always' && pinned !== undefined) {
+      if ((await podman.imageId(target)) === pinned) return pinned
+    }
+    return loadVerifiedImage(artifact, target, options)
   }
 
+  const present = await podman.imageId(target)
   if (policy === 'never') {
-    if (present) return
+    if (present !== undefined) return present
     throw new ArchyError(
       'image-missing',
       `${manifest.id}: app.container.image: ${target} is not on this node and pull_policy is never`,
     )
   }
-  if (present && policy === 'if-not-present') return
+  if (present !== undefined && policy === 'if-not-present') return present
   await options.exec('podman', ['pull', target], { timeoutMs: PULL_TIMEOUT_MS })
+  const pulled = await podman.imageId(target)
+  if (pulled === undefined) {
+    throw new ArchyError('podman-output', `podman pull ${target}: no image by that name after`)
+  }
+  return pulled
+}
+
+/**
+ * Loads the verified archive, drops every other name it carried (so it cannot shadow another
+ * app's image or a registry reference), tags its ID as `target` and pins digest -> ID.
+ */
+async function loadVerifiedImage(
+  artifact: ReleaseArtifact,
+  target: string,
+  options: ImageOptions,
+): Promise<string> {
+  const { podman } = options
+  const archive = await fetchArtifact(artifact, options.origin, options.artifactsDir)
+  const names = await podman.loadImage(archive)
+  const loaded = names[0]!
+  const id = await podman.imageId(loaded)
+  if (id === undefined) {
+    throw new ArchyError('podman-output', `podman load ${artifact.name}: ${loaded} is not an image`)
+  }
+
+  for (const name of names) {
+    if (name !== target && !isImageId(name)) await podman.untagImage(name)
+  }
+  await podman.tagImage(id, target)
+  const tagged = await podman.imageId(target)
+  if (tagged !== id) {
+    throw new VerificationError(
+      `${target}: names image ${tagged ?? '(none)'} right after tagging ${id} from ${artifact.name}`,
+    )
+  }
+  await writeImagePin(options.artifactsDir, artifact.blake3, id)
+  return id
 }

@@ -54,7 +54,7 @@ export async function installApp(
 
   const mode = await chooseRuntimeMode(options.mode, agent.exec, await agent.podman.version())
   const members = planStack(manifests, agent.context, {
-    limitsEnforceable: await agent.limitsEnforceable(),
+    limits: await agent.limitSupport(),
     installed: loadOtherManifests(agent, appId),
   })
 

@@ -29,7 +29,7 @@ export async function loadInstalledApp(
 ): Promise<InstalledApp> {
   const { release, manifests } = verifyRelease(install.release, `${install.appId}: stored release`)
   const members = planStack(manifests, agent.context, {
-    limitsEnforceable: await agent.limitsEnforceable(),
+    limits: await agent.limitSupport(),
     installed: loadOtherManifests(agent, install.appId),
   })
   return { install, release, members, records: agent.store.listMembers(install.appId) }

@@ -1,11 +1,13 @@
 // start, stop, restart and uninstall of an installed app (the whole stack for a stack). Each sets
 // the desired state in the store first, then reconciles, so a crash half way converges later.
 import { ArchyError } from '../src/errors.js'
+import { isAppDependency } from '../src/manifest/types.js'
 import type { Agent } from './agent-context.js'
 import { appDataDir } from './agent-paths.js'
 import type { DesiredState } from './agent-store.js'
 import { waitForHealthy } from './health-wait.js'
-import { loadInstalledApp, requireInstall } from './installed-app.js'
+import { loadInstalledApp, loadOtherManifests, requireInstall } from './installed-app.js'
+import { listVolumes } from './plan-rules.js'
 import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
 import { findMemberContainer } from './reconcile-decision.js'
 import { removeSecrets } from './secret-files.js'
@@ -63,17 +65,31 @@ export async function restartApp(agent: Agent, appId: string): Promise<void> {
 }
 
 /**
- * Removes the app's containers and units and forgets the install. Data and secrets stay unless
- * `purge`, which deletes `<data root>/<id>` (as the user namespace's root, since files there
- * belong to the app's uid) and the secrets the stack owns.
+ * Removes the app's containers and units and forgets the install. Data, secrets and named volumes
+ * stay unless `purge`, which deletes `<data root>/<id>` (as the user namespace's root, since files
+ * there belong to the app's uid), the secrets the stack owns and its `archy.<id>.*` volumes.
+ * A stack member, or an app another installed app depends on, is refused.
  */
 export async function uninstallApp(
   agent: Agent,
   appId: string,
   options: { purge: boolean },
-): Promise<{ removed: string[]; purged: string[] }> {
+): Promise<{ removed: string[]; purged: string[]; volumes: string[] }> {
+  const owner = agent.store.findOwner(appId)
+  if (owner !== undefined && owner !== appId) {
+    throw new ArchyError(
+      'part-of-stack',
+      `${appId} is part of the ${owner} stack; uninstall ${owner}`,
+    )
+  }
   const install = requireInstall(agent, appId)
   const app = await loadInstalledApp(agent, install)
+  checkNoDependents(
+    agent,
+    install.appId,
+    app.members.map((member) => member.manifest.id),
+  )
+
   const containers = await listContainersOnce(agent)
   const removed: string[] = []
   for (const member of [...app.members].reverse()) {
@@ -89,15 +105,35 @@ export async function uninstallApp(
   }
   await removeUnits(agent, install.appId)
   agent.store.deleteInstall(install.appId)
-  if (!options.purge) return { removed, purged: [] }
+  if (!options.purge) return { removed, purged: [], volumes: [] }
 
   const purged: string[] = []
+  const volumes: string[] = []
   for (const member of app.members) {
     const dir = appDataDir(agent.paths, member.manifest.id)
     await agent.exec('podman', ['unshare', 'rm', '-rf', '--', dir], { timeoutMs: 300_000 })
     const owned = member.manifest.generated_secrets
     await removeSecrets(agent.podman, agent.paths.secretsDir, member.manifest.id, owned)
     purged.push(dir)
+    for (const volume of listVolumes(member.spec)) {
+      await agent.podman.removeVolume(volume)
+      volumes.push(volume)
+    }
   }
-  return { removed, purged }
+  return { removed, purged, volumes }
+}
+
+/** Refuses when an app of another install depends on one of these members. */
+function checkNoDependents(agent: Agent, installId: string, memberIds: string[]): void {
+  for (const manifest of loadOtherManifests(agent, installId)) {
+    const needed = manifest.dependencies
+      .filter(isAppDependency)
+      .find((dependency) => memberIds.includes(dependency.app_id))
+    if (!needed) continue
+    const dependent = agent.store.findOwner(manifest.id) ?? manifest.id
+    throw new ArchyError(
+      'has-dependents',
+      `${manifest.id} depends on ${needed.app_id}; uninstall ${dependent} first`,
+    )
+  }
 }

@@ -15,6 +15,8 @@ export interface PodmanContainer {
 export interface PodmanInfo {
   cgroupVersion: string
   rootless: boolean
+  /** The cgroup controllers this user may use (`host.cgroupControllers`); undefined if unreported. */
+  cgroupControllers?: string[]
 }
 
 /** Parses `podman ps -a --format json` (Podman 4 and 5: an array; `Created` in Unix seconds). */
@@ -49,17 +51,35 @@ export function parseLoadedImages(stdout: string): string[] {
   return images
 }
 
-/** The cgroup version and rootless flag from `podman info --format json`. */
+/** The cgroup version, controllers and rootless flag from `podman info --format json`. */
 export function parseInfo(stdout: string): PodmanInfo {
   const parsed = parseJson(stdout, 'podman info')
   const host = isRecord(parsed) ? parsed.host : undefined
   if (!isRecord(host)) throw unexpectedOutput('podman info', 'a host object', stdout)
   const security = isRecord(host.security) ? host.security : {}
+  const controllers = host.cgroupControllers
   return {
     cgroupVersion: typeof host.cgroupVersion === 'string' ? host.cgroupVersion : 'unknown',
     rootless: security.rootless === true,
+    ...(Array.isArray(controllers) && {
+      cgroupControllers: controllers.filter((name): name is string => typeof name === 'string'),
+    }),
   }
 }
+
+/** The image ID `podman image inspect --format {{.Id}}` prints: 64 hex digits. */
+export function parseImageId(stdout: string, ref: string): string {
+  const id = stdout.trim()
+  if (!IMAGE_ID.test(id)) throw unexpectedOutput(`podman image inspect ${ref}`, 'an image ID', id)
+  return id
+}
+
+/** Whether a name `podman load` reports is an image ID (an archive without tags) rather than a tag. */
+export function isImageId(name: string): boolean {
+  return IMAGE_ID.test(name.replace(/^sha256:/, ''))
+}
+
+const IMAGE_ID = /^[0-9a-f]{64}$/
 
 function readLabels(value: unknown): Record<string, string> {
   const labels: Record<string, string> = {}

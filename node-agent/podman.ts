@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { ArchyError, ExecError, ValidationError } from '../src/errors.js'
 import { execCommand } from './exec.js'
 import type { Exec, ExecOptions, ExecResult } from './exec.js'
-import { parseContainerList, parseInfo, parseLoadedImages } from './podman-output.js'
+import { parseContainerList, parseImageId, parseInfo, parseLoadedImages } from './podman-output.js'
 import type { PodmanContainer, PodmanInfo } from './podman-output.js'
 
 export type { PodmanContainer, PodmanInfo } from './podman-output.js'
@@ -14,7 +14,11 @@ export interface Podman {
   /** Names (or ids) that `podman load` reports. */
   loadImage(archivePath: string): Promise<string[]>
   tagImage(source: string, target: string): Promise<void>
+  /** Removes one name from the image it names (the image stays under its other names or ID). */
+  untagImage(name: string): Promise<void>
   imageExists(ref: string): Promise<boolean>
+  /** The 64-hex ID of the image a name or ID refers to now; undefined when there is none. */
+  imageId(ref: string): Promise<string | undefined>
   networkExists(name: string): Promise<boolean>
   /** Idempotent. */
   createNetwork(name: string): Promise<void>
@@ -23,6 +27,8 @@ export interface Podman {
   createSecret(name: string, value: string): Promise<void>
   /** Ok if missing. */
   removeSecret(name: string): Promise<void>
+  /** Removes a named volume and its contents; ok if missing, fails while a container uses it. */
+  removeVolume(name: string): Promise<void>
   /** One `podman ps -a --format json` call. */
   listContainers(): Promise<PodmanContainer[]>
   /** Args from renderPodmanRunArgs, starting with 'run'; returns the container id. */
@@ -86,7 +92,19 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       await podman(['tag', source, target])
     },
 
+    async untagImage(name) {
+      await podman(['untag', name, name])
+    },
+
     imageExists: (ref) => exists(['image', 'exists', ref]),
+
+    async imageId(ref) {
+      const args = ['image', 'inspect', '--format', '{{.Id}}', ref]
+      const result = await podman(args, { allowFailure: true })
+      if (result.exitCode === 0) return parseImageId(result.stdout, ref)
+      if (/image not known|no such image|no such object/i.test(result.stderr)) return undefined
+      throw failure(binary, args, result)
+    },
     networkExists: (name) => exists(['network', 'exists', name]),
 
     async createNetwork(name) {
@@ -117,6 +135,13 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       const result = await podman(['secret', 'rm', name], { allowFailure: true })
       if (result.exitCode !== 0 && !/no such secret/i.test(result.stderr)) {
         throw failure(binary, ['secret', 'rm', name], result)
+      }
+    },
+
+    async removeVolume(name) {
+      const result = await podman(['volume', 'rm', name], { allowFailure: true })
+      if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr)) {
+        throw failure(binary, ['volume', 'rm', name], result)
       }
     },
 

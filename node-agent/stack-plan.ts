@@ -6,6 +6,8 @@ import type { AppManifest, GeneratedSecret } from '../src/manifest/types.js'
 import { buildContainerSpec } from './container-spec.js'
 import type { ContainerSpec, NodeContext } from './container-spec.js'
 import { labelContainerSpec, hashContainerSpec } from './config-hash.js'
+import { checkPlaceholders, namespaceVolumes } from './plan-rules.js'
+import { applyLimitSupport, type LimitSupport } from './resource-limits.js'
 
 export interface PlannedMember {
   manifest: AppManifest
@@ -17,38 +19,30 @@ export interface PlannedMember {
 }
 
 export interface PlanOptions {
-  /** False on rootless cgroup v1, where Podman cannot enforce memory and CPU limits. */
-  limitsEnforceable: boolean
+  /** Which resource limits this host can enforce; a limit it cannot is dropped with a warning. */
+  limits: LimitSupport
   /** Manifests of apps already installed on this node, for dependencies outside the stack. */
   installed: AppManifest[]
 }
 
-/** Plans a stack; throws naming the field when something cannot be honoured. */
+/**
+ * Plans a stack; throws naming the field when something cannot be honoured. Unlike `archy app
+ * render`, a placeholder without a value fails here: resource limits are the one warning (§5).
+ */
 export function planStack(
   manifests: AppManifest[],
   context: NodeContext,
   options: PlanOptions,
 ): PlannedMember[] {
   return orderByDependencies(manifests).map((manifest) => {
-    const warnings: string[] = []
     const known = [...manifests, ...options.installed]
     const secretOwners = findSecretOwners(manifest, known)
+    checkPlaceholders(manifest, context)
     const built = buildContainerSpec(manifest, context, { secretOwners })
-    warnings.push(...built.warnings.map((warning) => `${manifest.id}: ${warning}`))
+    const limited = applyLimitSupport(namespaceVolumes(manifest, built.spec), options.limits)
+    const warnings = [...built.warnings.map((w) => `${manifest.id}: ${w}`), ...limited.warnings]
 
-    let spec = built.spec
-    if (
-      !options.limitsEnforceable &&
-      (spec.memoryLimit !== undefined || spec.cpuLimit !== undefined)
-    ) {
-      const { memoryLimit: _memory, cpuLimit: _cpu, ...rest } = spec
-      spec = rest
-      warnings.push(
-        `${manifest.id}: app.resources: this host (rootless Podman on cgroup v1) cannot enforce ` +
-          'memory or CPU limits; the app runs without them',
-      )
-    }
-    spec = labelContainerSpec(spec)
+    const spec = labelContainerSpec(limited.spec)
     const secrets = listSecrets(manifest, secretOwners, known)
     return { manifest, spec, configHash: hashContainerSpec(spec), warnings, secrets }
   })
