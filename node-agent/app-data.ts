@@ -1,124 +1,121 @@
 // An app's data directory (DESIGN.md §4, §5): the bind-mount sources under `<data root>/<app id>`,
-// and the manifest's `files`, written only when absent (or `overwrite: true`), then owned by
-// `data_uid` inside the user namespace. Existing data is never removed or rewritten otherwise.
-import { chmod, lstat, mkdir, writeFile } from 'node:fs/promises'
+// and the manifest's `files`, written only when absent (or `overwrite: true`). Entries made now
+// are owned by `data_uid` inside the user namespace; older data is never removed nor chowned.
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 
 import { ValidationError } from '../src/errors.js'
 import { ARCHIPELAGO_DATA_PREFIX } from '../src/manifest/types.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import type { ContainerSpec } from './container-spec.js'
+import { isInside, makeConfinedDirectory, writeConfinedFile } from './data-entries.js'
+import type { Confinement } from './data-entries.js'
 import type { Exec } from './exec.js'
-import type { Podman } from './podman.js'
 
 export interface AppDataOptions {
   dataRoot: string
-  podman: Podman
-  /** For `podman unshare`, where the host user cannot write a directory the app owns. */
+  /** For `podman unshare`: directories the app owns, and `data_uid` ownership. */
   exec: Exec
 }
 
-/** Creates the app's bind-mount directories and files; returns what it created or wrote. */
+export interface AppDataChanges {
+  /** Directories and files made now (host paths under the real app directory). */
+  created: string[]
+  /** Existing files rewritten because the manifest says `overwrite: true`. */
+  overwritten: string[]
+}
+
+const CHOWN_TIMEOUT_MS = 60_000
+
+/** Creates the app's bind-mount directories and files, never following a symlink out of them. */
 export async function prepareAppData(
   manifest: AppManifest,
   spec: ContainerSpec,
   options: AppDataOptions,
-): Promise<string[]> {
+): Promise<AppDataChanges> {
   const own = path.join(options.dataRoot, manifest.id)
-  const mountRoots = spec.mounts
-    .filter((mount) => mount.type === 'bind' && isInside(mount.source, own))
-    .map((mount) => (mount as { source: string }).source)
+  const { real, created: madeOwn } = await openAppDirectory(options.dataRoot, own)
+  const confine = (at: string): Confinement => ({
+    base: real,
+    at: `${manifest.id}: ${at}`,
+    exec: options.exec,
+  })
+  const changes: AppDataChanges = { created: madeOwn ? [real] : [], overwritten: [] }
 
-  const touched: string[] = []
-  for (const root of mountRoots) touched.push(...(await makeDirectory(root, options)))
+  // The app's own bind sources, by their index in app.volumes (the spec keeps that order).
+  const roots = spec.mounts.flatMap((mount, index) =>
+    mount.type === 'bind' && isInside(mount.source, own)
+      ? [{ index, dir: rebase(mount.source, own, real) }]
+      : [],
+  )
+  for (const { index, dir } of roots) {
+    changes.created.push(
+      ...(await makeConfinedDirectory(dir, confine(`app.volumes[${index}].source`))),
+    )
+  }
+
   for (const [index, file] of manifest.files.entries()) {
-    const target = mapDataPath(file.path, options.dataRoot, `app.files[${index}].path`)
-    if (!isInside(target, own)) {
-      throw new ValidationError(
-        `app.files[${index}].path`,
-        `${file.path} is outside this app's data`,
-      )
+    const at = `app.files[${index}].path`
+    const mapped = mapDataPath(file.path, options.dataRoot, `${manifest.id}: ${at}`)
+    if (!isInside(mapped, own)) {
+      throw new ValidationError(`${manifest.id}: ${at}`, `${file.path} is outside this app's data`)
     }
-    touched.push(...(await makeDirectory(path.dirname(target), options)))
-    if (!file.overwrite && (await exists(target, options))) continue
-    await writeDataFile(target, file.content, parseInt(file.mode ?? '0644', 8), options)
-    touched.push(target)
+    const target = rebase(mapped, own, real)
+    changes.created.push(...(await makeConfinedDirectory(path.dirname(target), confine(at))))
+    const mode = parseInt(file.mode ?? '0644', 8)
+    const outcome = await writeConfinedFile(
+      target,
+      { content: file.content, mode, overwrite: file.overwrite },
+      confine(at),
+    )
+    if (outcome === 'created') changes.created.push(target)
+    if (outcome === 'overwritten') changes.overwritten.push(target)
   }
 
-  // Ownership for data_uid: only what lies in a mount and was made now, never older data.
+  // data_uid: only what lies in a mount and was made now; one call, links never followed.
   const uid = manifest.container.data_uid
-  if (uid !== undefined) {
-    const owned = touched.filter((entry) => mountRoots.some((root) => isInside(entry, root)))
-    for (const entry of owned) await options.podman.unshareChown(entry, uid, uid)
+  const owned = changes.created.filter((entry) => roots.some(({ dir }) => isInside(entry, dir)))
+  if (uid !== undefined && owned.length > 0) {
+    const args = ['unshare', 'chown', '--no-dereference', `${uid}:${uid}`, '--', ...owned]
+    await options.exec('podman', args, { cwd: '/', timeoutMs: CHOWN_TIMEOUT_MS })
   }
-  return touched
+  return changes
 }
 
 /** Maps `/var/lib/archipelago/...` onto the data root. */
 export function mapDataPath(value: string, dataRoot: string, at: string): string {
-  const relative = path.posix.relative(ARCHIPELAGO_DATA_PREFIX, path.posix.normalize(value))
-  if (relative === '' || relative.startsWith('..') || path.posix.isAbsolute(relative)) {
+  const normalized = path.posix.normalize(value)
+  if (normalized === ARCHIPELAGO_DATA_PREFIX || !isInside(normalized, ARCHIPELAGO_DATA_PREFIX)) {
     throw new ValidationError(at, `${value} is outside ${ARCHIPELAGO_DATA_PREFIX}/<app id>`)
   }
-  return path.join(dataRoot, relative)
+  return path.join(dataRoot, path.posix.relative(ARCHIPELAGO_DATA_PREFIX, normalized))
 }
 
-function isInside(child: string, parent: string): boolean {
-  const relative = path.relative(parent, child)
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
-}
-
-/** mkdir -p, returning the directories it made (outermost first). */
-async function makeDirectory(dir: string, options: AppDataOptions): Promise<string[]> {
-  const missing: string[] = []
-  for (let current = dir; !(await exists(current, options)); current = path.dirname(current)) {
-    missing.unshift(current)
-    if (path.dirname(current) === current) break
-  }
-  for (const entry of missing) {
-    try {
-      await mkdir(entry, { mode: 0o755 })
-    } catch (error) {
-      if (!isPermissionError(error)) throw error
-      await options.exec('podman', ['unshare', 'mkdir', '-p', '-m', '0755', entry])
-    }
-  }
-  return missing
-}
-
-async function writeDataFile(
-  target: string,
-  content: string,
-  mode: number,
-  options: AppDataOptions,
-): Promise<void> {
+/**
+ * `<data root>/<app id>`, made if missing, as its real path. No container can replace this
+ * directory itself (it mounts at most the directory, never its parent), so a link here is the
+ * operator's and is followed; everything below it is checked component by component.
+ */
+async function openAppDirectory(
+  dataRoot: string,
+  own: string,
+): Promise<{ real: string; created: boolean }> {
+  await mkdir(dataRoot, { recursive: true })
+  let created = false
   try {
-    await writeFile(target, content, { mode })
-    await chmod(target, mode)
+    await lstat(own)
   } catch (error) {
-    if (!isPermissionError(error)) throw error
-    // The directory belongs to the app's uid: write as that namespace's root instead.
-    const script = 'cat > "$1" && chmod "$2" "$1"'
-    const args = ['unshare', 'sh', '-c', script, 'sh', target, mode.toString(8)]
-    await options.exec('podman', args, { input: content })
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    await mkdir(own, { mode: 0o755 })
+    created = true
   }
+  const real = await realpath(own)
+  if (!(await stat(real)).isDirectory()) {
+    throw new ValidationError('--data-root', `${own} is not a directory`)
+  }
+  return { real, created }
 }
 
-async function exists(target: string, options: AppDataOptions): Promise<boolean> {
-  try {
-    await lstat(target)
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
-    if (!isPermissionError(error)) throw error
-    const result = await options.exec('podman', ['unshare', 'test', '-e', target], {
-      allowFailure: true,
-    })
-    return result.exitCode === 0
-  }
-}
-
-function isPermissionError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code
-  return code === 'EACCES' || code === 'EPERM'
+function rebase(entry: string, from: string, to: string): string {
+  return path.join(to, path.relative(from, entry))
 }

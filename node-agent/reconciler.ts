@@ -4,6 +4,7 @@
 import { ArchyError } from '../src/errors.js'
 import type { Agent } from './agent-context.js'
 import { prepareAppData } from './app-data.js'
+import { checkBindSources } from './bind-sources.js'
 import { ensureImage } from './images.js'
 import { runPostInstallHooks } from './hooks.js'
 import { waitForHealthy } from './health-wait.js'
@@ -114,6 +115,12 @@ async function createMember(
   const origin = app.install.registryUrl
   const shared = { podman, exec: agent.exec, origin, artifactsDir: paths.artifactsDir }
 
+  // Data first: a planted symlink or a bind source resolving outside its directory stops the
+  // create before any image, network, secret or container is made for it.
+  const data = { dataRoot: paths.dataRoot, exec: agent.exec }
+  await prepareAppData(manifest, spec, data)
+  await checkBindSources(spec, data)
+
   await ensureImage(manifest, app.release, spec.image, {
     ...shared,
     reload: options.reloadImages ?? false,
@@ -127,7 +134,6 @@ async function createMember(
     await ensurePodmanSecret(podman, ownerAppId, secret, file)
   }
 
-  await prepareAppData(manifest, spec, { dataRoot: paths.dataRoot, podman, exec: agent.exec })
   await podman.run(renderPodmanRunArgs(spec, { restart: 'unless-stopped' }))
   agent.store.updateMember(manifest.id, {
     containerName: spec.name,

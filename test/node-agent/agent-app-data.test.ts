@@ -1,0 +1,216 @@
+// Tests for an app's data directory on a real file system: bind sources and files made, existing
+// files kept unless `overwrite`, modes applied, data_uid given only to new entries (through the
+// stubbed `podman unshare chown`), and symlinks planted by a container refused.
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { prepareAppData } from '../../node-agent/app-data.js'
+import { buildContainerSpec } from '../../node-agent/container-spec.js'
+import { createStubExec, type ExecExpectation, type StubExec } from '../../node-agent/exec.js'
+import type { AppManifest, ManifestFile, Volume } from '../../src/manifest/types.js'
+import { buildTestManifest } from '../support/quadlet.js'
+
+const PREFIX = '/var/lib/archipelago/vault'
+const WWW: Volume = { type: 'bind', source: `${PREFIX}/www`, target: '/www', options: [] }
+
+let dir: string
+let dataRoot: string
+let outside: string
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'agent-app-data-'))
+  dataRoot = path.join(dir, 'apps')
+  outside = path.join(dir, 'outside')
+  await mkdir(outside)
+  await writeFile(path.join(outside, 'authorized_keys'), 'ssh-ed25519 AAAA owner\n')
+})
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+function buildManifest(files: Partial<ManifestFile>[], dataUid?: number): AppManifest {
+  const manifest = buildTestManifest('vault', {
+    volumes: [WWW, { type: 'tmpfs', target: '/tmp', options: [] }],
+    files: files.map((file) => ({
+      path: `${PREFIX}/www/index.html`,
+      content: 'new\n',
+      overwrite: false,
+      ...file,
+    })),
+  })
+  if (dataUid !== undefined) manifest.container.data_uid = dataUid
+  return manifest
+}
+
+async function prepare(
+  manifest: AppManifest,
+  expectations: ExecExpectation[] = [],
+): Promise<{ created: string[]; overwritten: string[]; stub: StubExec }> {
+  const stub = createStubExec(expectations)
+  const { spec } = buildContainerSpec(manifest, { dataRoot, values: {} })
+  const changes = await prepareAppData(manifest, spec, { dataRoot, exec: stub })
+  stub.assertAllUsed()
+  return { ...changes, stub }
+}
+
+function chownOf(uid: number, entries: string[]): ExecExpectation {
+  return {
+    command: 'podman',
+    args: ['unshare', 'chown', '--no-dereference', `${uid}:${uid}`, '--', ...entries],
+  }
+}
+
+const www = (...parts: string[]): string => path.join(dataRoot, 'vault', 'www', ...parts)
+
+describe('prepareAppData', () => {
+  it('makes the bind sources and writes each file with its mode', async () => {
+    const manifest = buildManifest([
+      { content: '<h1>hi</h1>\n' },
+      { path: `${PREFIX}/www/cgi-bin/value`, content: '#!/bin/sh\n', mode: '0750' },
+      { path: `${PREFIX}/conf/app.ini`, content: '[core]\n', mode: '0600' },
+    ])
+    const { created, overwritten } = await prepare(manifest)
+
+    expect(await readFile(www('index.html'), 'utf8')).toBe('<h1>hi</h1>\n')
+    expect((await stat(www('index.html'))).mode & 0o777).toBe(0o644)
+    expect((await stat(www('cgi-bin', 'value'))).mode & 0o777).toBe(0o750)
+    const ini = path.join(dataRoot, 'vault', 'conf', 'app.ini')
+    expect((await stat(ini)).mode & 0o777).toBe(0o600)
+    expect(created).toEqual([
+      path.join(dataRoot, 'vault'),
+      www(),
+      www('index.html'),
+      www('cgi-bin'),
+      www('cgi-bin', 'value'),
+      path.join(dataRoot, 'vault', 'conf'),
+      ini,
+    ])
+    expect(overwritten).toEqual([])
+  })
+
+  it('keeps an existing file when overwrite is false', async () => {
+    await prepare(buildManifest([{ content: 'first\n' }]))
+    await writeFile(www('index.html'), 'edited by the app\n')
+    const { created, overwritten } = await prepare(buildManifest([{ content: 'second\n' }]))
+    expect(await readFile(www('index.html'), 'utf8')).toBe('edited by the app\n')
+    expect(created).toEqual([])
+    expect(overwritten).toEqual([])
+  })
+
+  it('rewrites an existing file and applies its mode when overwrite is true', async () => {
+    await prepare(buildManifest([{ content: 'first\n' }]))
+    const again = buildManifest([{ content: 'second\n', overwrite: true, mode: '0640' }])
+    const { created, overwritten } = await prepare(again)
+    expect(await readFile(www('index.html'), 'utf8')).toBe('second\n')
+    expect((await stat(www('index.html'))).mode & 0o777).toBe(0o640)
+    expect(created).toEqual([])
+    expect(overwritten).toEqual([www('index.html')])
+  })
+
+  it('gives data_uid only the entries it made inside a mount, in one call', async () => {
+    const manifest = buildManifest([{}, { path: `${PREFIX}/conf/app.ini` }], 1000)
+    await prepare(manifest, [chownOf(1000, [www(), www('index.html')])])
+
+    // Next time only the new file is chowned: neither www nor the kept or rewritten files.
+    const next = buildManifest(
+      [{ overwrite: true }, { path: `${PREFIX}/www/css/site.css`, content: 'p{}' }],
+      1000,
+    )
+    const { overwritten } = await prepare(next, [
+      chownOf(1000, [www('css'), www('css', 'site.css')]),
+    ])
+    expect(overwritten).toEqual([www('index.html')])
+  })
+
+  it('makes no chown call when nothing new lies in a mount', async () => {
+    await prepare(buildManifest([{}], 1000), [chownOf(1000, [www(), www('index.html')])])
+    const { stub } = await prepare(buildManifest([{}], 1000))
+    expect(stub.calls).toEqual([])
+  })
+
+  it('follows a symlink the operator made for the app directory itself', async () => {
+    const elsewhere = path.join(dir, 'disk2', 'vault')
+    await mkdir(elsewhere, { recursive: true })
+    await mkdir(dataRoot)
+    await symlink(elsewhere, path.join(dataRoot, 'vault'))
+    await prepare(buildManifest([{ content: 'on disk 2\n' }]))
+    expect(await readFile(path.join(elsewhere, 'www', 'index.html'), 'utf8')).toBe('on disk 2\n')
+  })
+
+  it('refuses a file path outside the app directory', async () => {
+    const manifest = buildManifest([{ path: '/var/lib/archipelago/other/x' }])
+    await expect(prepare(manifest)).rejects.toThrow(
+      'vault: app.files[0].path: /var/lib/archipelago/other/x is outside this app',
+    )
+  })
+})
+
+describe('prepareAppData with a symlink planted in the data directory', () => {
+  const planted: [string, boolean, () => Promise<void>, RegExp][] = [
+    [
+      'as the file itself',
+      false,
+      async () => symlink(path.join(outside, 'authorized_keys'), www('index.html')),
+      /^vault: app\.files\[0\]\.path: .*\/www\/index\.html is a symlink; refusing to follow it/,
+    ],
+    [
+      'as the file itself, with overwrite',
+      true,
+      async () => symlink(path.join(outside, 'authorized_keys'), www('index.html')),
+      /^vault: app\.files\[0\]\.path: .*\/www\/index\.html is a symlink/,
+    ],
+    [
+      'as a dangling file link',
+      false,
+      async () => symlink(path.join(outside, 'new-key'), www('index.html')),
+      /app\.files\[0\]\.path: .*\/www\/index\.html is a symlink/,
+    ],
+    [
+      'as a directory component of the file',
+      false,
+      async () => symlink(outside, www('sub')),
+      /^vault: app\.files\[1\]\.path: .*\/www\/sub is a symlink; refusing to follow it/,
+    ],
+  ]
+  for (const [label, overwrite, plant, message] of planted) {
+    it(`refuses one ${label} and writes nothing through it`, async () => {
+      await prepare(buildManifest([{}], 1000), [chownOf(1000, [www(), www('index.html')])])
+      await rm(www('index.html'))
+      await plant()
+      const manifest = buildManifest(
+        [{ overwrite }, { path: `${PREFIX}/www/sub/authorized_keys`, content: 'evil\n' }],
+        1000,
+      )
+      await expect(prepare(manifest)).rejects.toThrow(message)
+      expect(await readFile(path.join(outside, 'authorized_keys'), 'utf8')).toBe(
+        'ssh-ed25519 AAAA owner\n',
+      )
+      await expect(lstat(path.join(outside, 'new-key'))).rejects.toThrow(/ENOENT/)
+    })
+  }
+
+  it('refuses a bind source replaced by a symlink, naming the volume', async () => {
+    await mkdir(path.join(dataRoot, 'vault'), { recursive: true })
+    await symlink(outside, www())
+    await expect(prepare(buildManifest([{}], 1000))).rejects.toThrow(
+      /^vault: app\.volumes\[0\]\.source: .*\/vault\/www is a symlink; refusing to follow it out/,
+    )
+  })
+
+  it('refuses a file where a directory is needed', async () => {
+    await mkdir(www(), { recursive: true })
+    await writeFile(www('sub'), 'a file\n')
+    const manifest = buildManifest([{ path: `${PREFIX}/www/sub/x` }])
+    await expect(prepare(manifest)).rejects.toThrow(/www\/sub is not a directory/)
+  })
+
+  it('refuses a directory where the file should be', async () => {
+    await mkdir(www('index.html'), { recursive: true })
+    await expect(prepare(buildManifest([{ overwrite: true }]))).rejects.toThrow(
+      /www\/index\.html is not a regular file/,
+    )
+  })
+})
