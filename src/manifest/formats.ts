@@ -8,7 +8,6 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 const SECRET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
-const MOUNT_OPTION = /^[A-Za-z0-9=._-]+$/
 const HEX64 = /^[0-9a-f]{64}$/
 const SIZE = /^([1-9][0-9]*)(Ki|Mi|Gi|Ti)?$/
 const DURATION = /^(?:[0-9]+(?:ms|s|m|h))+$/
@@ -79,8 +78,30 @@ export function checkSecretName(value: string): string | undefined {
   return `"${value}" is not a secret name (lowercase letters, digits, ".", "_" and "-", 1-63 characters, starting with a letter or digit)`
 }
 
+/**
+ * The Podman network mode a `--network` value would select instead of a user network, if any:
+ * `none`, `host`, `private`, `bridge`, `slirp4netns` and `pasta` (the last three with or without
+ * `:options`), `ns:<path>` and `container:<id>` (podman-run(1), --network).
+ */
+function findNetworkMode(value: string): string | undefined {
+  const lower = value.toLowerCase()
+  const head = lower.split(':')[0] ?? ''
+  if (['none', 'host', 'private'].includes(lower)) return lower
+  if (['bridge', 'slirp4netns', 'pasta'].includes(head)) return head
+  if (lower.startsWith('ns:') || lower.startsWith('container:')) return head
+  return undefined
+}
+
+function describeNetworkMode(label: string, value: string): string {
+  return (
+    `${label} "${value}" is refused: it selects a Podman network mode, not a user network ` +
+    '(reserved: none, host, bridge, private, slirp4netns, pasta, ns:..., container:...)'
+  )
+}
+
 export function checkNetworkName(value: string): string | undefined {
   if (value === 'host') return 'network "host" is refused: apps never share the host network'
+  if (findNetworkMode(value)) return describeNetworkMode('network', value)
   if (NETWORK_NAME.test(value)) return undefined
   return `"${value}" is not a network name (letters, digits, "_", "." and "-", 1-63 characters, starting with a letter or digit)`
 }
@@ -88,6 +109,7 @@ export function checkNetworkName(value: string): string | undefined {
 export function checkNetworkPolicy(value: string): string | undefined {
   if (value === 'host') return 'network policy "host" is refused: apps never share the host network'
   if (value === 'isolated') return undefined
+  if (findNetworkMode(value)) return describeNetworkMode('network policy', value)
   return checkNetworkName(value)
 }
 
@@ -99,11 +121,6 @@ export function checkAlias(value: string): string | undefined {
 export function checkVolumeName(value: string): string | undefined {
   if (VOLUME_NAME.test(value)) return undefined
   return `"${value}" is not a volume name (letters, digits, "_", "." and "-", starting with a letter or digit)`
-}
-
-export function checkMountOption(value: string): string | undefined {
-  if (MOUNT_OPTION.test(value)) return undefined
-  return `"${value}" is not a mount option`
 }
 
 export function checkBindAddress(value: string): string | undefined {

@@ -3,6 +3,7 @@
 import { z } from 'zod'
 
 import * as format from './formats.js'
+import { checkTmpfsOption, checkVolumeOption } from './mount-options.js'
 import type {
   AppDependency,
   Capability,
@@ -137,7 +138,12 @@ const port = z.object({
   auth_rationale: nonEmpty.optional(),
 })
 
-const mountOptions = z.array(formatted(format.checkMountOption)).default([])
+const volumeOptions = z
+  .array(formatted(checkVolumeOption, 'ro, rw, nosuid, nodev or noexec'))
+  .default([])
+const tmpfsOptions = z
+  .array(formatted(checkTmpfsOption, 'size=<n>[k|m|g], mode=<octal>, nosuid, nodev or noexec'))
+  .default([])
 const bindSource = absolutePath.check((ctx) => {
   const message = format.checkNotSocket(ctx.value)
   if (message) ctx.issues.push({ code: 'custom', message, input: ctx.value })
@@ -148,15 +154,15 @@ const volume = z.discriminatedUnion('type', [
     type: z.literal('bind'),
     source: bindSource,
     target: absolutePath,
-    options: mountOptions,
+    options: volumeOptions,
   }),
   z.object({
     type: z.literal('volume'),
     source: formatted(format.checkVolumeName),
     target: absolutePath,
-    options: mountOptions,
+    options: volumeOptions,
   }),
-  z.object({ type: z.literal('tmpfs'), target: absolutePath, options: mountOptions }),
+  z.object({ type: z.literal('tmpfs'), target: absolutePath, options: tmpfsOptions }),
 ])
 
 const envEntry = z.union([
