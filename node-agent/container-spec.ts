@@ -6,6 +6,7 @@ import path from 'node:path'
 import { ValidationError } from '../src/errors.js'
 import { ARCHIPELAGO_DATA_PREFIX, isAppDependency } from '../src/manifest/types.js'
 import type { AppManifest, HealthCheck, HookStep, Volume } from '../src/manifest/types.js'
+import { checkHookDestinations } from './hook-destinations.js'
 
 export type NodeValueName = 'HOST_IP' | 'HOST_MDNS' | 'NODE_NOSTR_PUBKEY' | 'NODE_IDENTITY_PUBKEYS'
 
@@ -169,6 +170,7 @@ export function buildContainerSpec(
     dependsOn: appDependencies,
     postInstall: manifest.hooks.post_install,
   }
+  checkHookDestinations(spec)
   return { spec, warnings }
 }
 

@@ -1,7 +1,7 @@
 // post_install hooks (DESIGN.md §4, "Hooks"), run after every create: `exec` inside the container,
-// `copy_from_host` from the release's own verified files into it. Anything that is not a plain
-// file among those artifacts is refused.
-import { lstat, realpath } from 'node:fs/promises'
+// `copy_from_host` from the release's own verified files into it (its `dest` was checked to be
+// writable while planning: hook-destinations.ts). A source that leaves those files is refused.
+import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 
 import { ArchyError, ValidationError } from '../src/errors.js'
@@ -19,6 +19,8 @@ export interface HookOptions {
   /** Secret values of the app: scrubbed from any hook output shown in an error. */
   redact: string[]
 }
+
+const COPY_TIMEOUT_MS = 120_000
 
 /** Runs the app's post_install steps in order in its container; the first failure stops them. */
 export async function runPostInstallHooks(
@@ -46,11 +48,21 @@ export async function runPostInstallHooks(
       options,
       `${at}.copy_from_host.src`,
     )
-    await options.exec('podman', ['cp', source, `${containerName}:${step.copy_from_host.dest}`])
+    const args = ['cp', source, `${containerName}:${step.copy_from_host.dest}`]
+    try {
+      await options.exec('podman', args, { cwd: '/', timeoutMs: COPY_TIMEOUT_MS })
+    } catch (error) {
+      throw new ArchyError('hook-failed', `${at}.copy_from_host: ${(error as Error).message}`, {
+        cause: error,
+      })
+    }
   }
 }
 
-/** The verified local file of a release artifact named `src`; refuses escapes and links. */
+/**
+ * The verified local file of the release artifact named `src`, with symlinks followed: it must
+ * resolve to a regular file that is one of this release's artifacts in the artifacts directory.
+ */
 export async function resolveHookSource(
   src: string,
   release: ReleaseDocument,
@@ -58,7 +70,7 @@ export async function resolveHookSource(
   at: string,
 ): Promise<string> {
   const name = path.posix.normalize(src)
-  if (path.posix.isAbsolute(name) || name === '..' || name.startsWith('../')) {
+  if (path.posix.isAbsolute(name) || name === '.' || name === '..' || name.startsWith('../')) {
     throw new ValidationError(at, `"${src}" leaves the release's files`)
   }
   const artifact = release.artifacts.find(
@@ -67,14 +79,14 @@ export async function resolveHookSource(
   if (!artifact) throw new ValidationError(at, `"${src}" is not among the release's files`)
 
   const file = await fetchArtifact(artifact, options.origin, options.artifactsDir)
-  const info = await lstat(file)
-  const real = await realpath(file)
   const root = await realpath(options.artifactsDir)
-  if (!info.isFile() || path.dirname(real) !== root) {
-    throw new ValidationError(
-      at,
-      `"${src}" does not resolve to a plain file among the release's files`,
-    )
+  const real = await realpath(file)
+  const ownFiles = release.artifacts.map((candidate) => path.join(root, candidate.blake3))
+  if (!ownFiles.includes(real)) {
+    throw new ValidationError(at, `"${src}" resolves to ${real}, which leaves the release's files`)
+  }
+  if (!(await stat(real)).isFile()) {
+    throw new ValidationError(at, `"${src}" does not resolve to a regular file`)
   }
   return real
 }
