@@ -1,5 +1,5 @@
-// `archy app validate` and `archy app schema` through main(), with a capturing io: exit codes,
-// output lines, --json, --strict, unreadable files and YAML syntax errors.
+// `archy app validate` and `archy app schema` through main(), with a capturing io: exit
+// codes, output lines, --json, --strict, unreadable files and YAML syntax errors.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,7 +40,8 @@ describe('archy app validate', () => {
     const result = await runCli(['app', 'validate', NOTES_WEB])
     expect(result.code).toBe(0)
     expect(result.out).toEqual([
-      `${NOTES_WEB}: warning: app.dependencies[0].app_id: depends on app "notes-api", which is not among the manifests given`,
+      `${NOTES_WEB}: warning: app.dependencies[0].app_id: depends on app ` +
+        `"notes-api", which is not among the manifests given`,
     ])
   })
 
@@ -49,13 +50,15 @@ describe('archy app validate', () => {
     expect(result.code).toBe(1)
     expect(result.out).toHaveLength(9)
     expect(result.out[0]).toBe(
-      `${BROKEN}: app.container.image: "example/media-box:latest" is not pinned: "latest" is refused, use a version tag or an @sha256 digest`,
+      `${BROKEN}: app.container.image: "example/media-box:latest" is not pinned: ` +
+        `"latest" is refused, use a version tag or an @sha256 digest`,
     )
     expect(result.out).toContain(
       `${BROKEN}: app.ports[0].host: port 80 is below 1024 and rootless Podman cannot bind it`,
     )
     expect(result.out[8]).toBe(
-      `${BROKEN}: warning: app.helth_check: unknown key "helth_check"; did you mean "health_check"?`,
+      `${BROKEN}: warning: app.helth_check: unknown key "helth_check"; did you mean ` +
+        `"health_check"?`,
     )
   })
 
@@ -63,7 +66,8 @@ describe('archy app validate', () => {
     const file = join(dir, 'typo.yml')
     await writeFile(
       file,
-      'app:\n  id: typo\n  name: T\n  version: 1.0.0\n  container: { image: "a:1" }\n  helth_check: {}\n',
+      'app:\n  id: typo\n  name: T\n  version: 1.0.0\n' +
+        '  container: { image: "a:1" }\n  helth_check: {}\n',
     )
     const lenient = await runCli(['app', 'validate', file])
     expect(lenient.code).toBe(0)
@@ -82,7 +86,8 @@ describe('archy app validate', () => {
     expect(result.code).toBe(1)
     expect(result.out).toEqual([
       `${missing}: cannot read the manifest (ENOENT)`,
-      `${bad}: YAML syntax error at line 3, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      `${bad}: YAML syntax error at line 3, column 1: Flow sequence in block ` +
+        `collection must be sufficiently indented and end with a ]`,
     ])
   })
 
@@ -100,7 +105,8 @@ describe('archy app validate', () => {
       severity: 'error',
       path: 'app.container.image',
       message:
-        '"example/media-box:latest" is not pinned: "latest" is refused, use a version tag or an @sha256 digest',
+        '"example/media-box:latest" is not pinned: "latest" is refused, use a ' +
+        'version tag or an @sha256 digest',
     })
   })
 

@@ -1,5 +1,5 @@
-// The example apps under examples/apps validate as documented, the broken one with its exact list
-// of problems, and the generated JSON Schema accepts the valid ones.
+// The example apps under examples/apps validate as documented, the broken one with its
+// exact list of problems, and the generated JSON Schema accepts the valid ones.
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 
@@ -26,7 +26,8 @@ describe('example apps', () => {
       ['/var/lib/archipelago/notes-web/www/cgi-bin/value', '0755'],
     ])
     expect(web?.files[1]?.content).toBe(
-      "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nwget -q -O - http://api:8081/value\n",
+      "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n" +
+        'wget -q -O - http://api:8081/value\n',
     )
     expect(api?.hooks.post_install).toEqual([
       {
@@ -34,7 +35,8 @@ describe('example apps', () => {
           command: [
             'sh',
             '-c',
-            'printf "value-%s\\n" "$(printf %s "$NOTES_TOKEN" | sha256sum | cut -c1-16)" > /data/value',
+            'printf "value-%s\\n" "$(printf %s "$NOTES_TOKEN" | ' +
+              'sha256sum | cut -c1-16)" > /data/value',
           ],
         },
       },
@@ -42,29 +44,37 @@ describe('example apps', () => {
   })
 
   it('reports every problem of the broken app, in document order', async () => {
-    const check = validateManifest(await loadManifestFile(`${EXAMPLES}/broken/manifest.yml`))
+    const document = await loadManifestFile(`${EXAMPLES}/broken/manifest.yml`)
+    const check = validateManifest(document)
     expect(check.manifest).toBeUndefined()
     expect(
       check.problems.map(
         (p) => `${p.severity === 'warning' ? 'warning: ' : ''}${p.path}: ${p.message}`,
       ),
     ).toEqual([
-      'app.container.image: "example/media-box:latest" is not pinned: "latest" is refused, use a version tag or an @sha256 digest',
+      'app.container.image: "example/media-box:latest" is not pinned: "latest" is ' +
+        'refused, use a version tag or an @sha256 digest',
       'app.container.privileged: privileged containers are refused: rootless Podman only',
       'app.container.derived_env[0].template: unknown placeholder {{PUBLIC_PORT}}',
-      'app.security.capabilities[1]: capability SYS_ADMIN is outside the rootless default set (CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)',
+      'app.security.capabilities[1]: capability SYS_ADMIN is outside the rootless ' +
+        'default set (CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE, ' +
+        'SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)',
       'app.ports[0].host: port 80 is below 1024 and rootless Podman cannot bind it',
       'app.ports[1].auth: auth "open" needs an auth_rationale',
-      'app.volumes[1].source: host path "/etc" is refused: a bind source must be under /var/lib/archipelago/media-box (or, read-only, under the directory of a declared dependency)',
-      'app.volumes[2].source: socket "/var/run/docker.sock" is refused: apps never get the container engine\'s or any host socket',
+      'app.volumes[1].source: host path "/etc" is refused: a bind source must be ' +
+        'under /var/lib/archipelago/media-box (or, read-only, under the directory of ' +
+        'a declared dependency)',
+      'app.volumes[2].source: socket "/var/run/docker.sock" is refused: apps never ' +
+        "get the container engine's or any host socket",
       'warning: app.helth_check: unknown key "helth_check"; did you mean "health_check"?',
     ])
   })
 })
 
 describe('manifestJsonSchema', () => {
-  // The schema declares draft 2020-12, which Ajv reads as published (no keyword rewriting).
-  const validate = new Ajv2020({ allErrors: true, strict: false }).compile(manifestJsonSchema())
+  // The schema declares draft 2020-12, which Ajv reads as published (no rewriting).
+  const ajv = new Ajv2020({ allErrors: true, strict: false })
+  const validate = ajv.compile(manifestJsonSchema())
 
   it.each(valid)('accepts %s', async (file) => {
     const document = await loadManifestFile(file)

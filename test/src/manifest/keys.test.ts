@@ -1,5 +1,5 @@
-// Unknown keys (warnings with the nearest known key, errors with strict) and refused keys found
-// at any depth, including inside keys the schema does not know.
+// Unknown keys (warnings with the nearest known key, errors with strict) and refused
+// keys found at any depth, including inside keys the schema does not know.
 import { describe, expect, it } from 'vitest'
 
 import { validateManifest } from '../../../src/manifest/validate.js'

@@ -1,4 +1,5 @@
-// Reading manifest text and files: YAML and JSON, and syntax errors that name source, line and column.
+// Reading manifest text and files: YAML and JSON, and syntax errors that name source,
+// line and column.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,12 +30,14 @@ describe('parseManifestText', () => {
     [
       'a bad indent',
       'app:\n  id: [a\n',
-      'x.yml: YAML syntax error at line 3, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      'x.yml: YAML syntax error at line 3, column 1: Flow sequence in block ' +
+        'collection must be sufficiently indented and end with a ]',
     ],
     [
       'a nested compact mapping',
       'a: b: c\n',
-      'x.yml: YAML syntax error at line 1, column 4: Nested mappings are not allowed in compact mappings',
+      'x.yml: YAML syntax error at line 1, column 4: Nested mappings are not ' +
+        'allowed in compact mappings',
     ],
     [
       'a repeated key',

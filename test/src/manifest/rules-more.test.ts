@@ -1,5 +1,5 @@
-// Every rule of DESIGN.md §4, continued (ports, environment, secrets, names, dependencies, health
-// checks, hooks): one row each, good and bad input, with the exact path and message.
+// DESIGN.md §4 rules, continued (ports, environment, secrets, names, dependencies,
+// health checks, hooks): one row each, good and bad input, exact path and message.
 import { describe, expect, it } from 'vitest'
 
 import { validateManifest } from '../../../src/manifest/validate.js'
@@ -13,6 +13,11 @@ interface RuleRow {
   path: string
   message: string
 }
+
+/** A hook list with one copy_from_host step. */
+const copyHook = (src: string, dest: string) => ({
+  post_install: [{ copy_from_host: { src, dest } }],
+})
 
 const port = (app: RawApp) => (app.ports as Record<string, unknown>[])[0]!
 
@@ -70,7 +75,8 @@ const rows: RuleRow[] = [
         {
           key: 'URL',
           template:
-            'https://{{HOST_IP}}/{{ APP_ID }}:{{HOST_MDNS}}{{NODE_NOSTR_PUBKEY}}{{NODE_IDENTITY_PUBKEYS}}{{APP_DATA_DIR}}',
+            'https://{{HOST_IP}}/{{ APP_ID }}:{{HOST_MDNS}}' +
+            '{{NODE_NOSTR_PUBKEY}}{{NODE_IDENTITY_PUBKEYS}}{{APP_DATA_DIR}}',
         },
       ]),
     bad: (app) => (app.container.derived_env = [{ key: 'URL', template: 'https://{{NAME}}' }]),
@@ -83,7 +89,8 @@ const rows: RuleRow[] = [
     bad: (app) => (app.environment = [{ key: '1X', value: 'y' }]),
     path: 'app.environment[0].key',
     message:
-      '"1X" is not a POSIX environment variable name (letters, digits and "_", not starting with a digit)',
+      '"1X" is not a POSIX environment variable name (letters, digits and "_", not ' +
+      'starting with a digit)',
   },
   {
     rule: 'environment strings are KEY=value',
@@ -121,7 +128,8 @@ const rows: RuleRow[] = [
       ]),
     path: 'app.generated_secrets[1].name',
     message:
-      '"Bad/Name" is not a secret name (lowercase letters, digits, ".", "_" and "-", 1-63 characters, starting with a letter or digit)',
+      '"Bad/Name" is not a secret name (lowercase letters, digits, ".", "_" and ' +
+      '"-", 1-63 characters, starting with a letter or digit)',
   },
   {
     rule: 'generated secret length is 16-4096',
@@ -155,7 +163,8 @@ const rows: RuleRow[] = [
     bad: (app) => (app.container.network = 'photo net'),
     path: 'app.container.network',
     message:
-      '"photo net" is not a network name (letters, digits, "_", "." and "-", 1-63 characters, starting with a letter or digit)',
+      '"photo net" is not a network name (letters, digits, "_", "." and "-", 1-63 ' +
+      'characters, starting with a letter or digit)',
   },
   {
     rule: 'aliases are DNS labels',
@@ -163,7 +172,8 @@ const rows: RuleRow[] = [
     bad: (app) => (app.network_aliases = ['Vault_1']),
     path: 'app.network_aliases[0]',
     message:
-      '"Vault_1" is not a network alias (a DNS label: lowercase letters, digits and single hyphens, 1-63 characters)',
+      '"Vault_1" is not a network alias (a DNS label: lowercase letters, digits and ' +
+      'single hyphens, 1-63 characters)',
   },
   {
     rule: 'aliases are unique',
@@ -240,26 +250,22 @@ const rows: RuleRow[] = [
   },
   {
     rule: 'copy_from_host.src is relative',
-    good: (app) =>
-      (app.hooks = { post_install: [{ copy_from_host: { src: 'web/p.js', dest: '/srv/p.js' } }] }),
-    bad: (app) =>
-      (app.hooks = { post_install: [{ copy_from_host: { src: '/etc/passwd', dest: '/srv/p' } }] }),
+    good: (app) => (app.hooks = copyHook('web/p.js', '/srv/p.js')),
+    bad: (app) => (app.hooks = copyHook('/etc/passwd', '/srv/p')),
     path: 'app.hooks.post_install[0].copy_from_host.src',
     message: '"/etc/passwd" must be a path relative to the manifest',
   },
   {
     rule: 'copy_from_host.src has no .. segments',
-    good: (app) =>
-      (app.hooks = { post_install: [{ copy_from_host: { src: 'a..b/c', dest: '/c' } }] }),
-    bad: (app) =>
-      (app.hooks = { post_install: [{ copy_from_host: { src: 'web/../../key', dest: '/c' } }] }),
+    good: (app) => (app.hooks = copyHook('a..b/c', '/c')),
+    bad: (app) => (app.hooks = copyHook('web/../../key', '/c')),
     path: 'app.hooks.post_install[0].copy_from_host.src',
     message: '"web/../../key" must not contain ".." segments',
   },
   {
     rule: 'copy_from_host.dest is absolute',
-    good: (app) => (app.hooks = { post_install: [{ exec: { command: ['/bin/app', 'migrate'] } }] }),
-    bad: (app) => (app.hooks = { post_install: [{ copy_from_host: { src: 'a', dest: 'srv/a' } }] }),
+    good: (app) => (app.hooks = copyHook('a', '/srv/a')),
+    bad: (app) => (app.hooks = copyHook('a', 'srv/a')),
     path: 'app.hooks.post_install[0].copy_from_host.dest',
     message: '"srv/a" must be an absolute path',
   },

@@ -1,5 +1,5 @@
-// Every rule of DESIGN.md §4, one row each: an input that keeps the rule (no error) and one that
-// breaks it, with the exact path and message the validator must report and no other error.
+// Every rule of DESIGN.md §4, one row each: an input that keeps the rule (no error) and
+// one that breaks it, with the exact path and message the validator must report.
 import { describe, expect, it } from 'vitest'
 
 import { validateManifest } from '../../../src/manifest/validate.js'
@@ -17,7 +17,8 @@ interface RuleRow {
 const HEX = 'b'.repeat(64)
 const DATA = '/var/lib/archipelago'
 const CAPS =
-  'CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT'
+  'CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE, SETFCAP, SETGID, ' +
+  'SETPCAP, SETUID, SYS_CHROOT'
 
 const volume = (app: RawApp, index = 0) => (app.volumes as Record<string, unknown>[])[index]!
 const bind = (source: string, options?: string[]) => ({
@@ -55,14 +56,17 @@ const rows: RuleRow[] = [
     bad: (app) => setId(app, 'Photo_Vault'),
     path: 'app.id',
     message:
-      '"Photo_Vault" is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, 1-63 characters)',
+      '"Photo_Vault" is not a lowercase kebab-case DNS label (a-z, 0-9 and single ' +
+      'hyphens, 1-63 characters)',
   },
   {
     rule: 'id has at most 63 characters',
     good: (app) => setId(app, 'x-1'),
     bad: (app) => setId(app, 'a'.repeat(64)),
     path: 'app.id',
-    message: `"${'a'.repeat(64)}" is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, 1-63 characters)`,
+    message:
+      `"${'a'.repeat(64)}" is not a lowercase kebab-case DNS label (a-z, 0-9 and ` +
+      `single hyphens, 1-63 characters)`,
   },
   {
     rule: 'name is required and not empty',
@@ -106,7 +110,8 @@ const rows: RuleRow[] = [
     bad: (app) => (app.container.image = 'example/app:latest'),
     path: 'app.container.image',
     message:
-      '"example/app:latest" is not pinned: "latest" is refused, use a version tag or an @sha256 digest',
+      '"example/app:latest" is not pinned: "latest" is refused, use a version tag ' +
+      'or an @sha256 digest',
   },
   {
     rule: 'image has a tag or digest',
@@ -121,14 +126,16 @@ const rows: RuleRow[] = [
     bad: (app) => (app.container.image = 'example/app@sha256:abc'),
     path: 'app.container.image',
     message:
-      '"example/app@sha256:abc" has a bad digest: use @sha256: followed by 64 lowercase hex characters',
+      '"example/app@sha256:abc" has a bad digest: use @sha256: followed by 64 ' +
+      'lowercase hex characters',
   },
   {
     rule: 'image blake3 reference has 64 hex',
     good: (app) => (app.container.image = 'blake3:' + HEX),
     bad: (app) => (app.container.image = 'blake3:' + HEX.toUpperCase()),
     path: 'app.container.image',
-    message: `"blake3:${HEX.toUpperCase()}" must be blake3: followed by 64 lowercase hex characters`,
+    message:
+      `"blake3:${HEX.toUpperCase()}" must be blake3: ` + 'followed by 64 lowercase hex characters',
   },
   {
     rule: 'image file reference is relative',
@@ -242,14 +249,19 @@ const rows: RuleRow[] = [
     good: (app) => setVolumes(app, [bind(`${DATA}/photo-vault`)]),
     bad: (app) => setVolumes(app, [bind('/etc')]),
     path: 'app.volumes[0].source',
-    message: `host path "/etc" is refused: a bind source must be under ${DATA}/photo-vault (or, read-only, under the directory of a declared dependency)`,
+    message:
+      `host path "/etc" is refused: a bind source must be under ${DATA}/photo-vault ` +
+      `(or, read-only, under the directory of a declared dependency)`,
   },
   {
     rule: 'bind source of another app is refused',
     good: (app) => setVolumes(app, [bind(`${DATA}/photo-vault/a/b`)]),
     bad: (app) => setVolumes(app, [bind(`${DATA}/photo-vaultx/data`)]),
     path: 'app.volumes[0].source',
-    message: `host path "${DATA}/photo-vaultx/data" is refused: a bind source must be under ${DATA}/photo-vault (or, read-only, under the directory of a declared dependency)`,
+    message:
+      `host path "${DATA}/photo-vaultx/data" is refused: a bind source must be ` +
+      `under ${DATA}/photo-vault (or, read-only, under the directory of a declared ` +
+      `dependency)`,
   },
   {
     rule: "a dependency's directory is mounted read-only",
@@ -262,7 +274,9 @@ const rows: RuleRow[] = [
       app.volumes = [bind(`${DATA}/photo-vault/data`), bind(`${DATA}/photo-db/creds`)]
     },
     path: 'app.volumes[1].options',
-    message: `host path "${DATA}/photo-db/creds" belongs to dependency photo-db and must be mounted read-only (options must include "ro")`,
+    message:
+      `host path "${DATA}/photo-db/creds" belongs to dependency photo-db and must ` +
+      `be mounted read-only (options must include "ro")`,
   },
   {
     rule: 'bind source has no .. segments',
@@ -277,7 +291,8 @@ const rows: RuleRow[] = [
     bad: (app) => setVolumes(app, [bind('/run/user/1000/podman/podman.sock')]),
     path: 'app.volumes[0].source',
     message:
-      'socket "/run/user/1000/podman/podman.sock" is refused: apps never get the container engine\'s or any host socket',
+      'socket "/run/user/1000/podman/podman.sock" is refused: apps never get the ' +
+      "container engine's or any host socket",
   },
   {
     rule: 'ro and rw do not mix',
@@ -307,14 +322,17 @@ const rows: RuleRow[] = [
     bad: (app) => setVolumes(app, [{ type: 'volume', source: '/srv/cache', target: '/c' }]),
     path: 'app.volumes[0].source',
     message:
-      '"/srv/cache" is not a volume name (letters, digits, "_", "." and "-", starting with a letter or digit)',
+      '"/srv/cache" is not a volume name (letters, digits, "_", "." and "-", ' +
+      'starting with a letter or digit)',
   },
   {
     rule: 'files lie under a bind mount source',
     good: (app) => (app.files = [{ path: `${DATA}/photo-vault/data/a/b.txt`, content: '' }]),
     bad: (app) => (app.files = [{ path: `${DATA}/photo-vault/other.txt`, content: '' }]),
     path: 'app.files[0].path',
-    message: `"${DATA}/photo-vault/other.txt" is not under the source of one of this app's own bind mounts`,
+    message:
+      `"${DATA}/photo-vault/other.txt" is not under the source of one of this app's ` +
+      `own bind mounts`,
   },
   {
     rule: 'file mode is octal',

@@ -1,5 +1,5 @@
-// Validation of several manifests together: dependencies, secrets of dependencies, aliases and
-// host ports across the set, and requireValidManifests' error.
+// Validation of several manifests together: dependencies, secrets of dependencies,
+// aliases and host ports across the set, and requireValidManifests' error.
 import { describe, expect, it } from 'vitest'
 
 import { ValidationError } from '../../../src/errors.js'
@@ -36,7 +36,8 @@ describe('validateManifestSet', () => {
         severity: 'warning',
         path: 'app.container.secret_env[0].secret_file',
         message:
-          'no generated secret "db-password" in this app or the dependencies given (not given: vault-db)',
+          'no generated secret "db-password" in this app or the dependencies given ' +
+          '(not given: vault-db)',
       },
       {
         severity: 'warning',
@@ -72,7 +73,7 @@ describe('validateManifestSet', () => {
     ])
   })
 
-  it('refuses shared aliases, aliases naming another app, host port clashes and repeated ids', () => {
+  it('refuses shared aliases, aliases of another app, port clashes and repeated ids', () => {
     const other = makeApp('cache', {
       network_aliases: ['db', 'vault'],
       ports: [{ host: 18080, container: 1 }],
@@ -123,9 +124,11 @@ describe('requireValidManifests', () => {
       'manifests[0].app.container.secret_env[0].secret_file',
     )
     expect((thrown as ValidationError).message).toBe(
-      'manifests[0].app.container.secret_env[0].secret_file: no generated secret "db-password" in this app or its dependencies; ' +
+      'manifests[0].app.container.secret_env[0].secret_file: no generated secret ' +
+        '"db-password" in this app or its dependencies; ' +
         'manifests[1].app.version: "x" is not a SemVer 2.0.0 version (e.g. 1.4.2); ' +
-        'manifests[1].app.ports[0].host: port 80 is below 1024 and rootless Podman cannot bind it',
+        'manifests[1].app.ports[0].host: port 80 is below 1024 and rootless Podman ' +
+        'cannot bind it',
     )
   })
 
