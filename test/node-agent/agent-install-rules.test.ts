@@ -276,3 +276,69 @@ describe('uninstallApp rules', () => {
     await agent.close()
   })
 })
+
+describe('uninstallApp --purge', () => {
+  const container = JSON.stringify([
+    { Id: 'abc123', Names: ['hello-web'], State: 'running', Image: 'x', Labels: {} },
+  ])
+  const removal: ExecExpectation[] = [
+    info(),
+    { command: 'podman', args: ['ps', '-a', '--format', 'json'], result: { stdout: container } },
+    { command: 'podman', args: ['rm', '--force', '--ignore', 'hello-web'] },
+  ]
+  const volumes = [
+    { type: 'volume', source: 'cache', target: '/cache' },
+    { type: 'tmpfs', target: '/tmp' },
+  ]
+
+  it("removes the app's namespaced volumes with its data", async () => {
+    const agent = await openTestAgent([
+      ...removal,
+      {
+        command: 'podman',
+        args: ['unshare', 'rm', '-rf', '--', path.join(dir, 'apps', 'hello-web')],
+      },
+      {
+        command: 'podman',
+        args: ['volume', 'rm', 'archy.hello-web.cache'],
+        result: { exitCode: 1, stderr: 'Error: no volume with name "x" found: no such volume' },
+      },
+    ])
+    saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { volumes })]))
+    const result = await uninstallApp(agent, 'hello-web', { purge: true })
+    expect(result).toEqual({
+      removed: ['hello-web'],
+      purged: [path.join(dir, 'apps', 'hello-web')],
+      volumes: ['archy.hello-web.cache'],
+    })
+    agent.stub.assertAllUsed()
+    await agent.close()
+  })
+
+  it('keeps the volumes without --purge', async () => {
+    const agent = await openTestAgent(removal)
+    saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { volumes })]))
+    const result = await uninstallApp(agent, 'hello-web', { purge: false })
+    expect(result).toEqual({ removed: ['hello-web'], purged: [], volumes: [] })
+    expect(agent.stub.calls.map((call) => call.args[0])).toEqual(['info', 'ps', 'rm'])
+    expect(agent.store.getInstall('hello-web')).toBeUndefined()
+    await agent.close()
+  })
+
+  it('fails naming the volume when Podman cannot remove it', async () => {
+    const agent = await openTestAgent([
+      ...removal,
+      { command: 'podman', args: (args) => args[0] === 'unshare' },
+      {
+        command: 'podman',
+        args: ['volume', 'rm', 'archy.hello-web.cache'],
+        result: { exitCode: 2, stderr: 'Error: volume is being used by container x' },
+      },
+    ])
+    saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { volumes })]))
+    await expect(uninstallApp(agent, 'hello-web', { purge: true })).rejects.toThrow(
+      'podman volume rm archy.hello-web.cache: exited with 2: Error: volume is being used',
+    )
+    await agent.close()
+  })
+})

@@ -180,6 +180,65 @@ describe('createPodman (stubbed exec)', () => {
   })
 })
 
+describe('createPodman images and volumes (stubbed exec)', () => {
+  const ID = 'f'.repeat(64)
+  const inspectArgs = (ref: string): string[] => ['image', 'inspect', '--format', '{{.Id}}', ref]
+
+  it('reads an image ID, undefined for an unknown image, and fails on anything else', async () => {
+    const exec = createStubExec([
+      { command: 'podman', args: inspectArgs('a'), result: { stdout: `${ID}\n` } },
+      {
+        command: 'podman',
+        args: inspectArgs('b'),
+        result: { exitCode: 125, stderr: 'Error: b: image not known' },
+      },
+      { command: 'podman', args: inspectArgs('c'), result: { exitCode: 125, stderr: 'boom' } },
+      { command: 'podman', args: inspectArgs('d'), result: { stdout: 'sha256:nope\n' } },
+    ])
+    const podman = createPodman({ exec })
+    expect(await podman.imageId('a')).toBe(ID)
+    expect(await podman.imageId('b')).toBeUndefined()
+    await expect(podman.imageId('c')).rejects.toThrow(
+      'podman image inspect --format {{.Id}} c: exited with 125: boom',
+    )
+    await expect(podman.imageId('d')).rejects.toThrow(
+      'podman image inspect d: expected an image ID, got sha256:nope',
+    )
+    exec.assertAllUsed()
+  })
+
+  it('untags one name only (never every name of the image)', async () => {
+    const exec = createStubExec([
+      { command: 'podman', args: ['untag', 'localhost/x:1', 'localhost/x:1'] },
+    ])
+    await createPodman({ exec }).untagImage('localhost/x:1')
+    exec.assertAllUsed()
+  })
+
+  it('removes a volume, accepts a missing one and fails while one is in use', async () => {
+    const exec = createStubExec([
+      { command: 'podman', args: ['volume', 'rm', 'v1'] },
+      {
+        command: 'podman',
+        args: ['volume', 'rm', 'v2'],
+        result: { exitCode: 1, stderr: 'Error: no volume with name "v2" found: no such volume' },
+      },
+      {
+        command: 'podman',
+        args: ['volume', 'rm', 'v3'],
+        result: { exitCode: 2, stderr: 'Error: volume v3 is being used' },
+      },
+    ])
+    const podman = createPodman({ exec })
+    await podman.removeVolume('v1')
+    await podman.removeVolume('v2')
+    await expect(podman.removeVolume('v3')).rejects.toThrow(
+      'podman volume rm v3: exited with 2: Error: volume v3 is being used',
+    )
+    exec.assertAllUsed()
+  })
+})
+
 describe('parseContainerList', () => {
   it.each([
     ['not json', 'podman ps: output is not JSON: not json'],
@@ -231,6 +290,8 @@ describePodman('createPodman (rootless Podman)', () => {
     const info = await podman.info()
     expect(info.rootless).toBe(true)
     expect(['v1', 'v2']).toContain(info.cgroupVersion)
+    // Podman 4 and 5 list the delegated controllers on cgroup v2 (none are listed on v1).
+    if (info.cgroupVersion === 'v2') expect(info.cgroupControllers).toEqual(expect.any(Array))
   })
 
   it('loads the example archive and tags it', async () => {
@@ -239,6 +300,24 @@ describePodman('createPodman (rootless Podman)', () => {
     expect(await podman.imageExists(`localhost/${tag}:1`)).toBe(false)
     await podman.tagImage(image, `localhost/${tag}:1`)
     expect(await podman.imageExists(`localhost/${tag}:1`)).toBe(true)
+  })
+
+  it('reads image IDs and removes one name without removing the image', async () => {
+    const id = await podman.imageId(image)
+    expect(id).toMatch(/^[0-9a-f]{64}$/)
+    await podman.tagImage(id!, `localhost/${tag}:2`)
+    expect(await podman.imageId(`localhost/${tag}:2`)).toBe(id)
+    await podman.untagImage(`localhost/${tag}:2`)
+    expect(await podman.imageId(`localhost/${tag}:2`)).toBeUndefined()
+    expect(await podman.imageId(image)).toBe(id)
+  })
+
+  it('removes a named volume, and a missing one is fine', async () => {
+    await asUser('podman', ['volume', 'create', `${tag}-vol`])
+    await podman.removeVolume(`${tag}-vol`)
+    await podman.removeVolume(`${tag}-vol`)
+    const left = await asUser('podman', ['volume', 'exists', `${tag}-vol`], { allowFailure: true })
+    expect(left.exitCode).toBe(1)
   })
 
   it('creates a network idempotently', async () => {
