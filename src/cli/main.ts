@@ -61,10 +61,11 @@ function parseCommandLine(
   }
   let parsed
   try {
-    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true })
   } catch (error) {
-    throw new UsageError(describeError(error).replace(/\. To specify.*$/s, ''))
+    throw new UsageError(describeParseError(describeError(error)))
   }
+  refuseRepeatedOptions(command, parsed.tokens)
   const min = command.minArgs ?? 0
   const max = command.maxArgs ?? 0
   const name = `${command.noun}${command.verb ? ' ' + command.verb : ''}`
@@ -76,6 +77,30 @@ function parseCommandLine(
   }
   const values = parsed.values as Record<string, OptionValue>
   return { positionals: parsed.positionals, options: values }
+}
+
+/** Node's parseArgs messages, shortened to one line naming the option. */
+function describeParseError(message: string): string {
+  const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message)
+  if (ambiguous) {
+    const option = ambiguous[1]
+    return `${option} needs a value; write a value that starts with "-" as ${option}=VALUE`
+  }
+  return message.split('\n')[0]!.replace(/\. To specify.*$/, '')
+}
+
+/** A single-valued option given twice is a usage error, never silently last-wins. */
+function refuseRepeatedOptions(
+  command: CommandSpec,
+  tokens: { kind: string; name?: string }[] | undefined,
+): void {
+  const seen = new Set<string>()
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option' || token.name === undefined) continue
+    if (command.options?.[token.name]?.multiple) continue
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`)
+    seen.add(token.name)
+  }
 }
 
 function renderHelp(commands: CommandSpec[]): string {

@@ -1,9 +1,9 @@
 // `archy node run`: a registry node (relay, indexer, signed catalog, blobs, HTTP) on one port,
 // configured from flags, `ARCHY_*` variables and defaults, until SIGINT or SIGTERM.
-import { UsageError } from '../../errors.js'
+import { ArchyError, UsageError } from '../../errors.js'
 import { loadNodeConfig, type NodeConfig } from '../../config/node-config.js'
 import { renderExampleEnv, renderSettingsTable } from '../../config/settings-doc.js'
-import { startRegistryNode } from '../../../registry/index.js'
+import { startRegistryNode, type RegistryNode } from '../../../registry/index.js'
 import { flagOption, stringOption, type CommandInput, type CommandSpec } from '../command.js'
 
 export const commands: CommandSpec[] = [
@@ -33,14 +33,19 @@ export const commands: CommandSpec[] = [
 
 async function runNode(input: CommandInput): Promise<number> {
   const config = loadNodeConfig(readFlags(input))
-  const node = await startRegistryNode({
-    dataDir: config.data,
-    host: config.host,
-    port: config.port,
-    publicUrl: config.public_url,
-    logLevel: config.log_level,
-    maxBlobBytes: config.max_blob_bytes,
-  })
+  let node: RegistryNode
+  try {
+    node = await startRegistryNode({
+      dataDir: config.data,
+      host: config.host,
+      port: config.port,
+      publicUrl: config.public_url,
+      logLevel: config.log_level,
+      maxBlobBytes: config.max_blob_bytes,
+    })
+  } catch (error) {
+    throw describeStartError(error, config)
+  }
   if (flagOption(input, 'json')) input.io.out(JSON.stringify({ url: node.url, did: node.did }))
   else input.io.out(`registry node at ${node.url}\noperator DID ${node.did}`)
 
@@ -66,6 +71,22 @@ function readFlags(input: CommandInput): Partial<Record<keyof NodeConfig, string
     if (value !== undefined) flags[name] = value
   }
   return flags
+}
+
+/** Start-up failures of the operating system, named by the setting that caused them. */
+function describeStartError(error: unknown, config: NodeConfig): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  const at = `${config.host}:${config.port}`
+  const reasons: Record<string, string> = {
+    EADDRINUSE: `port: ${at} is already in use`,
+    EADDRNOTAVAIL: `host: ${config.host} is not an address of this machine`,
+    ENOTFOUND: `host: ${config.host} does not resolve to an address`,
+    EACCES: `cannot use ${at} or the data directory ${config.data}: permission denied`,
+    EEXIST: `data: ${config.data} exists and is not a directory`,
+    ENOTDIR: `data: ${config.data} is not a directory`,
+  }
+  const reason = code === undefined ? undefined : reasons[code]
+  return reason === undefined ? error : new ArchyError('start-failed', reason, { cause: error })
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {

@@ -43,6 +43,9 @@ describe('archy --help', () => {
     [['keys'], 2, /"keys" needs a verb: new, import, show/],
     [['blob', 'hash'], 2, /"blob hash" needs FILE/],
     [['blob', 'hash', 'a', 'b'], 2, /takes at most 1 arguments/],
+    [['keys', 'show', '--key', 'a', '--key', 'b'], 2, /--key is given more than once/],
+    [['node', 'run', '--port', '-1'], 2, /--port needs a value; .* as --port=VALUE/],
+    [['node', 'run', '--port'], 2, /Option '--port <value>' argument missing/],
   ])('archy %j exits %i', async (args, code, message) => {
     const run = await runCli(args)
     expect(run.code).toBe(code)
