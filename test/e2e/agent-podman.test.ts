@@ -1,7 +1,7 @@
 // The whole path on real rootless Podman: a registry node in a temp dir, a publisher's keys, the
 // example apps published with the CLI, and the agent (as the test user, through the built CLI)
 // installing them, reaching them over HTTP, stopping, starting, restarting, uninstalling (data
-// kept), reinstalling (same data and secret) and purging.
+// kept, owned by data_uid), reinstalling (same data, edits and secret) and purging.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
@@ -83,6 +83,26 @@ describePodman('archy agent on rootless Podman', () => {
   it('installs hello-web and serves its page on 127.0.0.1:18080', async () => {
     await archy('agent', 'install', 'hello-web')
     expect(await get('http://127.0.0.1:18080/')).toContain('Hello from Archipelago')
+  }, 300_000)
+
+  it('reinstall reuses hello-web data: what was added or edited stays, data_uid owns it', async () => {
+    const www = `${root}/apps/hello-web/www`
+    // data_uid 1000 inside the user namespace owns the bind source and the files made for it.
+    const owners = await asUser('podman', ['unshare', 'stat', '-c', '%u', www, `${www}/index.html`])
+    expect(owners.stdout.trim().split('\n')).toEqual(['1000', '1000'])
+
+    // So the test user writes as the namespace's root, as the app itself would.
+    const edit = `echo marker > ${www}/marker.txt && echo '<h1>edited</h1>' > ${www}/index.html`
+    await asUser('podman', ['unshare', 'sh', '-c', edit])
+    await archy('agent', 'uninstall', 'hello-web')
+    const ps = await asUser('podman', ['ps', '-a', '--format', '{{.Names}}'])
+    expect(ps.stdout).not.toMatch(/hello-web/)
+
+    await archy('agent', 'install', 'hello-web')
+    expect(await get('http://127.0.0.1:18080/marker.txt')).toBe('marker\n')
+    expect(await get('http://127.0.0.1:18080/')).toBe('<h1>edited</h1>\n')
+    const after = await asUser('podman', ['unshare', 'stat', '-c', '%u', `${www}/index.html`])
+    expect(after.stdout.trim()).toBe('1000')
   }, 300_000)
 
   it('installs the notes stack; the front end reads the backend value made from its secret', async () => {
