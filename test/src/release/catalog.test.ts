@@ -1,3 +1,5 @@
+// verifyCatalog on catalogs built from signed fixtures: the pinned key, each release's own
+// proof, sequence and content rules, expiry, and unsigned or malformed catalogs.
 import { describe, expect, it } from 'vitest'
 
 import { catalogContentDigest, signCatalog, verifyCatalog } from '../../../src/release/catalog.js'
@@ -13,6 +15,8 @@ describe('verifyCatalog', () => {
   const publisher = makeKeys()
   const release = signRelease(publisher, [manifestDocument('web', '1.0.0')])
   const pinnedDid = operator.did
+  /** The check of a catalog against the pinned key, to pass to expect. */
+  const verifying = (catalog: unknown) => () => verifyCatalog(catalog, { pinnedDid })
 
   it('accepts a catalog signed by the pinned key and verifies each release', () => {
     const catalog = makeCatalog(operator, [release], { sequence: 3 })
@@ -30,19 +34,19 @@ describe('verifyCatalog', () => {
   it('refuses a catalog whose release was changed after signing', () => {
     const catalog = structuredClone(makeCatalog(operator, [release]))
     ;(catalog.apps[0]!.release as any).manifests[0].app.name = 'Changed'
-    expect(() => verifyCatalog(catalog, { pinnedDid })).toThrow(/signature does not verify/)
+    expect(verifying(catalog)).toThrow(/signature does not verify/)
   })
 
-  it('refuses a catalog whose entry release was changed and re-signed by the operator', () => {
+  it('refuses an entry release that was changed, even re-signed by the operator', () => {
     const changed = structuredClone(release) as any
     changed.manifests[0].app.name = 'Changed'
     const catalog = makeCatalog(operator, [changed])
-    expect(() => verifyCatalog(catalog, { pinnedDid })).toThrow(/release: .*does not verify/)
+    expect(verifying(catalog)).toThrow(/release: .*does not verify/)
   })
 
   it('refuses a catalog signed by another key', () => {
     const catalog = makeCatalog(makeKeys().ed25519, [release])
-    expect(() => verifyCatalog(catalog, { pinnedDid })).toThrow(/not by the pinned registry key/)
+    expect(verifying(catalog)).toThrow(/not by the pinned registry key/)
   })
 
   it('refuses a lower sequence', () => {
@@ -67,12 +71,12 @@ describe('verifyCatalog', () => {
       issuedAt: new Date(Date.now() - 10 * 86_400_000),
       expiresAt: new Date(Date.now() - 1000),
     })
-    expect(() => verifyCatalog(catalog, { pinnedDid })).toThrow(/catalog: expired at/)
+    expect(verifying(catalog)).toThrow(/catalog: expired at/)
   })
 
   it('refuses an unsigned catalog and a non-catalog', () => {
     const { proof: _proof, ...unsigned } = makeCatalog(operator, [release])
-    expect(() => verifyCatalog(unsigned, { pinnedDid })).toThrow(/unsigned catalogs are refused/)
+    expect(verifying(unsigned)).toThrow(/unsigned catalogs are refused/)
     expect(() => verifyCatalog([], { pinnedDid })).toThrow(/must be a JSON object/)
   })
 
@@ -80,6 +84,6 @@ describe('verifyCatalog', () => {
     const { proof: _proof, ...body } = makeCatalog(operator, [release])
     body.apps[0]!.id = 'other'
     const signed = signCatalog(body, operator)
-    expect(() => verifyCatalog(signed, { pinnedDid })).toThrow(/apps\[0\].id: does not match/)
+    expect(verifying(signed)).toThrow(/apps\[0\].id: does not match/)
   })
 })

@@ -1,5 +1,5 @@
-// packageRelease on real files in temp folders: which files become artifacts, under which names,
-// and how links, missing files and `./` paths are handled; each release must pass verifyRelease.
+// packageRelease on real files in temp folders: which files become artifacts, under
+// which names, and how links, missing and `./` paths are handled; verifyRelease agrees.
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -12,6 +12,8 @@ import { verifyRelease } from '../../../src/release/release-document.js'
 import { makeKeys } from '../../support/release-fixtures.js'
 
 type App = Record<string, unknown> & { container: Record<string, unknown> }
+type Manifest = Record<string, unknown> | undefined
+type CopyStep = { copy_from_host: { src: string } }
 
 const keys = makeKeys()
 let dir: string
@@ -33,7 +35,7 @@ async function put(path: string, content: string): Promise<string> {
 }
 
 /** Writes a manifest (JSON is YAML) for app `id` whose image is `image`. */
-async function putManifest(path: string, id: string, image: string, extra = {}): Promise<string> {
+async function putManifest(path: string, id: string, image: string, extra = {}) {
   const app = { id, name: id, version: '1.0.0', container: { image }, ...extra }
   return put(path, JSON.stringify({ app }))
 }
@@ -42,18 +44,21 @@ const copyHook = (src: string) => ({
   hooks: { post_install: [{ copy_from_host: { src, dest: '/srv/f.txt' } }] },
 })
 
-const appOf = (manifest: Record<string, unknown> | undefined) => manifest?.app as App
-const imageOf = (manifest: Record<string, unknown> | undefined) => appOf(manifest).container.image
-const hookSrcOf = (manifest: Record<string, unknown> | undefined) => {
-  const hooks = appOf(manifest).hooks as { post_install: { copy_from_host: { src: string } }[] }
+const appOf = (manifest: Manifest) => manifest?.app as App
+const imageOf = (manifest: Manifest) => appOf(manifest).container.image
+const hookSrcOf = (manifest: Manifest) => {
+  const hooks = appOf(manifest).hooks as { post_install: CopyStep[] }
   return hooks.post_install[0]?.copy_from_host.src
 }
+const namesOf = (release: { artifacts: { name: string }[] }) =>
+  release.artifacts.map((artifact) => artifact.name)
 
 describe('packageRelease', () => {
-  it('turns a single app image and hook source into artifacts with their digests', async () => {
+  it('turns an app image and hook source into artifacts with their digests', async () => {
     const image = await put('web/img.tar', 'image bytes')
     await put('web/www/f.txt', 'hook bytes')
-    const file = await putManifest('web/app.yaml', 'web', 'file:img.tar', copyHook('www/f.txt'))
+    const hook = copyHook('www/f.txt')
+    const file = await putManifest('web/app.yaml', 'web', 'file:img.tar', hook)
 
     const { release, artifacts } = await packageRelease([file], keys)
 
@@ -66,22 +71,23 @@ describe('packageRelease', () => {
         media_type: 'application/octet-stream',
       },
     ])
-    expect(artifacts.map((artifact) => artifact.path)).toEqual([image, join(dir, 'web/www/f.txt')])
+    const paths = artifacts.map((artifact) => artifact.path)
+    expect(paths).toEqual([image, join(dir, 'web/www/f.txt')])
     expect(imageOf(release.manifests[0])).toBe(`blake3:${imageDigests.blake3}`)
     expect(hookSrcOf(release.manifests[0])).toBe('www/f.txt')
-    expect(verifyRelease(release).manifests.map((manifest) => manifest.id)).toEqual(['web'])
+    expect(verifyRelease(release).manifests.map(({ id }) => id)).toEqual(['web'])
   })
 
-  it('ships an image that two manifests of one folder share as one artifact', async () => {
+  it('ships an image two manifests of one folder share as one artifact', async () => {
     await put('stack/img.tar', 'shared image')
     const web = await putManifest('stack/web.yaml', 'web', 'file:img.tar')
     const db = await putManifest('stack/db.yaml', 'db', 'file:./img.tar')
 
     const { release } = await packageRelease([web, db], keys)
 
-    expect(release.artifacts.map((artifact) => artifact.name)).toEqual(['img.tar'])
+    expect(namesOf(release)).toEqual(['img.tar'])
     const digest = `blake3:${release.artifacts[0]?.blake3}`
-    expect(release.manifests.map((manifest) => imageOf(manifest))).toEqual([digest, digest])
+    expect(release.manifests.map(imageOf)).toEqual([digest, digest])
     expect(() => verifyRelease(release)).not.toThrow()
   })
 
@@ -90,7 +96,8 @@ describe('packageRelease', () => {
     const dbImage = await put('stack/db/img.tar', 'db image')
     await put('stack/db/f.txt', 'db hook')
     const web = await putManifest('stack/web/app.yaml', 'web', 'file:img.tar')
-    const db = await putManifest('stack/db/app.yaml', 'db', 'file:img.tar', copyHook('f.txt'))
+    const hook = copyHook('f.txt')
+    const db = await putManifest('stack/db/app.yaml', 'db', 'file:img.tar', hook)
 
     const { release } = await packageRelease([web, db], keys)
 
@@ -108,7 +115,7 @@ describe('packageRelease', () => {
     expect(() => verifyRelease(release)).not.toThrow()
   })
 
-  it("names a sub-folder manifest's files relative to the primary's folder", async () => {
+  it("names a sub-folder manifest's files from the primary's folder", async () => {
     await put('stack/img.tar', 'web image')
     await put('stack/db/img.tar', 'db image')
     const web = await putManifest('stack/app.yaml', 'web', 'file:img.tar')
@@ -116,17 +123,18 @@ describe('packageRelease', () => {
 
     const { release } = await packageRelease([web, db], keys)
 
-    expect(release.artifacts.map((artifact) => artifact.name)).toEqual(['img.tar', 'db/img.tar'])
+    expect(namesOf(release)).toEqual(['img.tar', 'db/img.tar'])
   })
 
-  it('signs a ./ hook source under its normalized name and verifies the result', async () => {
+  it('signs a ./ hook source under its normalized name, which verifies', async () => {
     await put('web/img.tar', 'image')
     await put('web/f.txt', 'hook')
-    const file = await putManifest('web/app.yaml', 'web', 'file:./img.tar', copyHook('./f.txt'))
+    const hook = copyHook('./f.txt')
+    const file = await putManifest('web/app.yaml', 'web', 'file:./img.tar', hook)
 
     const { release } = await packageRelease([file], keys)
 
-    expect(release.artifacts.map((artifact) => artifact.name)).toEqual(['img.tar', 'f.txt'])
+    expect(namesOf(release)).toEqual(['img.tar', 'f.txt'])
     expect(hookSrcOf(release.manifests[0])).toBe('f.txt')
     expect(verifyRelease(release).manifests[0]?.hooks.post_install).toEqual([
       { copy_from_host: { src: 'f.txt', dest: '/srv/f.txt' } },
@@ -140,7 +148,7 @@ describe('packageRelease', () => {
 
     const { release, artifacts } = await packageRelease([file], keys)
 
-    expect(release.artifacts.map((artifact) => artifact.name)).toEqual(['img.tar'])
+    expect(namesOf(release)).toEqual(['img.tar'])
     expect(artifacts[0]?.path).toBe(join(dir, 'web/images/real.tar'))
   })
 
@@ -148,11 +156,12 @@ describe('packageRelease', () => {
     await put('web/img.tar', 'image')
     const secret = await put('outside/secret.txt', 'not for the release')
     await symlink(secret, join(dir, 'web/f.txt'))
-    const file = await putManifest('web/app.yaml', 'web', 'file:img.tar', copyHook('f.txt'))
+    const hook = copyHook('f.txt')
+    const file = await putManifest('web/app.yaml', 'web', 'file:img.tar', hook)
 
     await expect(packageRelease([file], keys)).rejects.toThrow(
-      `${file}: app.hooks.post_install[0].copy_from_host.src: "f.txt" is a link to ${secret}, ` +
-        `outside the manifest folder ${join(dir, 'web')}`,
+      `${file}: app.hooks.post_install[0].copy_from_host.src: ` +
+        `"f.txt" is a link to ${secret}, outside the manifest folder ${join(dir, 'web')}`,
     )
   })
 
@@ -163,11 +172,12 @@ describe('packageRelease', () => {
     const file = await putManifest('web/app.yaml', 'web', 'file:images/img.tar')
 
     await expect(packageRelease([file], keys)).rejects.toThrow(
-      `${file}: app.container.image: "images/img.tar" is a link to ${join(dir, 'outside/img.tar')}`,
+      `${file}: app.container.image: "images/img.tar" ` +
+        `is a link to ${join(dir, 'outside/img.tar')}`,
     )
   })
 
-  it('refuses a missing file and a folder, naming the manifest and the key', async () => {
+  it('refuses a missing file and a folder, naming manifest and key', async () => {
     await mkdir(join(dir, 'web/img.tar'), { recursive: true })
     const missing = await putManifest('web/a.yaml', 'web', 'file:nope.tar')
     const folder = await putManifest('web/b.yaml', 'web', 'file:img.tar')
@@ -182,7 +192,8 @@ describe('packageRelease', () => {
   })
 
   it('refuses an empty list of files and a manifest that breaks a rule', async () => {
-    await expect(packageRelease([], keys)).rejects.toThrow('files: at least one manifest')
+    const none = packageRelease([], keys)
+    await expect(none).rejects.toThrow('files: at least one manifest')
     const file = await putManifest('web/app.yaml', 'web', 'file:../img.tar')
     await expect(packageRelease([file], keys)).rejects.toThrow(
       'app.container.image: "file:../img.tar" must not contain ".." segments',

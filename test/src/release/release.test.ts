@@ -1,5 +1,5 @@
-// verifyRelease (shape, proof, manifests, artifact references) and judgeReleaseEvent (the kind
-// 30078 event that carries a release) on signed fixtures, good and tampered.
+// verifyRelease (shape, proof, manifests, artifact references) and judgeReleaseEvent
+// (the kind 30078 event that carries a release) on signed fixtures, good and tampered.
 import { describe, expect, it } from 'vitest'
 
 import { verifyRelease } from '../../../src/release/release-document.js'
@@ -12,8 +12,11 @@ import {
   signRelease,
 } from '../../support/release-fixtures.js'
 
+const OTHER = 'd'.repeat(64)
+
 describe('verifyRelease', () => {
   const keys = makeKeys()
+  const web = manifestDocument('web', '1.0.0')
 
   it('accepts a signed release and returns normalized manifests, primary first', () => {
     const release = signRelease(keys, [
@@ -83,11 +86,11 @@ describe('verifyRelease', () => {
     expect(() => verifyRelease(release)).toThrow(/not among the release artifacts/)
   })
 
-  it('matches hook sources and artifact names after normalizing ./ on either side', () => {
+  it('matches hook sources and artifact names with ./ on either side', () => {
     const hook = (src: string) => ({
       hooks: { post_install: [{ copy_from_host: { src, dest: '/srv/f.txt' } }] },
     })
-    const artifact = (name: string) => ({ ...IMAGE_ARTIFACT, name, blake3: 'd'.repeat(64) })
+    const artifact = (name: string) => ({ ...IMAGE_ARTIFACT, name, blake3: OTHER })
     const written = signRelease(
       keys,
       [manifestDocument('web', '1.0.0', hook('./f.txt'))],
@@ -116,14 +119,14 @@ describe('verifyRelease', () => {
     ['a/../../x', '"a/../../x" must be a relative path inside the release'],
     ['..', '".." must be a relative path inside the release'],
   ])('refuses the artifact name %s', (name, message) => {
-    const extra = { ...IMAGE_ARTIFACT, name, blake3: 'd'.repeat(64) }
-    const release = signRelease(keys, [manifestDocument('web', '1.0.0')], [IMAGE_ARTIFACT, extra])
+    const extra = { ...IMAGE_ARTIFACT, name, blake3: OTHER }
+    const release = signRelease(keys, [web], [IMAGE_ARTIFACT, extra])
     expect(() => verifyRelease(release)).toThrow(`release.artifacts[1].name: ${message}`)
   })
 
   it('refuses two artifacts under one name', () => {
-    const twin = { ...IMAGE_ARTIFACT, name: './image.tar', blake3: 'd'.repeat(64) }
-    const release = signRelease(keys, [manifestDocument('web', '1.0.0')], [IMAGE_ARTIFACT, twin])
+    const twin = { ...IMAGE_ARTIFACT, name: './image.tar', blake3: OTHER }
+    const release = signRelease(keys, [web], [IMAGE_ARTIFACT, twin])
     expect(() => verifyRelease(release)).toThrow(
       'release.artifacts[1].name: "./image.tar" is already the name of artifacts[0]',
     )
