@@ -1,5 +1,7 @@
 // The `archy agent` commands: follow registries, install apps onto rootless Podman, and run their
 // lifecycle. Each command opens the agent under its state lock and reconciles what it touches.
+import { isIPv4 } from 'node:net'
+
 import { withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
 import { appDataDir } from '../../../node-agent/agent-paths.js'
 import { addRegistry } from '../../../node-agent/catalog-follower.js'
@@ -12,6 +14,8 @@ import {
 } from '../../../node-agent/lifecycle.js'
 import { parseModeOption } from '../../../node-agent/runtime-mode.js'
 import { collectStatus, renderStatus } from '../../../node-agent/status.js'
+import { UsageError } from '../../errors.js'
+import { isEd25519DidKey } from '../../identity/did-key.js'
 import { flagOption, stringOption } from '../command.js'
 import type { CommandInput, CommandSpec, OptionSpec } from '../command.js'
 
@@ -43,14 +47,40 @@ const modeOption: Record<string, OptionSpec> = {
   },
 }
 
+/** The place options, checked: a bad value is a usage error naming the flag (exit 2). */
 function readAgentOptions(input: CommandInput): AgentOptions {
   const state = stringOption(input, 'state')
   const dataRoot = stringOption(input, 'data-root')
   const hostIp = stringOption(input, 'host-ip')
+  if (state === '') throw new UsageError('--state: must not be empty')
+  if (dataRoot === '') throw new UsageError('--data-root: must not be empty')
+  if (hostIp !== undefined && !isIPv4(hostIp)) {
+    throw new UsageError(`--host-ip: "${hostIp}" is not an IPv4 address`)
+  }
   return {
     ...(state !== undefined && { state }),
     ...(dataRoot !== undefined && { dataRoot }),
     ...(hostIp !== undefined && { hostIp }),
+  }
+}
+
+function readMode(input: CommandInput): ReturnType<typeof parseModeOption> {
+  try {
+    return parseModeOption(stringOption(input, 'mode'))
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+function checkRegistryUrl(value: string): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new UsageError(`"${value}" is not a registry URL (http:// or https://)`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`"${value}" is not a registry URL (http:// or https://)`)
   }
 }
 
@@ -95,6 +125,10 @@ export const commands: CommandSpec[] = [
     },
     async run(input) {
       const did = stringOption(input, 'did')
+      checkRegistryUrl(input.positionals[0]!)
+      if (did !== undefined && !isEd25519DidKey(did)) {
+        throw new UsageError(`--did: "${did}" is not an Ed25519 did:key (did:key:z6Mk...)`)
+      }
       const added = await withAgent(readAgentOptions(input), (agent) =>
         addRegistry(agent.store, input.positionals[0]!, did),
       )
@@ -122,7 +156,7 @@ export const commands: CommandSpec[] = [
     maxArgs: 1,
     options: { ...placeOptions, ...modeOption, ...jsonOption },
     async run(input) {
-      const mode = parseModeOption(stringOption(input, 'mode'))
+      const mode = readMode(input)
       const result = await withAgent(readAgentOptions(input), (agent) =>
         installApp(agent, input.positionals[0]!, { mode }),
       )
