@@ -81,8 +81,8 @@ export async function ensureImage(
 }
 
 /**
- * Loads the verified archive, drops every other name it carried (so it cannot shadow another
- * app's image or a registry reference), tags its ID as `target` and pins digest -> ID.
+ * Loads the verified archive, drops the names it carried that could shadow another app's image or
+ * a registry reference, tags its ID as `target` and pins digest -> ID.
  */
 async function loadVerifiedImage(
   artifact: ReleaseArtifact,
@@ -99,7 +99,7 @@ async function loadVerifiedImage(
   }
 
   for (const name of names) {
-    if (name !== target && !isImageId(name)) await podman.untagImage(name)
+    if (name !== target && canShadow(name)) await podman.untagImage(name)
   }
   await podman.tagImage(id, target)
   const tagged = await podman.imageId(target)
@@ -110,4 +110,14 @@ async function loadVerifiedImage(
   }
   await writeImagePin(options.artifactsDir, artifact.blake3, id)
   return id
+}
+
+/**
+ * Whether a name an archive carried could stand for something else: another app's tag (ours, under
+ * `localhost/archy/`) or a registry reference. Other `localhost/` names can only come from local
+ * loads and builds, so they are left alone (a shared example image keeps its name).
+ */
+function canShadow(name: string): boolean {
+  if (isImageId(name)) return false
+  return !name.startsWith('localhost/') || name.startsWith('localhost/archy/')
 }

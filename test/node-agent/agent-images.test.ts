@@ -179,10 +179,20 @@ describe('ensureImage with a blake3 archive', () => {
     await writeImagePin(artifactsDir(), artifact.blake3, ID_A)
     const result = await runEnsure(manifestWith(image(), 'if-not-present'), TARGET, [
       inspect(TARGET, ID_B),
-      ...loadCalls(['localhost/hello:latest', 'docker.io/library/postgres:16']),
+      ...loadCalls(['docker.io/library/postgres:16', 'quay.io/other/app:2']),
     ])
     expect(result.id).toBe(ID_A)
     expect(result.commands.filter((command) => command === 'untag')).toHaveLength(2)
+  })
+
+  it('leaves a local name the archive carried (no registry or app could mean it)', async () => {
+    const result = await runEnsure(manifestWith(image(), 'if-not-present'), TARGET, [
+      load(['localhost/archy-busybox:1']),
+      inspect('localhost/archy-busybox:1', ID_A),
+      tag(ID_A, TARGET),
+      inspect(TARGET, ID_A),
+    ])
+    expect(result.commands).not.toContain('untag')
   })
 
   it("untags another app's name that a hostile archive carries, keeping only its own tag", async () => {
@@ -204,9 +214,9 @@ describe('ensureImage with a blake3 archive', () => {
 
   it('fails, pinning nothing, when the tag names another image right after tagging', async () => {
     const exec = createStubExec([
-      load(['localhost/hello:latest']),
-      inspect('localhost/hello:latest', ID_A),
-      untag('localhost/hello:latest'),
+      load(['docker.io/library/hello:1']),
+      inspect('docker.io/library/hello:1', ID_A),
+      untag('docker.io/library/hello:1'),
       tag(ID_A, TARGET),
       inspect(TARGET, ID_C),
     ])
