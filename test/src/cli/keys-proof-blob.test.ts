@@ -1,3 +1,5 @@
+// `archy keys`, `archy proof verify` and `archy blob hash` through main(): key files and
+// their mode, keys restored from seeds, proofs and the W3C vector, file digests.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

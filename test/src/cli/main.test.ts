@@ -1,3 +1,5 @@
+// The `archy` entry point: --help lists every command, and usage errors (unknown command,
+// missing verb or argument, repeated or bad option) exit 2 with a one-line message.
 import { describe, expect, it } from 'vitest'
 
 import { runCli } from '../../support/cli.js'

@@ -1,3 +1,5 @@
+// `archy publish` against a real registry node on port 0: uploads, the relay's answer,
+// the registry's verdict, a refused repeat, a bad manifest, an unreachable registry.
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -1,3 +1,5 @@
+// BLAKE3-256 and SHA-256 digests: the official BLAKE3 vectors, agreement with b3sum and
+// sha256sum on a multi-chunk file, and the hex digest check.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,3 +1,5 @@
+// eddsa-jcs-2022 Data Integrity proofs: the W3C vector byte for byte, signing and
+// verifying with did:key, tampered or foreign proofs refused, and proof sets.
 import { readFileSync } from 'node:fs'
 
 import { base58 } from '@scure/base'
