@@ -1,14 +1,29 @@
 // Tests for an app's data directory on a real file system: bind sources and files made, existing
 // files kept unless `overwrite`, modes applied, data_uid given only to new entries (through the
 // stubbed `podman unshare chown`), and symlinks planted by a container refused.
-import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { prepareAppData } from '../../node-agent/app-data.js'
 import { buildContainerSpec } from '../../node-agent/container-spec.js'
-import { createStubExec, type ExecExpectation, type StubExec } from '../../node-agent/exec.js'
+import {
+  createStubExec,
+  execCommand,
+  type ExecExpectation,
+  type StubExec,
+} from '../../node-agent/exec.js'
 import type { AppManifest, ManifestFile, Volume } from '../../src/manifest/types.js'
 import { buildTestManifest } from '../support/quadlet.js'
 
@@ -212,5 +227,49 @@ describe('prepareAppData with a symlink planted in the data directory', () => {
     await expect(prepare(buildManifest([{ overwrite: true }]))).rejects.toThrow(
       /www\/index\.html is not a regular file/,
     )
+  })
+})
+
+describe('prepareAppData where the host user may not write', () => {
+  // The app's uid owns its directory: the host user gets EACCES there. Root in this test gets
+  // EPERM from an immutable directory instead; both take the `podman unshare` path.
+  async function lockDirectory(target: string): Promise<boolean> {
+    if (process.getuid?.() !== 0) {
+      await chmod(target, 0o555)
+      return true
+    }
+    const result = await execCommand('chattr', ['+i', target], { allowFailure: true })
+    return result.exitCode === 0
+  }
+  async function unlockDirectory(target: string): Promise<void> {
+    if (process.getuid?.() !== 0) await chmod(target, 0o755)
+    else await execCommand('chattr', ['-i', target], { allowFailure: true })
+  }
+
+  it('makes directories and writes files as the namespace root, never following links', async (context) => {
+    await mkdir(www(), { recursive: true })
+    if (!(await lockDirectory(www()))) context.skip()
+    try {
+      const manifest = buildTestManifest('vault', {
+        volumes: [WWW, { type: 'bind', source: `${PREFIX}/www/cache`, target: '/c', options: [] }],
+        files: [
+          { path: `${PREFIX}/www/app.ini`, content: '[core]\n', overwrite: false, mode: '0600' },
+        ],
+      })
+      manifest.container.data_uid = 1000
+      const script = 'dd of="$1" oflag=nofollow conv=excl status=none && chmod "$2" "$1"'
+      const { created, stub } = await prepare(manifest, [
+        { command: 'podman', args: ['unshare', 'mkdir', '-m', '0755', '--', www('cache')] },
+        {
+          command: 'podman',
+          args: ['unshare', 'sh', '-c', script, 'sh', www('app.ini'), '0600'],
+        },
+        chownOf(1000, [www('cache'), www('app.ini')]),
+      ])
+      expect(created).toEqual([www('cache'), www('app.ini')])
+      expect(stub.calls[1]?.options.input).toBe('[core]\n')
+    } finally {
+      await unlockDirectory(www())
+    }
   })
 })
