@@ -2,6 +2,7 @@
 // the desired state in the store first, then reconciles, so a crash half way converges later.
 import { ArchyError } from '../src/errors.js'
 import { isAppDependency } from '../src/manifest/types.js'
+import { verifyRelease } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import { appDataDir } from './agent-paths.js'
 import type { DesiredState } from './agent-store.js'
@@ -11,6 +12,7 @@ import { listVolumes } from './plan-rules.js'
 import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
 import { findMemberContainer } from './reconcile-decision.js'
 import { removeSecrets } from './secret-files.js'
+import { orderByDependencies } from './stack-plan.js'
 import { removeUnits } from './units.js'
 
 /** Sets the desired state of an app and converges on it. */
@@ -68,7 +70,8 @@ export async function restartApp(agent: Agent, appId: string): Promise<void> {
  * Removes the app's containers and units and forgets the install. Data, secrets and named volumes
  * stay unless `purge`, which deletes `<data root>/<id>` (as the user namespace's root, since files
  * there belong to the app's uid), the secrets the stack owns and its `archy.<id>.*` volumes.
- * A stack member, or an app another installed app depends on, is refused.
+ * A stack member, or an app another installed app depends on, is refused. It works from the
+ * verified manifests, not a plan, so a node that lost a placeholder value can still uninstall.
  */
 export async function uninstallApp(
   agent: Agent,
@@ -83,20 +86,22 @@ export async function uninstallApp(
     )
   }
   const install = requireInstall(agent, appId)
-  const app = await loadInstalledApp(agent, install)
+  const stored = verifyRelease(install.release, `${install.appId}: stored release`)
+  const manifests = orderByDependencies(stored.manifests)
   checkNoDependents(
     agent,
     install.appId,
-    app.members.map((member) => member.manifest.id),
+    manifests.map((manifest) => manifest.id),
   )
 
   const containers = await listContainersOnce(agent)
+  const records = agent.store.listMembers(install.appId)
   const removed: string[] = []
-  for (const member of [...app.members].reverse()) {
-    const record = app.records.find((candidate) => candidate.appId === member.manifest.id)
-    const container = findMemberContainer(containers, member.manifest.id, {
+  for (const manifest of [...manifests].reverse()) {
+    const record = records.find((candidate) => candidate.appId === manifest.id)
+    const container = findMemberContainer(containers, manifest.id, {
       ...(record && { recorded: record.containerName }),
-      legacy: member.manifest.container.legacy_names,
+      legacy: manifest.container.legacy_names,
     })
     if (container) {
       await agent.podman.remove(container.name)
@@ -109,20 +114,23 @@ export async function uninstallApp(
 
   const purged: string[] = []
   const volumes: string[] = []
-  for (const member of app.members) {
-    const dir = appDataDir(agent.paths, member.manifest.id)
+  for (const manifest of manifests) {
+    const dir = appDataDir(agent.paths, manifest.id)
     await agent.exec('podman', ['unshare', 'rm', '-rf', '--', dir], { timeoutMs: 300_000 })
-    const owned = member.manifest.generated_secrets
-    await removeSecrets(agent.podman, agent.paths.secretsDir, member.manifest.id, owned)
+    await removeSecrets(
+      agent.podman,
+      agent.paths.secretsDir,
+      manifest.id,
+      manifest.generated_secrets,
+    )
     purged.push(dir)
-    for (const volume of listVolumes(member.spec)) {
+    for (const volume of listVolumes(manifest)) {
       await agent.podman.removeVolume(volume)
       volumes.push(volume)
     }
   }
   return { removed, purged, volumes }
 }
-
 /** Refuses when an app of another install depends on one of these members. */
 function checkNoDependents(agent: Agent, installId: string, memberIds: string[]): void {
   for (const manifest of loadOtherManifests(agent, installId)) {

@@ -57,7 +57,9 @@ export function namespaceVolumes(manifest: AppManifest, spec: ContainerSpec): Co
   return { ...spec, mounts }
 }
 
-/** The Podman volumes an app's spec uses (already namespaced). */
-export function listVolumes(spec: ContainerSpec): string[] {
-  return spec.mounts.flatMap((mount) => (mount.type === 'volume' ? [mount.source] : []))
+/** The Podman volumes an app's named volumes map to. */
+export function listVolumes(manifest: AppManifest): string[] {
+  return manifest.volumes.flatMap((volume) =>
+    volume.type === 'volume' ? [podmanVolumeName(manifest.id, volume.source)] : [],
+  )
 }

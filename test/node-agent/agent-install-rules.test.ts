@@ -264,7 +264,7 @@ describe('uninstallApp rules', () => {
   })
 
   it('refuses an app another installed app depends on', async () => {
-    const agent = await openTestAgent([info()])
+    const agent = await openTestAgent()
     saveInstall(agent, signRawRelease(publisher, [appDocument('dep-app')]))
     const needs = appDocument('needs-dep', { dependencies: [{ app_id: 'dep-app' }] })
     saveInstall(agent, signRawRelease(publisher, [needs]))
@@ -282,7 +282,6 @@ describe('uninstallApp --purge', () => {
     { Id: 'abc123', Names: ['hello-web'], State: 'running', Image: 'x', Labels: {} },
   ])
   const removal: ExecExpectation[] = [
-    info(),
     { command: 'podman', args: ['ps', '-a', '--format', 'json'], result: { stdout: container } },
     { command: 'podman', args: ['rm', '--force', '--ignore', 'hello-web'] },
   ]
@@ -320,7 +319,7 @@ describe('uninstallApp --purge', () => {
     saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { volumes })]))
     const result = await uninstallApp(agent, 'hello-web', { purge: false })
     expect(result).toEqual({ removed: ['hello-web'], purged: [], volumes: [] })
-    expect(agent.stub.calls.map((call) => call.args[0])).toEqual(['info', 'ps', 'rm'])
+    expect(agent.stub.calls.map((call) => call.args[0])).toEqual(['ps', 'rm'])
     expect(agent.store.getInstall('hello-web')).toBeUndefined()
     await agent.close()
   })
@@ -339,6 +338,21 @@ describe('uninstallApp --purge', () => {
     await expect(uninstallApp(agent, 'hello-web', { purge: true })).rejects.toThrow(
       'podman volume rm archy.hello-web.cache: exited with 2: Error: volume is being used',
     )
+    await agent.close()
+  })
+
+  it('uninstalls an app whose placeholder has no value on this node any more', async () => {
+    const agent = await openTestAgent(removal)
+    delete agent.context.values.HOST_IP
+    const container = {
+      image: 'registry.example/hello-web:1.0.0',
+      derived_env: [{ key: 'URL', template: 'http://{{HOST_IP}}:18080' }],
+    }
+    saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { container })]))
+    expect(await uninstallApp(agent, 'hello-web', { purge: false })).toMatchObject({
+      removed: ['hello-web'],
+    })
+    agent.stub.assertAllUsed()
     await agent.close()
   })
 })
