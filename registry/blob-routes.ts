@@ -9,7 +9,7 @@ import { ArchyError, ValidationError } from '../src/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { tooLarge } from './blob-store.js'
 import { checkUploadAuthorization } from './blossom-auth.js'
-import { notFound } from './http-errors.js'
+import { methodNotAllowed, notFound } from './http-errors.js'
 import type { RegistryStore } from './store.js'
 
 export interface BlobRoutesOptions {
@@ -93,11 +93,22 @@ export function addBlobRoutes(
     })
     return c.json({ blake3: digests.blake3, sha256: digests.sha256, size: digests.size }, 201)
   })
+
+  // Blobs are immutable: other methods are answered 405 with the ones that apply.
+  app.on(['POST', 'PUT', 'DELETE', 'PATCH'], '/blobs/:blake3', (c) => {
+    c.header('allow', 'GET, HEAD')
+    throw methodNotAllowed(c.req.method, 'GET or HEAD')
+  })
+  app.on(['GET', 'POST', 'DELETE', 'PATCH'], '/blobs', (c) => {
+    c.header('allow', 'PUT')
+    throw methodNotAllowed(c.req.method, 'PUT')
+  })
 }
 
 /**
- * One `bytes=a-b`, `bytes=a-` or `bytes=-n` range within `size`; undefined when there is no Range
- * header or it asks for several ranges (then the whole blob is served, as RFC 9110 allows).
+ * One `bytes=a-b`, `bytes=a-` or `bytes=-n` range within `size`. Undefined (serve the whole blob)
+ * when there is no Range header, several ranges, another unit or an invalid range: RFC 9110
+ * §14.2 lets a server ignore such a header. Only a valid range past the end is unsatisfiable.
  */
 export function parseRange(
   header: string | undefined,
@@ -105,23 +116,13 @@ export function parseRange(
 ): { start: number; end: number } | undefined {
   if (header === undefined) return undefined
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!match) {
-    if (/^bytes=.*,/.test(header)) return undefined
-    throw new ArchyError('range-not-satisfiable', `range: "${header}" is not bytes=start-end`)
-  }
+  if (!match) return undefined
   const [, first = '', last = ''] = match
-  let start: number
-  let end: number
-  if (first === '' && last === '') {
-    throw new ArchyError('range-not-satisfiable', 'range: needs a start or a suffix length')
-  } else if (first === '') {
-    start = Math.max(0, size - Number(last))
-    end = size - 1
-  } else {
-    start = Number(first)
-    end = last === '' ? size - 1 : Math.min(Number(last), size - 1)
-  }
-  if (start > end || start >= size) {
+  if (first === '' && last === '') return undefined
+  if (first !== '' && last !== '' && Number(first) > Number(last)) return undefined
+  const start = first === '' ? Math.max(0, size - Number(last)) : Number(first)
+  const end = first === '' || last === '' ? size - 1 : Math.min(Number(last), size - 1)
+  if (start >= size || (first === '' && Number(last) === 0)) {
     throw new ArchyError('range-not-satisfiable', `range: ${header} is outside the ${size} bytes`)
   }
   return { start, end }

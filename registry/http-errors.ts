@@ -12,6 +12,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   unauthorized: 401,
   unverified: 401,
   'not-found': 404,
+  'method-not-allowed': 405,
   'too-large': 413,
   'range-not-satisfiable': 416,
 }
@@ -39,4 +40,9 @@ export function respondToError(c: Context, error: unknown, logger: Logger): Resp
 /** A 404 naming what was not found. */
 export function notFound(message: string): ArchyError {
   return new ArchyError('not-found', message)
+}
+
+/** A 405 naming the methods the path does take. */
+export function methodNotAllowed(method: string, allowed: string): ArchyError {
+  return new ArchyError('method-not-allowed', `${method} is not allowed here; use ${allowed}`)
 }

@@ -113,8 +113,17 @@ describe('blob routes', () => {
     expect(bytes.equals(body.subarray(start, end + 1))).toBe(true)
   })
 
-  it.each(['bytes=10000-', 'bytes=50-10', 'bytes=-', 'items=0-1'])(
-    'refuses the range %s with 416',
+  it.each(['bytes=50-10', 'bytes=-', 'items=0-1', 'bytes=abc', 'bytes=0-1,5-6'])(
+    'ignores the invalid or multiple range %s and serves the whole blob (RFC 9110 §14.2)',
+    async (range) => {
+      const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })
+      expect(response.status).toBe(200)
+      expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true)
+    },
+  )
+
+  it.each(['bytes=10000-', 'bytes=20000-30000', 'bytes=-0'])(
+    'refuses the unsatisfiable range %s with 416',
     async (range) => {
       const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })
       expect(response.status).toBe(416)
@@ -122,6 +131,16 @@ describe('blob routes', () => {
       expect(await response.json()).toMatchObject({ error: 'range-not-satisfiable' })
     },
   )
+
+  it.each([
+    ['DELETE', `/blobs/${'a'.repeat(64)}`, 'GET, HEAD'],
+    ['POST', '/blobs', 'PUT'],
+  ])('answers %s %s with 405 and Allow', async (method, path, allow) => {
+    const response = await fetch(`${node.url}${path}`, { method })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe(allow)
+    expect(await response.json()).toMatchObject({ error: 'method-not-allowed' })
+  })
 
   it('refuses a body whose SHA-256 is not an x tag, leaving nothing on disk', async () => {
     const before = blobFiles()
