@@ -35,7 +35,8 @@ export const commands: CommandSpec[] = [
         return ok ? 0 : 1
       }
       input.io.out(`event:    ${report.eventId}`)
-      input.io.out(`relay:    ${report.relay.accepted ? 'OK' : 'refused'} ${report.relay.message}`)
+      const answer = `${report.relay.accepted ? 'OK' : 'refused'} ${report.relay.message}`
+      input.io.out(`relay:    ${answer.trim()}`)
       const reason = report.verdict.reason ? `: ${report.verdict.reason}` : ''
       input.io.out(`registry: ${report.verdict.status}${reason}`)
       return ok ? 0 : 1

@@ -39,7 +39,7 @@ describe('archy publish', () => {
     ])
     expect(run.code, run.err).toBe(0)
     expect(run.out).toMatch(/^event: +[0-9a-f]{64}$/m)
-    expect(run.out).toMatch(/^relay: +OK/m)
+    expect(run.out).toMatch(/^relay: +OK$/m)
     expect(run.out).toMatch(/^registry: accepted$/m)
     expect(run.err).toMatch(/artifact image.tar uploaded/)
 
