@@ -77,11 +77,16 @@ function checkBindSources(app: Record<string, unknown>): ManifestProblem[] {
       }
     } else if (owner !== undefined && dependencies.includes(owner)) {
       if (!options.includes('ro') || options.includes('rw')) {
-        const message = `host path "${source}" belongs to dependency ${owner} and must be mounted read-only (options must include "ro")`
+        const message =
+          `host path "${source}" belongs to dependency ${owner} and must be mounted ` +
+          'read-only (options must include "ro")'
         problems.push(error([...path, 'options'], message))
       }
     } else {
-      const message = `host path "${source}" is refused: a bind source must be under ${ARCHIPELAGO_DATA_PREFIX}/${id} (or, read-only, under the directory of a declared dependency)`
+      const message =
+        `host path "${source}" is refused: a bind source must be under ` +
+        `${ARCHIPELAGO_DATA_PREFIX}/${id} (or, read-only, under the directory of a ` +
+        'declared dependency)'
       problems.push(error([...path, 'source'], message))
     }
   }
@@ -117,7 +122,8 @@ function checkPorts(app: Record<string, unknown>): ManifestProblem[] {
     const first = seen.get(binding)
     if (first === undefined) seen.set(binding, index)
     else {
-      const message = `host port ${binding} is already published by ${formatPath(['app', 'ports', first])}`
+      const at = formatPath(['app', 'ports', first])
+      const message = `host port ${binding} is already published by ${at}`
       problems.push(error(['app', 'ports', index, 'host'], message))
     }
   }
@@ -163,7 +169,8 @@ function checkDuplicates(
     const first = seen.get(name)
     if (first === undefined) seen.set(name, index)
     else {
-      const message = `${noun} "${name}" is already declared at ${formatPath(['app', listKey, first])}`
+      const at = formatPath(['app', listKey, first])
+      const message = `${noun} "${name}" is already declared at ${at}`
       problems.push(error(['app', listKey, index, field], message))
     }
   }

@@ -52,7 +52,10 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 
 export function checkAppId(value: string): string | undefined {
   if (value.length <= 63 && DNS_LABEL.test(value)) return undefined
-  return `"${value}" is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, 1-63 characters)`
+  return (
+    `"${value}" is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, ` +
+    '1-63 characters)'
+  )
 }
 
 export function checkVersion(value: string): string | undefined {
@@ -70,12 +73,18 @@ export function checkVersionRange(value: string): string | undefined {
 
 export function checkEnvKey(value: string): string | undefined {
   if (ENV_KEY.test(value)) return undefined
-  return `"${value}" is not a POSIX environment variable name (letters, digits and "_", not starting with a digit)`
+  return (
+    `"${value}" is not a POSIX environment variable name (letters, digits and "_", not ` +
+    'starting with a digit)'
+  )
 }
 
 export function checkSecretName(value: string): string | undefined {
   if (SECRET_NAME.test(value)) return undefined
-  return `"${value}" is not a secret name (lowercase letters, digits, ".", "_" and "-", 1-63 characters, starting with a letter or digit)`
+  return (
+    `"${value}" is not a secret name (lowercase letters, digits, ".", "_" and "-", ` +
+    '1-63 characters, starting with a letter or digit)'
+  )
 }
 
 /**
@@ -103,7 +112,10 @@ export function checkNetworkName(value: string): string | undefined {
   if (value === 'host') return 'network "host" is refused: apps never share the host network'
   if (findNetworkMode(value)) return describeNetworkMode('network', value)
   if (NETWORK_NAME.test(value)) return undefined
-  return `"${value}" is not a network name (letters, digits, "_", "." and "-", 1-63 characters, starting with a letter or digit)`
+  return (
+    `"${value}" is not a network name (letters, digits, "_", "." and "-", 1-63 ` +
+    'characters, starting with a letter or digit)'
+  )
 }
 
 export function checkNetworkPolicy(value: string): string | undefined {
@@ -115,12 +127,18 @@ export function checkNetworkPolicy(value: string): string | undefined {
 
 export function checkAlias(value: string): string | undefined {
   if (value.length <= 63 && DNS_LABEL.test(value)) return undefined
-  return `"${value}" is not a network alias (a DNS label: lowercase letters, digits and single hyphens, 1-63 characters)`
+  return (
+    `"${value}" is not a network alias (a DNS label: lowercase letters, digits and ` +
+    'single hyphens, 1-63 characters)'
+  )
 }
 
 export function checkVolumeName(value: string): string | undefined {
   if (VOLUME_NAME.test(value)) return undefined
-  return `"${value}" is not a volume name (letters, digits, "_", "." and "-", starting with a letter or digit)`
+  return (
+    `"${value}" is not a volume name (letters, digits, "_", "." and "-", starting with ` +
+    'a letter or digit)'
+  )
 }
 
 export function checkBindAddress(value: string): string | undefined {

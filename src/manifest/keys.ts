@@ -1,5 +1,6 @@
-// The key walk: refuses the keys DESIGN.md §4 refuses wherever they appear, and reports keys the
-// schema does not know (a misplaced key silently ignored has broken real apps) with the nearest one.
+// The key walk: refuses the keys DESIGN.md §4 refuses wherever they appear, and reports the keys
+// the schema does not know with the nearest known one (a misplaced key silently ignored has
+// broken real apps).
 import type { z } from 'zod'
 
 import { error, isRecord, warning } from './problems.js'
@@ -97,7 +98,7 @@ export function describeUnknownKey(key: string, known: string[]): string {
   return best ? `unknown key "${key}"; did you mean "${best}"?` : `unknown key "${key}"`
 }
 
-/** The known key sharing the longest common prefix (at least 4 characters): `retry` -> `retries`. */
+/** The known key sharing the longest prefix (4 characters or more): `retry` -> `retries`. */
 function findByPrefix(key: string, known: string[]): string | undefined {
   let best: string | undefined
   let bestLength = 3
@@ -120,7 +121,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
 }
 
-/** The union option a value is meant for: by discriminator, else the object with most known keys. */
+/** The union option a value is meant for: by discriminator, else the one with most known keys. */
 function pickOption(options: z.ZodType[], value: unknown): z.ZodType | undefined {
   let best: z.ZodType | undefined
   let bestScore = -1

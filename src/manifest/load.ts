@@ -6,7 +6,7 @@ import { YAMLParseError, parseDocument } from 'yaml'
 
 import { ValidationError, describeError } from '../errors.js'
 
-/** Parses manifest text; `source` names it in errors (a file path, or a label such as `<stdin>`). */
+/** Parses manifest text; `source` names it in errors (a file path, or a label like `<stdin>`). */
 export function parseManifestText(text: string, source: string): unknown {
   // uniqueKeys: a key given twice is an error, not a silent override of the first one.
   const document = parseDocument(text, { uniqueKeys: true })

@@ -93,7 +93,9 @@ function checkSecretReferences(member: Member, byId: Map<string, Member>): Manif
     if (name === undefined || available.has(name)) continue
     const path = ['app', 'container', 'secret_env', index, 'secret_file']
     if (missing.length > 0) {
-      const message = `no generated secret "${name}" in this app or the dependencies given (not given: ${missing.join(', ')})`
+      const message =
+        `no generated secret "${name}" in this app or the dependencies given (not ` +
+        `given: ${missing.join(', ')})`
       problems.push(warning(path, message))
     } else {
       const message = `no generated secret "${name}" in this app or its dependencies`
