@@ -91,28 +91,43 @@ describe('packageRelease', () => {
     expect(() => verifyRelease(release)).not.toThrow()
   })
 
-  it('keeps two different img.tar of manifests in two folders apart', async () => {
+  it('keeps two different img.tar and f.txt of two folders apart', async () => {
     const webImage = await put('stack/web/img.tar', 'web image')
     const dbImage = await put('stack/db/img.tar', 'db image')
-    await put('stack/db/f.txt', 'db hook')
-    const web = await putManifest('stack/web/app.yaml', 'web', 'file:img.tar')
+    const webHook = await put('stack/web/f.txt', 'web hook')
+    const dbHook = await put('stack/db/f.txt', 'db hook')
     const hook = copyHook('f.txt')
+    const web = await putManifest('stack/web/app.yaml', 'web', 'file:img.tar', hook)
     const db = await putManifest('stack/db/app.yaml', 'db', 'file:img.tar', hook)
 
     const { release } = await packageRelease([web, db], keys)
 
-    const webDigest = (await digestFile(webImage)).blake3
-    const dbDigest = (await digestFile(dbImage)).blake3
+    const digest = async (path: string) => (await digestFile(path)).blake3
+    const webDigest = await digest(webImage)
+    const dbDigest = await digest(dbImage)
     expect(webDigest).not.toBe(dbDigest)
     expect(release.artifacts.map(({ name, blake3 }) => [name, blake3])).toEqual([
       ['web/img.tar', webDigest],
+      ['web/f.txt', await digest(webHook)],
       ['db/img.tar', dbDigest],
-      ['db/f.txt', (await digestFile(join(dir, 'stack/db/f.txt'))).blake3],
+      ['db/f.txt', await digest(dbHook)],
     ])
     expect(imageOf(release.manifests[0])).toBe(`blake3:${webDigest}`)
     expect(imageOf(release.manifests[1])).toBe(`blake3:${dbDigest}`)
-    expect(hookSrcOf(release.manifests[1])).toBe('db/f.txt')
+    expect(release.manifests.map(hookSrcOf)).toEqual(['web/f.txt', 'db/f.txt'])
     expect(() => verifyRelease(release)).not.toThrow()
+  })
+
+  it('ships one artifact for identical files under two names', async () => {
+    await put('stack/web/img.tar', 'same image')
+    await put('stack/db/img.tar', 'same image')
+    const web = await putManifest('stack/web/app.yaml', 'web', 'file:img.tar')
+    const db = await putManifest('stack/db/app.yaml', 'db', 'file:img.tar')
+
+    const { release } = await packageRelease([web, db], keys)
+
+    expect(namesOf(release)).toEqual(['web/img.tar'])
+    expect(imageOf(release.manifests[1])).toBe(imageOf(release.manifests[0]))
   })
 
   it("names a sub-folder manifest's files from the primary's folder", async () => {
