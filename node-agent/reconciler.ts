@@ -93,27 +93,33 @@ async function applyStep(
     case 'stop':
       await agent.podman.stop(container!.name)
       return
-    case 'recreate':
+    case 'recreate': {
+      // Everything the new container needs is ready before the old one goes, so a failure
+      // here leaves the running app as it was.
+      const redact = await prepareMember(agent, app, member, options)
       await agent.podman.remove(container!.name)
-      await createMember(agent, app, member, options)
+      await createMember(agent, app, member, redact)
       return
+    }
     case 'create':
-      await createMember(agent, app, member, options)
+      await createMember(agent, app, member, await prepareMember(agent, app, member, options))
       return
   }
 }
 
-/** Everything a new container needs, then the container, its hooks, and its health. */
-async function createMember(
+/**
+ * Everything a new container needs: data, image, networks, secrets. Returns the secret values,
+ * which must never appear in an error or log.
+ */
+async function prepareMember(
   agent: Agent,
   app: InstalledApp,
   member: PlannedMember,
   options: ReconcileOptions,
-): Promise<void> {
+): Promise<string[]> {
   const { podman, paths } = agent
   const { manifest, spec } = member
-  const origin = app.install.registryUrl
-  const shared = { podman, exec: agent.exec, origin, artifactsDir: paths.artifactsDir }
+  const shared = sharedOptions(agent, app)
 
   // Data first: a planted symlink or a bind source resolving outside its directory stops the
   // create before any image, network, secret or container is made for it.
@@ -133,7 +139,19 @@ async function createMember(
     redact.push(file.value)
     await ensurePodmanSecret(podman, ownerAppId, secret, file)
   }
+  return redact
+}
 
+/** The container, its hooks and its health, once prepareMember has made what it needs. */
+async function createMember(
+  agent: Agent,
+  app: InstalledApp,
+  member: PlannedMember,
+  redact: string[],
+): Promise<void> {
+  const { podman } = agent
+  const { manifest, spec } = member
+  const shared = sharedOptions(agent, app)
   await podman.run(renderPodmanRunArgs(spec, { restart: 'unless-stopped' }))
   agent.store.updateMember(manifest.id, {
     containerName: spec.name,
@@ -148,6 +166,11 @@ async function createMember(
       timeoutMs: agent.healthTimeoutMs,
     },
   )
+}
+
+function sharedOptions(agent: Agent, app: InstalledApp) {
+  const { podman, exec, paths } = agent
+  return { podman, exec, origin: app.install.registryUrl, artifactsDir: paths.artifactsDir }
 }
 
 /** Lists containers once; a failing Podman is an error here, never "no containers". */

@@ -161,6 +161,20 @@ describe('reconcileInstalledApp with a bind source symlinked out', () => {
         /^vault: app\.volumes\[0\]\.source: .*\/vault-db\/secrets\/keys resolves to .*\/outside/,
       )
       expect(stub.calls).toEqual([])
+
+      // The same failure on a recreate leaves the running container alone.
+      const running = {
+        id: 'f'.repeat(64),
+        name: 'vault',
+        state: 'running',
+        image: 'localhost/archy/vault:1.0.0',
+        labels: { 'archy.app': 'vault', 'archy.config-hash': 'd'.repeat(64) },
+        createdAt: '2026-01-01T00:00:00Z',
+      }
+      await expect(reconcileInstalledApp(agent, app, [running])).rejects.toThrow(
+        /app\.volumes\[0\]\.source/,
+      )
+      expect(stub.calls).toEqual([])
     } finally {
       await agent.close()
     }
