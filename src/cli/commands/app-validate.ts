@@ -58,7 +58,7 @@ async function runValidate(input: CommandInput): Promise<number> {
   } else {
     for (const report of reports) {
       for (const problem of report.problems) input.io.out(formatProblem(report.file, problem))
-      if (report.valid) input.io.err(`${report.file}: valid`)
+      if (report.valid) input.io.out(`${report.file}: valid`)
     }
   }
   return reports.every((report) => report.valid) ? 0 : 1

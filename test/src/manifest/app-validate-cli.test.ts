@@ -32,8 +32,8 @@ describe('archy app validate', () => {
   it('exits 0 and prints no problem line for valid files', async () => {
     const result = await runCli(['app', 'validate', HELLO, NOTES_WEB, NOTES_API])
     expect(result.code).toBe(0)
-    expect(result.out).toEqual([])
-    expect(result.err).toEqual([`${HELLO}: valid`, `${NOTES_WEB}: valid`, `${NOTES_API}: valid`])
+    expect(result.out).toEqual([`${HELLO}: valid`, `${NOTES_WEB}: valid`, `${NOTES_API}: valid`])
+    expect(result.err).toEqual([])
   })
 
   it('exits 0 with a warning line for a dependency not given', async () => {
@@ -42,21 +42,23 @@ describe('archy app validate', () => {
     expect(result.out).toEqual([
       `${NOTES_WEB}: warning: app.dependencies[0].app_id: depends on app ` +
         `"notes-api", which is not among the manifests given`,
+      `${NOTES_WEB}: valid`,
     ])
   })
 
   it('exits 1 and prints one line per problem, FILE: path: message', async () => {
     const result = await runCli(['app', 'validate', HELLO, BROKEN])
     expect(result.code).toBe(1)
-    expect(result.out).toHaveLength(9)
-    expect(result.out[0]).toBe(
+    expect(result.out).toHaveLength(10)
+    expect(result.out[0]).toBe(`${HELLO}: valid`)
+    expect(result.out[1]).toBe(
       `${BROKEN}: app.container.image: "example/media-box:latest" is not pinned: ` +
         `"latest" is refused, use a version tag or an @sha256 digest`,
     )
     expect(result.out).toContain(
       `${BROKEN}: app.ports[0].host: port 80 is below 1024 and rootless Podman cannot bind it`,
     )
-    expect(result.out[8]).toBe(
+    expect(result.out[9]).toBe(
       `${BROKEN}: warning: app.helth_check: unknown key "helth_check"; did you mean ` +
         `"health_check"?`,
     )
@@ -88,6 +90,7 @@ describe('archy app validate', () => {
       `${missing}: cannot read the manifest (ENOENT)`,
       `${bad}: YAML syntax error at line 3, column 1: Flow sequence in block ` +
         `collection must be sufficiently indented and end with a ]`,
+      `${HELLO}: valid`,
     ])
   })
 
