@@ -205,13 +205,13 @@ describe('installApp refusals', () => {
 
   it('refuses a storage dependency larger than the free space under the data root', async () => {
     const agent = await openTestAgent()
-    const big = appDocument('big-app', { dependencies: [{ storage: '900000Ti' }] })
+    const big = appDocument('big-app', { dependencies: [{ storage: '1000Ti' }] })
     await follow(agent, [signRawRelease(publisher, [big])])
     await expectRefused(
       agent,
       'big-app',
       new RegExp(
-        `^big-app: app\\.dependencies\\[0\\]\\.storage: needs ${900000 * 2 ** 40} bytes free ` +
+        `^big-app: app\\.dependencies\\[0\\]\\.storage: needs ${1000 * 2 ** 40} bytes free ` +
           `under ${path.join(dir, 'apps')}; \\d+ are$`,
       ),
       ValidationError,
