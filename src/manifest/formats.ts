@@ -171,11 +171,16 @@ export function normalizeCapability(value: string): string {
 export function parseSize(value: string): number | undefined {
   const match = SIZE.exec(value)
   if (!match) return undefined
-  return Number(match[1]) * (SIZE_UNITS[match[2] ?? ''] ?? 1)
+  const bytes = Number(match[1]) * (SIZE_UNITS[match[2] ?? ''] ?? 1)
+  return bytes <= MAX_SIZE ? bytes : undefined
 }
+
+/** No size a manifest states (limits, storage) is above 1 PiB: larger is a typo. */
+const MAX_SIZE = 1024 ** 5
 
 export function checkSize(value: string): string | undefined {
   if (parseSize(value) !== undefined) return undefined
+  if (SIZE.test(value)) return `"${value}" is larger than 1 PiB`
   return `"${value}" is not a size (a whole number of bytes, or with Ki, Mi, Gi or Ti, e.g. 512Mi)`
 }
 

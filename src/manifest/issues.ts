@@ -31,6 +31,9 @@ export function describeKind(value: unknown): string {
 export function describeIssue(issue: RawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return 'required key is missing'
+    if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) {
+      return 'the number is too large (it is not finite)'
+    }
     const expected = TYPE_NAMES[issue.expected] ?? issue.expected
     return `expected ${expected}, got ${describeKind(issue.input)}`
   }

@@ -72,3 +72,14 @@ describe('loadManifestFile', () => {
     )
   })
 })
+
+describe('manifest size limit', () => {
+  it('refuses a file over 256 KiB before parsing it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'archy-big-'))
+    const path = join(dir, 'big.yml')
+    await writeFile(path, 'app:\n  environment:\n' + '    - A=b\n'.repeat(40_000))
+    await expect(loadManifestFile(path)).rejects.toThrow(
+      /big.yml: is \d+ bytes; a manifest is at most 256 KiB/,
+    )
+  })
+})
