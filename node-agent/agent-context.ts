@@ -2,6 +2,7 @@
 // placeholder values, and the Podman driver, all behind one object that commands pass around.
 import { mkdir } from 'node:fs/promises'
 
+import { ArchyError } from '../src/errors.js'
 import { resolveAgentPaths } from './agent-paths.js'
 import type { AgentPaths } from './agent-paths.js'
 import { openAgentStore } from './agent-store.js'
@@ -11,6 +12,7 @@ import { execCommand } from './exec.js'
 import type { Exec } from './exec.js'
 import { detectHostValues } from './host-values.js'
 import { describeNodeKeys, loadNodeKeys } from './node-keys.js'
+import { pinDataRoot } from './data-root-pin.js'
 import { createPodman } from './podman.js'
 import type { Podman } from './podman.js'
 import { describeLimitSupport } from './resource-limits.js'
@@ -41,12 +43,19 @@ export interface Agent {
 
 /** Opens the agent under its lock; close() releases it. */
 export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
-  const paths = resolveAgentPaths({ state: options.state, dataRoot: options.dataRoot })
-  await mkdir(paths.stateDir, { recursive: true, mode: 0o700 })
-  const lock = await acquireStateLock(paths.lockFile, { waitMs: options.lockWaitMs ?? 10_000 })
+  const requested = resolveAgentPaths({ state: options.state, dataRoot: options.dataRoot })
+  await makeStateDir(requested.stateDir)
+  const lock = await acquireStateLock(requested.lockFile, {
+    waitMs: options.lockWaitMs ?? 10_000,
+  })
   let store: AgentStore | undefined
   try {
-    store = openAgentStore(paths.database)
+    store = openAgentStore(requested.database)
+    const dataRoot = await pinDataRoot(requested.stateDir, requested.dataRoot, {
+      explicit: (options.dataRoot ?? process.env.ARCHY_DATA_ROOT) !== undefined,
+      hasInstalls: store.listInstalls().length > 0,
+    })
+    const paths = { ...requested, dataRoot }
     const keys = await loadNodeKeys(paths.nodeKeys)
     const host = await detectHostValues(options.hostIp)
     const exec = options.exec ?? execCommand
@@ -73,6 +82,18 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
     store?.close()
     await lock.release()
     throw error
+  }
+}
+
+/** Makes the state directory (0700), naming --state when the system refuses. */
+async function makeStateDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new ArchyError('state-unusable', `--state: cannot create ${dir} (${reason})`, {
+      cause: error,
+    })
   }
 }
 

@@ -1,7 +1,7 @@
 // start, stop, restart and uninstall of an installed app (the whole stack for a stack). Each sets
 // the desired state in the store first, then reconciles, so a crash half way converges later.
 import { ArchyError } from '../src/errors.js'
-import { isAppDependency } from '../src/manifest/types.js'
+import { isAppDependency, type AppManifest } from '../src/manifest/types.js'
 import { verifyRelease } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import { appDataDir } from './agent-paths.js'
@@ -108,6 +108,10 @@ export async function uninstallApp(
       removed.push(container.name)
     }
   }
+  // Networks hold no data: each goes once no container uses it (a shared one stays).
+  for (const network of new Set(manifests.flatMap(networksOf))) {
+    await agent.podman.removeUnusedNetwork(network)
+  }
   await removeUnits(agent, install.appId)
   agent.store.deleteInstall(install.appId)
   if (!options.purge) return { removed, purged: [], volumes: [] }
@@ -131,6 +135,11 @@ export async function uninstallApp(
   }
   return { removed, purged, volumes }
 }
+function networksOf(manifest: AppManifest): string[] {
+  const policy = manifest.security.network_policy
+  return [manifest.container.network, ...(policy === 'isolated' ? [] : [policy])]
+}
+
 /** Refuses when an app of another install depends on one of these members. */
 function checkNoDependents(agent: Agent, installId: string, memberIds: string[]): void {
   for (const manifest of loadOtherManifests(agent, installId)) {

@@ -34,6 +34,8 @@ export interface Podman {
   /** Args from renderPodmanRunArgs, starting with 'run'; returns the container id. */
   run(args: string[]): Promise<string>
   start(name: string): Promise<void>
+  /** Removes a network no container uses; false (not an error) while one still does. */
+  removeUnusedNetwork(name: string): Promise<boolean>
   stop(name: string, timeoutSeconds?: number): Promise<void>
   /** `rm -f` (Podman's 10 s stop grace; stop first to choose it), ok if missing. */
   remove(name: string): Promise<void>
@@ -116,6 +118,11 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       }
     },
 
+    async removeUnusedNetwork(name) {
+      const result = await podman(['network', 'rm', name], { allowFailure: true })
+      return result.exitCode === 0
+    },
+
     async secretExists(name) {
       const result = await podman(['secret', 'inspect', name], { allowFailure: true })
       if (result.exitCode === 0) return true
@@ -165,7 +172,12 @@ export function createPodman(options: PodmanOptions = {}): Podman {
     },
 
     async start(name) {
-      await podman(['start', name])
+      const result = await podman(['start', name], { allowFailure: true })
+      // A start still under way from a command killed half way makes a second start fail with
+      // "already running": the container is where we want it.
+      if (result.exitCode !== 0 && !/already running/.test(result.stderr)) {
+        throw failure(binary, ['start', name], result)
+      }
     },
 
     async stop(name, timeoutSeconds = 10) {

@@ -284,6 +284,8 @@ describe('uninstallApp --purge', () => {
   const removal: ExecExpectation[] = [
     { command: 'podman', args: ['ps', '-a', '--format', 'json'], result: { stdout: container } },
     { command: 'podman', args: ['rm', '--force', '--ignore', 'hello-web'] },
+    // The app's network goes once no container uses it.
+    { command: 'podman', args: ['network', 'rm', 'archy-net'] },
   ]
   const volumes = [
     { type: 'volume', source: 'cache', target: '/cache' },
@@ -319,7 +321,7 @@ describe('uninstallApp --purge', () => {
     saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { volumes })]))
     const result = await uninstallApp(agent, 'hello-web', { purge: false })
     expect(result).toEqual({ removed: ['hello-web'], purged: [], volumes: [] })
-    expect(agent.stub.calls.map((call) => call.args[0])).toEqual(['ps', 'rm'])
+    expect(agent.stub.calls.map((call) => call.args[0])).toEqual(['ps', 'rm', 'network'])
     expect(agent.store.getInstall('hello-web')).toBeUndefined()
     await agent.close()
   })

@@ -239,6 +239,35 @@ describe('createPodman images and volumes (stubbed exec)', () => {
   })
 })
 
+describe('createPodman start and networks (stubbed exec)', () => {
+  it('takes "already running" as a started container, and fails on anything else', async () => {
+    const running =
+      'Error: unable to start container "x": cannot start an already running container'
+    const exec = createStubExec([
+      { command: 'podman', args: ['start', 'a'] },
+      { command: 'podman', args: ['start', 'b'], result: { exitCode: 125, stderr: running } },
+      { command: 'podman', args: ['start', 'c'], result: { exitCode: 125, stderr: 'Error: boom' } },
+    ])
+    const podman = createPodman({ exec })
+    await podman.start('a')
+    await podman.start('b')
+    await expect(podman.start('c')).rejects.toThrow('podman start c: exited with 125: Error: boom')
+    exec.assertAllUsed()
+  })
+
+  it('removes a network only when no container uses it', async () => {
+    const inUse = 'Error: "n2" has associated containers with it. Use -f to forcibly delete'
+    const exec = createStubExec([
+      { command: 'podman', args: ['network', 'rm', 'n1'] },
+      { command: 'podman', args: ['network', 'rm', 'n2'], result: { exitCode: 2, stderr: inUse } },
+    ])
+    const podman = createPodman({ exec })
+    expect(await podman.removeUnusedNetwork('n1')).toBe(true)
+    expect(await podman.removeUnusedNetwork('n2')).toBe(false)
+    exec.assertAllUsed()
+  })
+})
+
 describe('parseContainerList', () => {
   it.each([
     ['not json', 'podman ps: output is not JSON: not json'],
