@@ -39,6 +39,7 @@ const API = `app:
     secret_env: [{ key: TOKEN, secret_file: shop-token }]
   generated_secrets: [{ name: shop-token, length: 32, charset: hex }]
   network_aliases: [api]
+  volumes: [{ type: volume, source: shop-cache, target: /cache }]
 `
 
 function writeManifest(name: string, text: string): string {
@@ -77,6 +78,9 @@ describe('archy app render', () => {
     ])
     const unit = readFileSync(path.join(out, 'shop-web.container'), 'utf8')
     expect(unit).toContain('\nImage=localhost/archy/shop-web:1.2.0_build.3\n')
+    // Named volumes as the agent names them: namespaced by app id.
+    const apiUnit = readFileSync(path.join(out, 'shop-api.container'), 'utf8')
+    expect(apiUnit).toContain('\nVolume=archy.shop-api.shop-cache:/cache\n')
     expect(unit).toContain('\nEnvironment=PUBLIC_URL=http://10.0.0.5:18090/{{HOST_MDNS}}\n')
     expect(unit).toContain('\nSecret=archy.shop-api.shop-token,type=env,target=API_TOKEN\n')
     expect(unit).toContain(`\nVolume=${dataRoot}/shop-web/www:/www\n`)

@@ -10,6 +10,7 @@ import type {
   NodeContext,
   NodeValueName,
 } from '../../../node-agent/container-spec.js'
+import { namespaceVolumes } from '../../../node-agent/plan-rules.js'
 import { renderQuadletUnits } from '../../../node-agent/quadlet.js'
 import { DEFAULT_PODMAN_VERSION, parsePodmanVersion } from '../../../node-agent/quadlet-versions.js'
 import { UsageError, ValidationError } from '../../errors.js'
@@ -110,8 +111,10 @@ function buildSpec(
   io: CliIO,
 ): ContainerSpec {
   const secretOwners = findSecretOwners(manifest, set)
-  const { spec, warnings } = buildContainerSpec(manifest, context, { secretOwners })
-  for (const warning of warnings) io.err(`${file}: warning: ${warning}`)
+  const built = buildContainerSpec(manifest, context, { secretOwners })
+  for (const warning of built.warnings) io.err(`${file}: warning: ${warning}`)
+  // Named volumes as the agent names them on a node: archy.<app id>.<name>.
+  const spec = namespaceVolumes(manifest, built.spec)
 
   // A hook's copy_from_host source is relative to its manifest.
   const directory = path.dirname(path.resolve(file))
