@@ -1,36 +1,65 @@
 // `npm test`: builds, checks format, lint and types, then runs each suite in turn and prints
-// its time. Suites run one after another so Podman suites never share the machine.
+// its time, and a closing count. Suites run one after another so Podman suites never share the
+// machine. Under CI=true a skipped test is a failure: CI must run everything.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
-const suites = ['src', 'relay', 'registry', 'trust', 'node-agent', 'e2e'].filter(
-  (name) => existsSync(`test/${name}`) && hasTests(`test/${name}`),
+const SUITES = (process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,e2e').split(
+  ',',
 )
+const suites = SUITES.filter((name) => existsSync(`test/${name}`) && hasTests(`test/${name}`))
+const reports = mkdtempSync(join(tmpdir(), 'archy-test-reports-'))
 
 const steps = [
   ['build', 'npx', ['tsc', '-p', 'tsconfig.build.json']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['format', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']],
   ['lint', 'npx', ['eslint', '.']],
-  ...suites.map((name) => [`suite ${name}`, 'npx', ['vitest', 'run', `test/${name}`]]),
+  ...suites.map((name) => [
+    `suite ${name}`,
+    'npx',
+    ['vitest', 'run', `test/${name}`, '--reporter=default', '--reporter=json'],
+    join(reports, `${name}.json`),
+  ]),
 ]
 
 const times = []
+const count = { passed: 0, failed: 0, skipped: 0 }
 let failed = false
-for (const [name, command, args] of steps) {
+for (const [name, command, args, report] of steps) {
   const started = Date.now()
   console.log(`\n=== ${name}`)
-  const result = spawnSync(command, args, { stdio: 'inherit' })
+  const extra = report ? [`--outputFile.json=${report}`] : []
+  const result = spawnSync(command, [...args, ...extra], { stdio: 'inherit' })
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   const ok = result.status === 0
   times.push(`${ok ? 'ok  ' : 'FAIL'} ${name.padEnd(20)} ${seconds.padStart(7)} s`)
   if (!ok) failed = true
+  if (report) addCounts(report)
 }
 
 console.log('\n=== times')
 for (const line of times) console.log(line)
+if (process.env.CI === 'true' && count.skipped > 0) {
+  console.log(`\n${count.skipped} tests were skipped, and CI=true allows none`)
+  failed = true
+}
+console.log(`\ntests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`)
 process.exitCode = failed ? 1 : 0
 
 function hasTests(dir) {
   return readdirSync(dir, { recursive: true }).some((file) => String(file).endsWith('.test.ts'))
+}
+
+function addCounts(report) {
+  if (!existsSync(report)) {
+    count.failed += 1
+    return
+  }
+  const json = JSON.parse(readFileSync(report, 'utf8'))
+  count.passed += json.numPassedTests ?? 0
+  count.failed += json.numFailedTests ?? 0
+  count.skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0)
 }
