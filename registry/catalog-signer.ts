@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 
 import { digestBytes } from '../src/digest/blake3.js'
 import type { KeyPairs } from '../src/identity/key-file.js'
-import { signNostrEvent } from '../src/nostr/event.js'
+import { signNostrEvent, type NostrEvent } from '../src/nostr/event.js'
 import { canonicalize } from '../src/proof/jcs.js'
 import { RELEASE_KIND } from '../src/release/release-event.js'
 import {
@@ -76,7 +76,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
     const body: CatalogBody = {
       type: 'ArchipelagoCatalog',
       registry,
-      sequence: (store.catalogState()?.sequence ?? 0) + 1,
+      sequence: lastSequence() + 1,
       issued_at: toTimestamp(now),
       expires_at: toTimestamp(new Date(now.getTime() + validityMs)),
       apps,
@@ -90,10 +90,32 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
     return current
   }
 
-  async function announce(signed: SignedCatalog): Promise<void> {
-    const previous = relay.query([
+  /** The operator's newest catalog announcement on the relay, if any. */
+  function latestAnnouncement(): NostrEvent | undefined {
+    return relay.query([
       { kinds: [RELEASE_KIND], authors: [keys.nostr.pubkey], '#d': [CATALOG_D_TAG], limit: 1 },
     ])[0]
+  }
+
+  /**
+   * The highest sequence this operator has used: the store's, or the one announced on the relay
+   * when the store lost it (agents refuse a lower sequence, so it must never go back).
+   */
+  function lastSequence(): number {
+    const stored = store.catalogState()?.sequence ?? 0
+    let announced = 0
+    try {
+      const content = JSON.parse(latestAnnouncement()?.content ?? '{}') as { sequence?: unknown }
+      if (Number.isSafeInteger(content.sequence)) announced = content.sequence as number
+    } catch {
+      announced = 0
+    }
+    if (announced > stored) logger.warn({ stored, announced }, 'catalog sequence taken from relay')
+    return Math.max(stored, announced)
+  }
+
+  async function announce(signed: SignedCatalog): Promise<void> {
+    const previous = latestAnnouncement()
     // Addressable events replace by created_at (NIP-01); never reuse the previous second.
     const createdAt = Math.max(Math.floor(Date.now() / 1000), (previous?.created_at ?? 0) + 1)
     const content = {

@@ -1,6 +1,6 @@
 // The registry node as a whole: start-up state, the signed empty catalog, persistence of the
 // sequence and the operator key across restarts, NIP-11 and routing on the shared port.
-import { statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
@@ -157,6 +157,17 @@ describe('startRegistryNode across restarts', () => {
       // Another port changes the registry URL in the catalog, so it is re-signed, never lower.
       node = await startTestNode(data.dir)
       expect((await waitForCatalog(node, 4)).sequence).toBe(4)
+      await node.close()
+
+      // registry.sqlite lost, relay.sqlite kept: the releases are indexed again from the relay
+      // and the sequence continues from the last announcement instead of restarting at 1.
+      for (const file of ['registry.sqlite', 'registry.sqlite-wal', 'registry.sqlite-shm']) {
+        rmSync(join(data.dir, file), { force: true })
+      }
+      node = await startTestNode(data.dir)
+      const recovered = await waitForCatalog(node, 5)
+      expect(recovered.sequence).toBe(5)
+      expect(recovered.apps[0]!.version).toBe('1.1.0')
       await node.close()
     } finally {
       data.remove()
