@@ -14,7 +14,7 @@ import { detectHostValues } from './host-values.js'
 import { describeNodeKeys, loadNodeKeys } from './node-keys.js'
 import { pinDataRoot } from './data-root-pin.js'
 import { createPodman } from './podman.js'
-import type { Podman } from './podman.js'
+import type { Podman, PodmanInfo } from './podman.js'
 import { describeLimitSupport } from './resource-limits.js'
 import type { LimitSupport } from './resource-limits.js'
 import { acquireStateLock } from './state-lock.js'
@@ -38,6 +38,8 @@ export interface Agent {
   healthTimeoutMs: number
   /** Which resource limits Podman here can enforce (asked once, from `podman info`). */
   limitSupport(): Promise<LimitSupport>
+  /** Refuses a Podman that runs as root: apps run on rootless Podman only (DESIGN.md §2). */
+  requireRootless(): Promise<void>
   close(): Promise<void>
 }
 
@@ -60,7 +62,8 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
     const host = await detectHostValues(options.hostIp)
     const exec = options.exec ?? execCommand
     const podman = createPodman({ exec })
-    let limits: Promise<LimitSupport> | undefined
+    let info: Promise<PodmanInfo> | undefined
+    const podmanInfo = (): Promise<PodmanInfo> => (info ??= podman.info())
     const opened = store
     return {
       paths,
@@ -70,8 +73,15 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
       context: { dataRoot: paths.dataRoot, values: { ...host, ...describeNodeKeys(keys) } },
       healthTimeoutMs: options.healthTimeoutMs ?? 120_000,
       limitSupport() {
-        limits ??= podman.info().then(describeLimitSupport)
-        return limits
+        return podmanInfo().then(describeLimitSupport)
+      },
+      async requireRootless() {
+        if ((await podmanInfo()).rootless) return
+        throw new ArchyError(
+          'not-rootless',
+          'Podman runs as root here; apps are installed on rootless Podman only: ' +
+            'run the agent as an unprivileged user',
+        )
       },
       async close() {
         opened.close()

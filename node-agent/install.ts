@@ -53,6 +53,7 @@ export async function installApp(
   await checkStorage(agent, manifests)
 
   const mode = await chooseRuntimeMode(options.mode, agent.exec, await agent.podman.version())
+  await agent.requireRootless()
   const members = planStack(manifests, agent.context, {
     limits: await agent.limitSupport(),
     installed: loadOtherManifests(agent, appId),

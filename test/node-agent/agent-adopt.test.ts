@@ -42,7 +42,11 @@ const info: ExecExpectation = {
   args: ['info', '--format', 'json'],
   result: {
     stdout: JSON.stringify({
-      host: { cgroupVersion: 'v2', cgroupControllers: ['cpu', 'memory'], security: {} },
+      host: {
+        cgroupVersion: 'v2',
+        cgroupControllers: ['cpu', 'memory'],
+        security: { rootless: true },
+      },
     }),
   },
 }

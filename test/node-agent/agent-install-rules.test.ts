@@ -48,12 +48,12 @@ const probes: ExecExpectation[] = [
   info(),
 ]
 
-function info(): ExecExpectation {
+function info(rootless = true): ExecExpectation {
   const host = { cgroupVersion: 'v2', cgroupControllers: ['cpu', 'memory', 'pids'] }
   return {
     command: 'podman',
     args: ['info', '--format', 'json'],
-    result: { stdout: JSON.stringify({ host: { ...host, security: { rootless: true } } }) },
+    result: { stdout: JSON.stringify({ host: { ...host, security: { rootless } } }) },
   }
 }
 
@@ -236,6 +236,18 @@ describe('installApp refusals', () => {
       'hello-web: app.container.derived_env[1].template: no value for {{HOST_IP}} on this node; ' +
         'pass --host-ip',
       ValidationError,
+    )
+    await agent.close()
+  })
+
+  it('refuses a Podman that runs as root', async () => {
+    const agent = await openTestAgent([probes[0]!, info(false)])
+    await follow(agent, [signRawRelease(publisher, [appDocument('hello-web')])])
+    await expectRefused(
+      agent,
+      'hello-web',
+      'Podman runs as root here; apps are installed on rootless Podman only: ' +
+        'run the agent as an unprivileged user',
     )
     await agent.close()
   })
