@@ -23,16 +23,28 @@ export interface InstallResult {
   appId: string
   version: string
   registryUrl: string
+  /** Dependencies installed first because of --with-dependencies. */
+  dependencies: string[]
   members: string[]
   steps: AppliedStep[]
   warnings: string[]
+}
+
+export interface InstallOptions {
+  mode: ModeOption
+  /** Install app dependencies that are missing, from the same registry's catalog, first. */
+  withDependencies?: boolean
+  /** Only this registry's catalog (a dependency comes from its dependent's registry). */
+  fromRegistry?: string
+  /** The dependents being installed, outermost first: a dependency cycle is refused. */
+  dependents?: string[]
 }
 
 /** Installs (or reinstalls, reusing data and secrets) an app and its stack. */
 export async function installApp(
   agent: Agent,
   appId: string,
-  options: { mode: ModeOption },
+  options: InstallOptions,
 ): Promise<InstallResult> {
   const existing = agent.store.getInstall(appId)
   const owner = agent.store.findOwner(appId)
@@ -42,13 +54,18 @@ export async function installApp(
       `${appId} is installed as part of the ${owner} stack`,
     )
   }
+  const found = await findCatalogCandidates(agent.store, appId)
+  const from = options.fromRegistry
   const candidate = chooseCandidate(
     appId,
-    await findCatalogCandidates(agent.store, appId),
+    from === undefined ? found : found.filter((c) => c.registryUrl === from),
     existing,
   )
   const { release, manifests } = candidate.verified
   checkStackIds(agent, appId, manifests)
+  const dependencies = options.withDependencies
+    ? await installMissingDependencies(agent, appId, manifests, candidate.registryUrl, options)
+    : []
   checkDependencies(agent, appId, manifests)
   await checkStorage(agent, manifests)
 
@@ -115,6 +132,7 @@ export async function installApp(
     appId,
     version: release.version,
     registryUrl: candidate.registryUrl,
+    dependencies,
     members: members.map((member) => member.manifest.id),
     steps,
     warnings,
@@ -166,6 +184,38 @@ function checkStackIds(agent: Agent, appId: string, manifests: AppManifest[]): v
   }
 }
 
+/** Installs, from the dependent's registry, each app dependency outside the stack not yet here. */
+async function installMissingDependencies(
+  agent: Agent,
+  appId: string,
+  manifests: AppManifest[],
+  registryUrl: string,
+  options: InstallOptions,
+): Promise<string[]> {
+  const inStack = new Set(manifests.map((manifest) => manifest.id))
+  const dependents = [...(options.dependents ?? []), appId]
+  const installed: string[] = []
+  for (const manifest of manifests) {
+    for (const dependency of manifest.dependencies) {
+      if (!isAppDependency(dependency) || inStack.has(dependency.app_id)) continue
+      if (agent.store.findOwner(dependency.app_id) !== undefined) continue
+      if (dependents.includes(dependency.app_id)) {
+        throw new ArchyError(
+          'dependency-cycle',
+          `dependency cycle: ${[...dependents, dependency.app_id].join(' -> ')}`,
+        )
+      }
+      const result = await installApp(agent, dependency.app_id, {
+        ...options,
+        fromRegistry: registryUrl,
+        dependents,
+      })
+      installed.push(...result.dependencies, dependency.app_id)
+    }
+  }
+  return installed
+}
+
 /** App dependencies outside the stack must be installed already, at a matching version. */
 function checkDependencies(agent: Agent, appId: string, manifests: AppManifest[]): void {
   const inStack = new Set(manifests.map((manifest) => manifest.id))
@@ -176,8 +226,10 @@ function checkDependencies(agent: Agent, appId: string, manifests: AppManifest[]
       const at = `${manifest.id}: app.dependencies[${index}]`
       const found = installed.find((candidate) => candidate.id === dependency.app_id)
       if (!found) {
-        // TODO(#5): --with-dependencies installs it from the same catalog.
-        throw new ValidationError(at, `needs ${dependency.app_id} installed first`)
+        throw new ValidationError(
+          at,
+          `needs ${dependency.app_id} installed first (or install with --with-dependencies)`,
+        )
       }
       if (dependency.version && !semver.satisfies(found.version, dependency.version)) {
         throw new ValidationError(

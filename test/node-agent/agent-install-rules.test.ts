@@ -181,7 +181,8 @@ describe('installApp refusals', () => {
     await expectRefused(
       agent,
       'needs-dep',
-      'needs-dep: app.dependencies[0]: needs dep-app installed first',
+      'needs-dep: app.dependencies[0]: needs dep-app installed first ' +
+        '(or install with --with-dependencies)',
       ValidationError,
     )
     await agent.close()

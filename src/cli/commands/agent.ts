@@ -154,16 +154,28 @@ export const commands: CommandSpec[] = [
     args: 'APP',
     minArgs: 1,
     maxArgs: 1,
-    options: { ...placeOptions, ...modeOption, ...jsonOption },
+    options: {
+      ...placeOptions,
+      ...modeOption,
+      'with-dependencies': {
+        type: 'boolean',
+        description: "first install missing app dependencies from the same registry's catalog",
+      },
+      ...jsonOption,
+    },
     async run(input) {
       const mode = readMode(input)
+      const withDependencies = flagOption(input, 'with-dependencies')
       const result = await withAgent(readAgentOptions(input), (agent) =>
-        installApp(agent, input.positionals[0]!, { mode }),
+        installApp(agent, input.positionals[0]!, { mode, withDependencies }),
       )
       for (const warning of result.warnings) input.io.err(`warning: ${warning}`)
       const members = result.members.join(', ')
-      const text = `installed ${result.appId} ${result.version} from ${result.registryUrl} (${members})`
-      printResult(input, result, text)
+      const lines = result.dependencies.map((id) => `installed dependency ${id}`)
+      lines.push(
+        `installed ${result.appId} ${result.version} from ${result.registryUrl} (${members})`,
+      )
+      printResult(input, result, lines.join('\n'))
       return 0
     },
   },
