@@ -6,6 +6,7 @@ import { posix } from 'node:path'
 import { checkAbsolutePath, checkAppId, checkNotSocket } from './formats.js'
 import { error, formatPath, isRecord } from './problems.js'
 import type { ManifestProblem } from './problems.js'
+import { readDependencyIds, readEntries, readString } from './raw-fields.js'
 import { ARCHIPELAGO_DATA_PREFIX } from './types.js'
 
 /** Every cross-field problem of one raw `app` mapping. */
@@ -21,23 +22,6 @@ export function checkContextRules(app: Record<string, unknown>): ManifestProblem
   ]
 }
 
-/** Raw list entries of a key, with their index; anything that is not a list yields nothing. */
-function entriesOf(owner: unknown, key: string): [number, Record<string, unknown>][] {
-  const list = isRecord(owner) ? owner[key] : undefined
-  if (!Array.isArray(list)) return []
-  return list.flatMap((item, index) => (isRecord(item) ? [[index, item]] : []))
-}
-
-function stringOf(owner: unknown, key: string): string | undefined {
-  const value = isRecord(owner) ? owner[key] : undefined
-  return typeof value === 'string' ? value : undefined
-}
-
-/** The app ids of the app's declared dependencies. */
-function dependencyIds(app: Record<string, unknown>): string[] {
-  return entriesOf(app, 'dependencies').flatMap(([, dep]) => stringOf(dep, 'app_id') ?? [])
-}
-
 /** The app id whose data directory holds a path, or undefined when it is outside the prefix. */
 function ownerOf(path: string): string | undefined {
   const normalized = posix.normalize(path)
@@ -48,8 +32,8 @@ function ownerOf(path: string): string | undefined {
 
 /** Bind sources that are well-formed paths (other problems are the schema's to report). */
 function bindMounts(app: Record<string, unknown>): [number, string, string[]][] {
-  return entriesOf(app, 'volumes').flatMap(([index, volume]) => {
-    const source = stringOf(volume, 'source')
+  return readEntries(app, 'volumes').flatMap(([index, volume]) => {
+    const source = readString(volume, 'source')
     if (volume.type !== 'bind' || source === undefined) return []
     if (checkAbsolutePath(source) || checkNotSocket(source)) return []
     const options = Array.isArray(volume.options) ? volume.options.map(String) : []
@@ -59,14 +43,14 @@ function bindMounts(app: Record<string, unknown>): [number, string, string[]][] 
 
 /** The app's id when it is valid: host paths can only be judged against a valid id. */
 function validIdOf(app: Record<string, unknown>): string | undefined {
-  const id = stringOf(app, 'id')
+  const id = readString(app, 'id')
   return id !== undefined && checkAppId(id) === undefined ? id : undefined
 }
 
 function checkBindSources(app: Record<string, unknown>): ManifestProblem[] {
   const id = validIdOf(app)
   if (id === undefined) return []
-  const dependencies = dependencyIds(app)
+  const dependencies = readDependencyIds(app)
   const problems: ManifestProblem[] = []
   for (const [index, source, options] of bindMounts(app)) {
     const owner = ownerOf(source)
@@ -100,8 +84,8 @@ function checkFilePaths(app: Record<string, unknown>): ManifestProblem[] {
     .map(([, source]) => posix.normalize(source).replace(/\/$/, ''))
     .filter((source) => ownerOf(source) === id)
   const problems: ManifestProblem[] = []
-  for (const [index, file] of entriesOf(app, 'files')) {
-    const path = stringOf(file, 'path')
+  for (const [index, file] of readEntries(app, 'files')) {
+    const path = readString(file, 'path')
     if (path === undefined || checkAbsolutePath(path)) continue
     if (sources.some((source) => path.startsWith(source + '/'))) continue
     const message = `"${path}" is not under the source of one of this app's own bind mounts`
@@ -113,12 +97,12 @@ function checkFilePaths(app: Record<string, unknown>): ManifestProblem[] {
 function checkPorts(app: Record<string, unknown>): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const seen = new Map<string, number>()
-  for (const [index, port] of entriesOf(app, 'ports')) {
-    if (port.auth === 'open' && stringOf(port, 'auth_rationale') === undefined) {
+  for (const [index, port] of readEntries(app, 'ports')) {
+    if (port.auth === 'open' && readString(port, 'auth_rationale') === undefined) {
       problems.push(error(['app', 'ports', index, 'auth'], 'auth "open" needs an auth_rationale'))
     }
     if (typeof port.host !== 'number') continue
-    const binding = `${port.host}/${stringOf(port, 'protocol') ?? 'tcp'}`
+    const binding = `${port.host}/${readString(port, 'protocol') ?? 'tcp'}`
     const first = seen.get(binding)
     if (first === undefined) seen.set(binding, index)
     else {
@@ -144,7 +128,7 @@ function checkVariables(app: Record<string, unknown>): ManifestProblem[] {
     if (!Array.isArray(list)) continue
     const parent = listKey === 'environment' ? ['app'] : ['app', 'container']
     list.forEach((item: unknown, index) => {
-      const key = typeof item === 'string' ? item.split('=')[0] : stringOf(item, 'key')
+      const key = typeof item === 'string' ? item.split('=')[0] : readString(item, 'key')
       if (!key) return
       const path = formatPath([...parent, listKey, index, 'key'])
       const first = seen.get(key)
@@ -163,8 +147,8 @@ function checkDuplicates(
 ): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const seen = new Map<string, number>()
-  for (const [index, entry] of entriesOf(app, listKey)) {
-    const name = stringOf(entry, field)
+  for (const [index, entry] of readEntries(app, listKey)) {
+    const name = readString(entry, field)
     if (name === undefined) continue
     const first = seen.get(name)
     if (first === undefined) seen.set(name, index)
@@ -190,9 +174,9 @@ function checkAliases(app: Record<string, unknown>): ManifestProblem[] {
 }
 
 function checkSelfDependency(app: Record<string, unknown>): ManifestProblem[] {
-  const id = stringOf(app, 'id')
-  return entriesOf(app, 'dependencies').flatMap(([index, dep]) => {
-    if (id === undefined || stringOf(dep, 'app_id') !== id) return []
+  const id = readString(app, 'id')
+  return readEntries(app, 'dependencies').flatMap(([index, dep]) => {
+    if (id === undefined || readString(dep, 'app_id') !== id) return []
     return [error(['app', 'dependencies', index, 'app_id'], `app "${id}" cannot depend on itself`)]
   })
 }

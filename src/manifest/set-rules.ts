@@ -3,8 +3,9 @@
 // outside the set is a warning: it may come from the catalog.
 import semver from 'semver'
 
-import { error, isRecord, warning } from './problems.js'
+import { error, warning } from './problems.js'
 import type { ManifestProblem } from './problems.js'
+import { readDependencyIds, readEntries, readString } from './raw-fields.js'
 
 interface Member {
   app: Record<string, unknown>
@@ -16,7 +17,7 @@ interface Member {
 export function checkSetRules(apps: (Record<string, unknown> | undefined)[]): ManifestProblem[][] {
   const members = apps.map((app): Member | undefined => {
     if (!app) return undefined
-    return { app, id: stringOf(app, 'id'), version: stringOf(app, 'version') }
+    return { app, id: readString(app, 'id'), version: readString(app, 'version') }
   })
   // The first manifest with an id owns it; a later one with the same id is an error.
   const byId = new Map<string, Member>()
@@ -39,21 +40,10 @@ export function checkSetRules(apps: (Record<string, unknown> | undefined)[]): Ma
   })
 }
 
-function stringOf(owner: unknown, key: string): string | undefined {
-  const value = isRecord(owner) ? owner[key] : undefined
-  return typeof value === 'string' ? value : undefined
-}
-
-function entriesOf(owner: unknown, key: string): [number, Record<string, unknown>][] {
-  const list = isRecord(owner) ? owner[key] : undefined
-  if (!Array.isArray(list)) return []
-  return list.flatMap((item, index) => (isRecord(item) ? [[index, item]] : []))
-}
-
 function checkDependencies(member: Member, byId: Map<string, Member>): ManifestProblem[] {
   const problems: ManifestProblem[] = []
-  for (const [index, dep] of entriesOf(member.app, 'dependencies')) {
-    const appId = stringOf(dep, 'app_id')
+  for (const [index, dep] of readEntries(member.app, 'dependencies')) {
+    const appId = readString(dep, 'app_id')
     if (appId === undefined || appId === member.id) continue
     const target = byId.get(appId)
     if (!target) {
@@ -61,7 +51,7 @@ function checkDependencies(member: Member, byId: Map<string, Member>): ManifestP
       problems.push(warning(['app', 'dependencies', index, 'app_id'], message))
       continue
     }
-    const range = stringOf(dep, 'version')
+    const range = readString(dep, 'version')
     const version = target.version
     if (range === undefined || version === undefined || semver.validRange(range) === null) continue
     if (semver.valid(version) === null || semver.satisfies(version, range)) continue
@@ -72,13 +62,13 @@ function checkDependencies(member: Member, byId: Map<string, Member>): ManifestP
 }
 
 function secretNames(app: Record<string, unknown>): string[] {
-  return entriesOf(app, 'generated_secrets').flatMap(([, secret]) => stringOf(secret, 'name') ?? [])
+  return readEntries(app, 'generated_secrets').flatMap(
+    ([, secret]) => readString(secret, 'name') ?? [],
+  )
 }
 
 function checkSecretReferences(member: Member, byId: Map<string, Member>): ManifestProblem[] {
-  const dependencies = entriesOf(member.app, 'dependencies').flatMap(
-    ([, dep]) => stringOf(dep, 'app_id') ?? [],
-  )
+  const dependencies = readDependencyIds(member.app)
   const missing = dependencies.filter((id) => !byId.has(id))
   const available = new Set([
     ...secretNames(member.app),
@@ -88,8 +78,8 @@ function checkSecretReferences(member: Member, byId: Map<string, Member>): Manif
     }),
   ])
   const problems: ManifestProblem[] = []
-  for (const [index, entry] of entriesOf(member.app.container, 'secret_env')) {
-    const name = stringOf(entry, 'secret_file')
+  for (const [index, entry] of readEntries(member.app.container, 'secret_env')) {
+    const name = readString(entry, 'secret_file')
     if (name === undefined || available.has(name)) continue
     const path = ['app', 'container', 'secret_env', index, 'secret_file']
     if (missing.length > 0) {
@@ -123,12 +113,12 @@ function checkSharedNames(member: Member, members: (Member | undefined)[]): Mani
       }
     }
   })
-  for (const [index, port] of entriesOf(member.app, 'ports')) {
+  for (const [index, port] of readEntries(member.app, 'ports')) {
     if (typeof port.host !== 'number') continue
-    const binding = `${port.host}/${stringOf(port, 'protocol') ?? 'tcp'}`
+    const binding = `${port.host}/${readString(port, 'protocol') ?? 'tcp'}`
     for (const other of others) {
-      const clash = entriesOf(other.app, 'ports').some(
-        ([, theirs]) => `${theirs.host}/${stringOf(theirs, 'protocol') ?? 'tcp'}` === binding,
+      const clash = readEntries(other.app, 'ports').some(
+        ([, theirs]) => `${theirs.host}/${readString(theirs, 'protocol') ?? 'tcp'}` === binding,
       )
       if (!clash) continue
       const message = `host port ${binding} is also published by ${other.id ?? 'another app'}`
