@@ -1,5 +1,6 @@
 // The shape of one `archy <noun> <verb>` command. Options are parsed into a plain object by
 // main.ts; the command's `run` does the work and returns the exit code.
+import { UsageError } from '../errors.js'
 
 export type OptionValue = string | boolean | string[] | undefined
 
@@ -43,6 +44,13 @@ export interface CommandSpec {
 export function stringOption(input: CommandInput, name: string): string | undefined {
   const value = input.options[name]
   return typeof value === 'string' ? value : undefined
+}
+
+/** Reads a required string option or fails with a usage error naming it. */
+export function requireOption(input: CommandInput, name: string): string {
+  const value = stringOption(input, name)
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`)
+  return value
 }
 
 /** Reads a repeatable string option as a list. */

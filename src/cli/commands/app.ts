@@ -4,8 +4,7 @@ import { open } from 'node:fs/promises'
 
 import { readKeyFile } from '../../identity/key-file.js'
 import { packageRelease } from '../../release/package-release.js'
-import { flagOption, type CommandSpec } from '../command.js'
-import { requireOption } from './keys.js'
+import { flagOption, requireOption, type CommandSpec } from '../command.js'
 
 export const commands: CommandSpec[] = [
   {

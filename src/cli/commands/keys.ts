@@ -4,7 +4,13 @@ import { generateEd25519, ed25519FromSeed } from '../../identity/did-key.js'
 import { readKeyFile, writeKeyFile, type KeyPairs } from '../../identity/key-file.js'
 import { generateNostrKeys, nostrKeysFromSecret, parseHex32 } from '../../identity/nostr-keys.js'
 import { UsageError } from '../../errors.js'
-import { flagOption, stringOption, type CommandInput, type CommandSpec } from '../command.js'
+import {
+  flagOption,
+  requireOption,
+  stringOption,
+  type CommandInput,
+  type CommandSpec,
+} from '../command.js'
 
 const json = { type: 'boolean', description: 'print the result as JSON' } as const
 
@@ -79,13 +85,6 @@ function printKeys(input: CommandInput, keys: KeyPairs, file: string): void {
   input.io.out(`did:          ${identity.did}`)
   input.io.out(`npub:         ${identity.npub}`)
   input.io.out(`nostr pubkey: ${identity.nostr_pubkey}`)
-}
-
-/** Reads a required string option or fails with a usage error naming it. */
-export function requireOption(input: CommandInput, name: string): string {
-  const value = stringOption(input, name)
-  if (value === undefined || value === '') throw new UsageError(`--${name} is required`)
-  return value
 }
 
 function parseFlagHex(value: string, flag: string): Uint8Array {

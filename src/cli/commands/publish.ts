@@ -3,8 +3,7 @@
 import { UsageError } from '../../errors.js'
 import { readKeyFile } from '../../identity/key-file.js'
 import { publishRelease } from '../../publish/publish-release.js'
-import { flagOption, type CommandSpec } from '../command.js'
-import { requireOption } from './keys.js'
+import { flagOption, requireOption, type CommandSpec } from '../command.js'
 
 export const commands: CommandSpec[] = [
   {
