@@ -6,11 +6,10 @@ import type { AddressInfo } from 'node:net'
 
 import { generateEd25519, type Ed25519Keypair } from '../../src/identity/did-key.js'
 import type { KeyPairs } from '../../src/identity/key-file.js'
-import { generateNostrKeys } from '../../src/identity/nostr-keys.js'
-import { signDocument } from '../../src/proof/data-integrity.js'
 import { UNSCORED, signCatalog, type Catalog } from '../../src/release/catalog.js'
 import { packageRelease } from '../../src/release/package-release.js'
 import type { ReleaseDocument } from '../../src/release/release-document.js'
+import { signRelease } from '../support/release-fixtures.js'
 
 export interface TestRegistry {
   url: string
@@ -84,9 +83,7 @@ export function buildCatalog(
 }
 
 /** A publisher's key pairs. */
-export function makePublisher(): KeyPairs {
-  return { ed25519: generateEd25519(), nostr: generateNostrKeys() }
-}
+export { makeKeys as makePublisher } from '../support/release-fixtures.js'
 
 /** Packages manifest files and puts their artifacts on the registry. */
 export async function publishFiles(
@@ -106,17 +103,5 @@ export function signRawRelease(
   publisher: KeyPairs,
   manifests: Record<string, unknown>[],
 ): ReleaseDocument {
-  const primary = (manifests[0] as { app: { id: string; version: string } }).app
-  return signDocument(
-    {
-      type: 'ArchipelagoRelease' as const,
-      app: primary.id,
-      version: primary.version,
-      author: { did: publisher.ed25519.did, nostr_pubkey: publisher.nostr.pubkey },
-      manifests,
-      artifacts: [],
-      published_at: '2026-01-01T00:00:00Z',
-    },
-    publisher.ed25519,
-  ) as ReleaseDocument
+  return signRelease(publisher, manifests, [])
 }
