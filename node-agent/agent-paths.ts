@@ -22,7 +22,7 @@ export interface AgentPathOptions {
   env?: Record<string, string | undefined>
 }
 
-/** Resolves the state directory and data root from options, then ARCHY_* variables, then defaults. */
+/** Resolves the state directory and data root: options, then ARCHY_* variables, then defaults. */
 export function resolveAgentPaths(options: AgentPathOptions = {}): AgentPaths {
   const env = options.env ?? process.env
   const base = path.join(homedir(), '.local', 'share', 'archipelago')

@@ -88,7 +88,8 @@ async function downloadVerified(
   const got = hasher.digest()
   if (got.size !== artifact.size) {
     throw new VerificationError(
-      `artifact ${artifact.name} (${artifact.blake3}): got ${got.size} bytes, the release names ${artifact.size}`,
+      `artifact ${artifact.name} (${artifact.blake3}): got ${got.size} bytes, ` +
+        `the release names ${artifact.size}`,
     )
   }
   if (got.blake3 !== artifact.blake3 || got.sha256 !== artifact.sha256) {
@@ -101,7 +102,8 @@ async function downloadVerified(
 
 function tooLarge(artifact: ReleaseArtifact): VerificationError {
   return new VerificationError(
-    `artifact ${artifact.name} (${artifact.blake3}): more than the ${artifact.size} bytes the release names`,
+    `artifact ${artifact.name} (${artifact.blake3}): ` +
+      `more than the ${artifact.size} bytes the release names`,
   )
 }
 

@@ -80,7 +80,8 @@ export const execCommand: Exec = (command, args, options = {}) => {
       const durationMs = Date.now() - started
       const scrubbed = scrub(stderr, options)
       if (timedOut) {
-        const message = `${describeCommand(command, args, options)}: timed out after ${timeoutMs} ms`
+        const described = describeCommand(command, args, options)
+        const message = `${described}: timed out after ${timeoutMs} ms`
         return finish(
           new ExecError('exec-timeout', command, withTail(message, scrubbed), {
             exitCode,
@@ -162,7 +163,7 @@ export interface StubCall {
 
 export type StubExec = Exec & { calls: StubCall[]; assertAllUsed(): void }
 
-/** An Exec for unit tests: an unexpected call throws, an expectation never used fails assertAllUsed. */
+/** An Exec for unit tests: an unexpected call throws; an unused expectation fails assertAllUsed. */
 export function createStubExec(expectations: ExecExpectation[]): StubExec {
   const remaining = expectations.map((expectation) => expectation.times ?? 1)
   const calls: StubCall[] = []

@@ -7,7 +7,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { artifactPath } from './artifact-fetch.js'
 import { isImageId } from './podman-output.js'
 
-/** The pinned image ID of an artifact, or undefined when none (or an unreadable one) is recorded. */
+/** The pinned image ID of an artifact, or undefined when none (or an unreadable one) is kept. */
 export async function readImagePin(
   artifactsDir: string,
   blake3: string,

@@ -105,7 +105,8 @@ async function loadVerifiedImage(
   const tagged = await podman.imageId(target)
   if (tagged !== id) {
     throw new VerificationError(
-      `${target}: names image ${tagged ?? '(none)'} right after tagging ${id} from ${artifact.name}`,
+      `${target}: names image ${tagged ?? '(none)'} ` +
+        `right after tagging ${id} from ${artifact.name}`,
     )
   }
   await writeImagePin(options.artifactsDir, artifact.blake3, id)

@@ -15,7 +15,7 @@ export interface PodmanContainer {
 export interface PodmanInfo {
   cgroupVersion: string
   rootless: boolean
-  /** The cgroup controllers this user may use (`host.cgroupControllers`); undefined if unreported. */
+  /** Cgroup controllers this user may use (`host.cgroupControllers`); undefined if unreported. */
   cgroupControllers?: string[]
 }
 
@@ -74,7 +74,7 @@ export function parseImageId(stdout: string, ref: string): string {
   return id
 }
 
-/** Whether a name `podman load` reports is an image ID (an archive without tags) rather than a tag. */
+/** Whether a name `podman load` reports is an image ID (an archive without tags), not a tag. */
 export function isImageId(name: string): boolean {
   return IMAGE_ID.test(name.replace(/^sha256:/, ''))
 }

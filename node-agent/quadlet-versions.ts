@@ -1,5 +1,5 @@
 // The first Podman release whose Quadlet accepts each `[Container]`/`[Network]` key we write, read
-// from supportedContainerKeys in pkg/systemd/quadlet/quadlet.go at each release tag (v4.4.0-v5.5.0).
+// from supportedContainerKeys in pkg/systemd/quadlet/quadlet.go at each tag (v4.4.0-v5.5.0).
 // A key newer than the target Podman is written as the equivalent PodmanArgs= flag instead.
 import { ValidationError } from '../src/errors.js'
 

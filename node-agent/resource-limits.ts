@@ -1,6 +1,6 @@
 // Whether this host can enforce an app's resource limits (DESIGN.md §5: the one applied key that
-// may degrade to a warning). Rootless Podman on cgroup v1 cannot; on cgroup v2 it needs the `memory`
-// and `cpu` controllers delegated to the user, which `podman info` lists as host.cgroupControllers.
+// may degrade to a warning). Rootless Podman on cgroup v1 cannot; on cgroup v2 it needs the
+// `memory` and `cpu` controllers delegated to the user (`podman info`: host.cgroupControllers).
 import type { ContainerSpec } from './container-spec.js'
 import type { PodmanInfo } from './podman-output.js'
 
@@ -38,7 +38,8 @@ export function applyLimitSupport(
     const { memoryLimit: _dropped, ...rest } = result
     result = rest
     warnings.push(
-      `${spec.appId}: app.resources.memory_limit: this host cannot enforce it (${support.memory}); ` +
+      `${spec.appId}: app.resources.memory_limit: ` +
+        `this host cannot enforce it (${support.memory}); ` +
         'the app runs without a memory limit',
     )
   }

@@ -87,7 +87,8 @@ function findSecretOwners(manifest: AppManifest, known: AppManifest[]): Record<s
     if (!owner) {
       throw new ValidationError(
         `${manifest.id}: app.container.secret_env[${index}].secret_file`,
-        `"${entry.secret_file}" is not a generated secret of this app or of an installed dependency`,
+        `"${entry.secret_file}" is not a generated secret ` +
+          'of this app or of an installed dependency',
       )
     }
     owners[entry.secret_file] = owner.id

@@ -93,7 +93,8 @@ export function renderStatus(status: AgentStatus): string {
   if (status.apps.length === 0) lines.push('no apps installed')
   for (const app of status.apps) {
     lines.push(
-      `${app.appId} ${app.version} (${app.mode} mode, wanted ${app.desired}) from ${app.registryUrl}`,
+      `${app.appId} ${app.version} (${app.mode} mode, wanted ${app.desired}) ` +
+        `from ${app.registryUrl}`,
     )
     for (const member of app.members) {
       const notes = [

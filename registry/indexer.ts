@@ -95,7 +95,8 @@ function checkHistory(store: RegistryStore, appId: string, did: string, version:
   if (newest !== undefined && semver.compare(version, newest) <= 0) {
     throw new ValidationError(
       'release.version',
-      `${version} is not higher than ${newest}, this publisher's newest verified release of ${appId}`,
+      `${version} is not higher than ${newest}, ` +
+        `this publisher's newest verified release of ${appId}`,
     )
   }
 }

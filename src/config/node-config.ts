@@ -1,5 +1,5 @@
 // The registry node's settings: one table holding each key's type, default, description and
-// restart flag, with overrides from `ARCHY_*` variables and command-line flags, checked at start-up.
+// restart flag, with overrides from `ARCHY_*` variables and flags, checked at start-up.
 import { z } from 'zod'
 
 import { ValidationError } from '../errors.js'

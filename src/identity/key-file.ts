@@ -1,5 +1,5 @@
 // The keys file: one Ed25519 key (did:key) and one Nostr key, stored together as JSON with mode
-// 0600. It holds secrets, so it is never printed, and it is written without ever being world-readable.
+// 0600. It holds secrets, so it is never printed, and is never world-readable, even while written.
 import { open, readFile, stat } from 'node:fs/promises'
 
 import { ArchyError, ValidationError } from '../errors.js'

@@ -77,7 +77,8 @@ export function verifyCatalog(
   }
   if (signers.length !== 1 || signers[0] !== options.pinnedDid) {
     throw new VerificationError(
-      `catalog: signed by ${signers.join(', ')}, not by the pinned registry key ${options.pinnedDid}`,
+      `catalog: signed by ${signers.join(', ')}, ` +
+        `not by the pinned registry key ${options.pinnedDid}`,
     )
   }
 
