@@ -49,3 +49,28 @@ export function relayUrlOf(registryUrl: string): string {
   url.search = ''
   return url.toString()
 }
+
+/**
+ * The relay's `limitation.max_message_length` from its NIP-11 document at the registry URL, or
+ * undefined when it does not say. An unreachable registry throws.
+ */
+export async function fetchMaxMessageLength(registryUrl: string): Promise<number | undefined> {
+  let response: Response
+  try {
+    response = await fetch(new URL('/', registryUrl), {
+      headers: { accept: 'application/nostr+json' },
+      signal: AbortSignal.timeout(10_000),
+    })
+  } catch (error) {
+    const origin = new URL(registryUrl).origin
+    throw new ArchyError('registry-unreachable', `cannot reach ${origin}`, { cause: error })
+  }
+  if (!response.ok) return undefined
+  try {
+    const info = (await response.json()) as { limitation?: { max_message_length?: unknown } }
+    const limit = info.limitation?.max_message_length
+    return Number.isSafeInteger(limit) && (limit as number) > 0 ? (limit as number) : undefined
+  } catch {
+    return undefined
+  }
+}

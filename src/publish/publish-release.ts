@@ -2,7 +2,13 @@
 // release event to the registry's relay, then wait for the registry's verdict on that event.
 import { ArchyError } from '../errors.js'
 import type { KeyPairs } from '../identity/key-file.js'
-import { publishToRelay, relayUrlOf, type RelayAnswer } from '../nostr/relay-client.js'
+import type { NostrEvent } from '../nostr/event.js'
+import {
+  fetchMaxMessageLength,
+  publishToRelay,
+  relayUrlOf,
+  type RelayAnswer,
+} from '../nostr/relay-client.js'
 import { packageRelease } from '../release/package-release.js'
 import { buildReleaseEvent } from '../release/release-event.js'
 import { uploadArtifact, type UploadResult } from './blob-upload.js'
@@ -34,6 +40,10 @@ export interface PublishOptions {
 export async function publishRelease(options: PublishOptions): Promise<PublishReport> {
   const progress = options.onProgress ?? (() => {})
   const { release, artifacts } = await packageRelease(options.files, options.keys)
+  // Signed now, sent after the uploads; a relay that could never take it is named before any
+  // upload starts.
+  const event = buildReleaseEvent(release, options.keys.nostr.secretKey)
+  await checkEventFits(options.registryUrl, event)
 
   const uploads: UploadResult[] = []
   for (const artifact of artifacts) {
@@ -42,12 +52,24 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
     uploads.push(result)
   }
 
-  const event = buildReleaseEvent(release, options.keys.nostr.secretKey)
   const relay = await publishToRelay(relayUrlOf(options.registryUrl), event)
   const verdict = relay.accepted
     ? await waitForVerdict(options.registryUrl, event.id, options.verdictTimeoutMs ?? 10_000)
     : { status: 'rejected' as const, reason: 'the relay refused the event' }
   return { app: release.app, version: release.version, eventId: event.id, uploads, relay, verdict }
+}
+
+/** Refuses an event larger than the relay's advertised max_message_length (NIP-11). */
+async function checkEventFits(registryUrl: string, event: NostrEvent): Promise<void> {
+  const limit = await fetchMaxMessageLength(registryUrl)
+  const size = Buffer.byteLength(JSON.stringify(['EVENT', event]))
+  if (limit !== undefined && size > limit) {
+    throw new ArchyError(
+      'too-large',
+      `the release event is ${size} bytes and the registry's relay takes at most ${limit}; ` +
+        'make the manifests smaller (large files belong in artifacts)',
+    )
+  }
 }
 
 /** Polls `GET /v1/events/:id/verdict` until the registry has judged the event. */

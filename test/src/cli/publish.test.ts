@@ -71,6 +71,38 @@ describe('archy publish', () => {
     expect(report.verdict.reason).toMatch(/version/)
   })
 
+  it('refuses an event larger than the relay takes, before uploading anything', async () => {
+    // Quotes are escaped twice (manifest JSON inside event JSON): 200 KiB become over 512 KiB.
+    const dir = mkdtempSync(join(tmpdir(), 'archy-publish-big-'))
+    const quotes = '"'.repeat(200_000)
+    writeFileSync(
+      join(dir, 'manifest.yml'),
+      [
+        'app:',
+        '  id: big-app',
+        '  name: Big',
+        '  version: 1.0.0',
+        '  container: { image: "file:image.tar", command: [sh] }',
+        '  volumes: [{ type: bind, source: /var/lib/archipelago/big-app/d, target: /d }]',
+        '  files:',
+        `    - { path: /var/lib/archipelago/big-app/d/q, content: '${quotes}' }`,
+        '',
+      ].join('\n'),
+    )
+    writeFileSync(join(dir, 'image.tar'), Buffer.alloc(1000, 9))
+    const run = await runCli([
+      'publish',
+      join(dir, 'manifest.yml'),
+      '--key',
+      keyFile,
+      '--registry',
+      node.url,
+    ])
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/the release event is \d+ bytes and the registry's relay takes at most/)
+    expect(run.err).not.toMatch(/uploaded/)
+  })
+
   it('refuses an invalid manifest before uploading anything', async () => {
     const run = await runCli([
       'publish',
