@@ -36,6 +36,8 @@ export async function openBlobStore(
 ): Promise<BlobStore> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES
   const temp = join(root, '.tmp')
+  // Uploads cut off by a crash leave temp files; none is under way while the store opens.
+  await rm(temp, { recursive: true, force: true })
   await mkdir(temp, { recursive: true })
 
   function pathOf(blake3: string): string {
