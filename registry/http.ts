@@ -5,6 +5,7 @@ import { Hono } from 'hono'
 import type { Logger } from 'pino'
 
 import { ValidationError } from '../src/errors.js'
+import { parseAppAddress } from '../src/release/app-address.js'
 import type { ReleaseDocument } from '../src/release/release-document.js'
 import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
@@ -18,7 +19,6 @@ export interface RegistryHttpOptions extends BlobRoutesOptions {
   logger: Logger
 }
 
-const APP_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const EVENT_ID = /^[0-9a-f]{64}$/
 
 /** Builds the Hono app; the node mounts it on its own node:http server. */
@@ -48,21 +48,30 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
 
   app.get('/v1/apps', (c) => c.json({ apps: catalog.current().catalog.apps.map(summarizeEntry) }))
 
+  // `:id` is an app address: a bare id, or `id@<publisher did>` for one publisher's app.
   app.get('/v1/apps/:id', (c) => {
-    const id = requireAppId(c.req.param('id'))
-    const entries = catalog.current().catalog.apps.filter((entry) => entry.id === id)
-    const releases = store.releasesOf(id).reverse().map(summarizeRelease)
-    const rejections = store.rejections({ appId: id })
+    const { id, did } = parseAppAddress(c.req.param('id'), 'id')
+    const byPublisher = (publisher: { did: string }): boolean => !did || publisher.did === did
+    const entries = catalog
+      .current()
+      .catalog.apps.filter((entry) => entry.id === id && byPublisher(entry.publisher))
+    const releases = releasesOf(id, did).map(summarizeRelease)
+    const rejections = did ? [] : store.rejections({ appId: id })
     if (entries.length === 0 && releases.length === 0 && rejections.length === 0) {
-      throw notFound(`app ${id} has no releases or rejections here`)
+      throw notFound(`app ${c.req.param('id')} has no releases or rejections here`)
     }
-    return c.json({ id, entries, releases, rejections })
+    return c.json({ id, ...(did && { publisher: did }), entries, releases, rejections })
   })
 
   app.get('/v1/apps/:id/releases', (c) => {
-    const id = requireAppId(c.req.param('id'))
-    return c.json({ id, releases: store.releasesOf(id).reverse() })
+    const { id, did } = parseAppAddress(c.req.param('id'), 'id')
+    return c.json({ id, ...(did && { publisher: did }), releases: releasesOf(id, did) })
   })
+
+  function releasesOf(id: string, did: string | undefined): ReleaseRecord[] {
+    const all = store.releasesOf(id).reverse()
+    return did ? all.filter((record) => record.publisher.did === did) : all
+  }
 
   app.get('/v1/rejections', (c) => {
     const limit = parseLimit(c.req.query('limit'))
@@ -99,11 +108,6 @@ function summarizeEntry(entry: RegistryCatalogEntry): Record<string, unknown> {
 function summarizeRelease(record: ReleaseRecord): Omit<ReleaseRecord, 'release'> {
   const { release: _release, ...summary } = record
   return summary
-}
-
-function requireAppId(id: string): string {
-  if (!APP_ID.test(id)) throw new ValidationError('id', 'must be a lowercase kebab-case app id')
-  return id
 }
 
 function parseLimit(text: string | undefined): number {

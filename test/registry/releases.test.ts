@@ -207,6 +207,15 @@ describe('registry indexer over a real relay', () => {
     expect((apps.body.apps as { address?: string }[])[1]!.address).toBe(
       `photo-vault@${other.ed25519.did}`,
     )
+
+    // The address also names that publisher's app on the API.
+    const one = await node.getJson(`/v1/apps/photo-vault@${other.ed25519.did}`)
+    expect(one.status).toBe(200)
+    const body = one.body as { entries: { version: string }[]; releases: { version: string }[] }
+    expect(body.entries.map((entry) => entry.version)).toEqual(['5.0.0'])
+    expect(body.releases.map((release) => release.version)).toEqual(['5.0.0'])
+    const bad = await node.getJson('/v1/apps/photo-vault@did:web:example.org')
+    expect(bad.status).toBe(400)
   })
 })
 
