@@ -73,7 +73,8 @@ function parseCommandLine(
     throw new UsageError(`"${name}" needs ${command.args ?? 'arguments'}`)
   }
   if (parsed.positionals.length > max) {
-    throw new UsageError(`"${name}" takes ${max === 0 ? 'no' : 'at most ' + max} arguments`)
+    const most = max === 0 ? 'no arguments' : `at most ${max} argument${max === 1 ? '' : 's'}`
+    throw new UsageError(`"${name}" takes ${most}`)
   }
   const values = parsed.values as Record<string, OptionValue>
   return { positionals: parsed.positionals, options: values }

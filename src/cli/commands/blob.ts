@@ -1,5 +1,5 @@
 // `archy blob hash`: the BLAKE3-256 digest of a file (the artifact address), in hex.
-import { access } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 
 import { ArchyError } from '../../errors.js'
 import { digestFile } from '../../digest/blake3.js'
@@ -16,11 +16,13 @@ export const commands: CommandSpec[] = [
     options: { json: { type: 'boolean', description: 'print blake3, sha256 and size as JSON' } },
     async run(input) {
       const file = input.positionals[0]!
+      let info
       try {
-        await access(file)
+        info = await stat(file)
       } catch {
         throw new ArchyError('io', `cannot read ${file}`)
       }
+      if (!info.isFile()) throw new ArchyError('io', `${file} is not a file`)
       const digests = await digestFile(file)
       if (flagOption(input, 'json')) input.io.out(JSON.stringify({ file, ...digests }))
       else input.io.out(digests.blake3)

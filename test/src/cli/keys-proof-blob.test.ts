@@ -145,6 +145,12 @@ describe('archy blob hash', () => {
     expect(run.out).toBe('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262')
   })
 
+  it('names a directory given as the file', async () => {
+    const run = await runCli(['blob', 'hash', tempDir()])
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/is not a file$/)
+  })
+
   it('fails on a missing file', async () => {
     const run = await runCli(['blob', 'hash', '/nonexistent/file'])
     expect(run.code).toBe(1)

@@ -44,7 +44,7 @@ describe('archy --help', () => {
     [['frob'], 2, /unknown command "frob"/],
     [['keys'], 2, /"keys" needs a verb: new, import, show/],
     [['blob', 'hash'], 2, /"blob hash" needs FILE/],
-    [['blob', 'hash', 'a', 'b'], 2, /takes at most 1 arguments/],
+    [['blob', 'hash', 'a', 'b'], 2, /takes at most 1 argument \(see/],
     [['keys', 'show', '--key', 'a', '--key', 'b'], 2, /--key is given more than once/],
     [['node', 'run', '--port', '-1'], 2, /--port needs a value; .* as --port=VALUE/],
     [['node', 'run', '--port'], 2, /Option '--port <value>' argument missing/],
