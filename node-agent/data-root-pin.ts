@@ -1,7 +1,6 @@
-// The data root an agent's state belongs to, recorded in `<state>/data-root`. A command run later
-// with another root would start installed apps on empty directories, so while apps are installed
-// the recorded root wins when none is given and a different one is refused (DESIGN.md §2: data is
-// never destroyed, nor silently swapped).
+// The data root an agent's state belongs to, recorded in `<state>/data-root`. Another root would
+// start installed apps on empty directories, so while apps are installed the recorded root wins
+// when none is given and a different one is refused (DESIGN.md §2: data is never swapped).
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 

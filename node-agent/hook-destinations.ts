@@ -1,7 +1,6 @@
 // Where a `copy_from_host` hook may write (DESIGN.md §4, "Hooks"). `podman cp` cannot write to a
-// read-only root file system (`security.readonly_root`, true by default) nor to a read-only
-// mount, so `dest` must lie on a writable bind mount, named volume or tmpfs, or on a writable
-// root. This is checked while planning, so such an install fails before anything is created.
+// read-only root (`security.readonly_root`, the default) or mount, so `dest` must be on a writable
+// mount or root; checked while planning, so such an install fails before anything is created.
 import path from 'node:path'
 
 import { ValidationError } from '../src/errors.js'

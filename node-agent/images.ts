@@ -1,7 +1,6 @@
-// Images for the containers (DESIGN.md §4, "Images"): a `blake3:` image archive is fetched from
-// the origin, verified, `podman load`ed and tagged with the name the spec runs; a registry
-// reference is pulled as its pull_policy says. A tag alone is never trusted: `podman load` applies
-// whatever names an archive carries, so one publisher's archive can move another app's tag.
+// Images (DESIGN.md §4): a `blake3:` archive is fetched, verified, `podman load`ed and tagged with
+// the name the spec runs; a registry reference is pulled as its pull_policy says. A tag alone is
+// never trusted: `podman load` applies whatever names an archive carries, even another app's tag.
 import { ArchyError, ValidationError, VerificationError } from '../src/errors.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import type { ReleaseArtifact, ReleaseDocument } from '../src/release/release-document.js'

@@ -1,7 +1,6 @@
-// W3C Data Integrity proofs with the eddsa-jcs-2022 cryptosuite (vc-di-eddsa §3.3): the document
-// and the proof options are each canonicalized with JCS and hashed with SHA-256; Ed25519 signs the
-// proof-options hash followed by the document hash. A `proof` array is a proof set (each proof
-// covers the document without any proof), used by key rotation statements.
+// W3C Data Integrity proofs, cryptosuite eddsa-jcs-2022 (vc-di-eddsa §3.3): document and proof
+// options are each JCS-canonicalized and SHA-256 hashed; Ed25519 signs the options hash, then the
+// document hash. A `proof` array is a proof set (each covers the bare document), for key rotation.
 import { createHash } from 'node:crypto'
 
 import { base58 } from '@scure/base'

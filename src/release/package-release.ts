@@ -1,7 +1,6 @@
 // Turns manifest files into a signed release: `file:` images and hook sources become artifacts
-// (hashed with BLAKE3 and SHA-256) and `blake3:` references, then the document is signed.
-// Artifacts are keyed by content; their names are paths relative to the folder all manifests
-// share, so two manifests' `img.tar` in different folders stay two artifacts.
+// (BLAKE3 and SHA-256) and `blake3:` references. Artifacts are keyed by content and named by path
+// from the folder all manifests share, so two folders' `img.tar` stay two artifacts.
 import { realpath, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 
