@@ -23,7 +23,7 @@ export function checkContextRules(app: Record<string, unknown>): ManifestProblem
 }
 
 /** The app id whose data directory holds a path, or undefined when it is outside the prefix. */
-function ownerOf(path: string): string | undefined {
+function findDataOwner(path: string): string | undefined {
   const normalized = posix.normalize(path)
   if (!normalized.startsWith(ARCHIPELAGO_DATA_PREFIX + '/')) return undefined
   const owner = normalized.slice(ARCHIPELAGO_DATA_PREFIX.length + 1).split('/')[0]
@@ -31,7 +31,7 @@ function ownerOf(path: string): string | undefined {
 }
 
 /** Bind sources that are well-formed paths (other problems are the schema's to report). */
-function bindMounts(app: Record<string, unknown>): [number, string, string[]][] {
+function listBindMounts(app: Record<string, unknown>): [number, string, string[]][] {
   return readEntries(app, 'volumes').flatMap(([index, volume]) => {
     const source = readString(volume, 'source')
     if (volume.type !== 'bind' || source === undefined) return []
@@ -42,18 +42,18 @@ function bindMounts(app: Record<string, unknown>): [number, string, string[]][] 
 }
 
 /** The app's id when it is valid: host paths can only be judged against a valid id. */
-function validIdOf(app: Record<string, unknown>): string | undefined {
+function readValidId(app: Record<string, unknown>): string | undefined {
   const id = readString(app, 'id')
   return id !== undefined && checkAppId(id) === undefined ? id : undefined
 }
 
 function checkBindSources(app: Record<string, unknown>): ManifestProblem[] {
-  const id = validIdOf(app)
+  const id = readValidId(app)
   if (id === undefined) return []
   const dependencies = readDependencyIds(app)
   const problems: ManifestProblem[] = []
-  for (const [index, source, options] of bindMounts(app)) {
-    const owner = ownerOf(source)
+  for (const [index, source, options] of listBindMounts(app)) {
+    const owner = findDataOwner(source)
     const path = ['app', 'volumes', index]
     if (owner === id) {
       if (options.includes('ro') && options.includes('rw')) {
@@ -78,11 +78,11 @@ function checkBindSources(app: Record<string, unknown>): ManifestProblem[] {
 }
 
 function checkFilePaths(app: Record<string, unknown>): ManifestProblem[] {
-  const id = validIdOf(app)
+  const id = readValidId(app)
   if (id === undefined) return []
-  const sources = bindMounts(app)
+  const sources = listBindMounts(app)
     .map(([, source]) => posix.normalize(source).replace(/\/$/, ''))
-    .filter((source) => ownerOf(source) === id)
+    .filter((source) => findDataOwner(source) === id)
   const problems: ManifestProblem[] = []
   for (const [index, file] of readEntries(app, 'files')) {
     const path = readString(file, 'path')

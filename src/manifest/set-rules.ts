@@ -61,7 +61,7 @@ function checkDependencies(member: Member, byId: Map<string, Member>): ManifestP
   return problems
 }
 
-function secretNames(app: Record<string, unknown>): string[] {
+function listSecretNames(app: Record<string, unknown>): string[] {
   return readEntries(app, 'generated_secrets').flatMap(
     ([, secret]) => readString(secret, 'name') ?? [],
   )
@@ -71,10 +71,10 @@ function checkSecretReferences(member: Member, byId: Map<string, Member>): Manif
   const dependencies = readDependencyIds(member.app)
   const missing = dependencies.filter((id) => !byId.has(id))
   const available = new Set([
-    ...secretNames(member.app),
+    ...listSecretNames(member.app),
     ...dependencies.flatMap((id) => {
       const dependency = byId.get(id)
-      return dependency ? secretNames(dependency.app) : []
+      return dependency ? listSecretNames(dependency.app) : []
     }),
   ])
   const problems: ManifestProblem[] = []
