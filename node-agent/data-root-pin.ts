@@ -1,14 +1,15 @@
 // The data root an agent's state belongs to, recorded in `<state>/data-root`. Another root would
-// start installed apps on empty directories, so while apps are installed the recorded root wins
-// when none is given and a different one is refused (DESIGN.md §2: data is never swapped).
-import { readFile, rename, writeFile } from 'node:fs/promises'
+// start apps on empty directories, so while apps are installed or kept data remains there, the
+// recorded root wins when none is given and another is refused (DESIGN.md §2: no data swapped).
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
 
 /**
- * The data root to use: the recorded one unless nothing is installed yet, in which case the
- * requested (or default) root is recorded. `explicit` says whether the user asked for a root.
+ * The data root to use: the recorded one while apps are installed or their kept data is still
+ * under it; otherwise the requested (or default) root, which is recorded. `explicit` says
+ * whether the user asked for a root.
  */
 export async function pinDataRoot(
   stateDir: string,
@@ -18,12 +19,12 @@ export async function pinDataRoot(
   const file = path.join(stateDir, 'data-root')
   const recorded = await readRecorded(file)
   if (recorded === requested) return recorded
-  if (recorded !== undefined && options.hasInstalls) {
+  if (recorded !== undefined && (options.hasInstalls || (await holdsData(recorded)))) {
     if (!options.explicit) return recorded
     throw new ArchyError(
       'data-root-mismatch',
-      `--data-root ${requested} differs from ${recorded}, where this agent's installed apps ` +
-        `keep their data; use that root, or uninstall the apps first`,
+      `--data-root ${requested} differs from ${recorded}, where this agent's apps keep their ` +
+        `data; use that root, or move the data and write the new root into ${file}`,
     )
   }
   const temporary = `${file}.${process.pid}.tmp`
@@ -39,5 +40,14 @@ async function readRecorded(file: string): Promise<string | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
+  }
+}
+
+/** True when the root still holds an app's directory (data kept by uninstall). */
+async function holdsData(root: string): Promise<boolean> {
+  try {
+    return (await readdir(root)).length > 0
+  } catch {
+    return false
   }
 }

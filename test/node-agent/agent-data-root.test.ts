@@ -1,6 +1,6 @@
 // The data root recorded with the agent's state: kept while apps are installed, so a forgotten
 // --data-root or ARCHY_DATA_ROOT never starts installed apps on empty directories.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -38,10 +38,21 @@ describe('pinDataRoot', () => {
     expect(root).toBe('/srv/a')
   })
 
+  it('keeps the recorded root while uninstalled apps left their data under it', async () => {
+    const kept = path.join(dir, 'kept')
+    await mkdir(path.join(kept, 'notes-api', 'data'), { recursive: true })
+    await pinDataRoot(dir, kept, { explicit: true, hasInstalls: false })
+    const root = await pinDataRoot(dir, '/home/u/default', { explicit: false, hasInstalls: false })
+    expect(root).toBe(kept)
+    await expect(
+      pinDataRoot(dir, '/srv/other', { explicit: true, hasInstalls: false }),
+    ).rejects.toThrow(/differs from .*kept, where this agent's apps keep their data/)
+  })
+
   it('refuses another root given explicitly while apps are installed', async () => {
     await pinDataRoot(dir, '/srv/a', { explicit: true, hasInstalls: false })
     await expect(pinDataRoot(dir, '/srv/b', { explicit: true, hasInstalls: true })).rejects.toThrow(
-      /--data-root \/srv\/b differs from \/srv\/a, where this agent's installed/,
+      /--data-root \/srv\/b differs from \/srv\/a, where this agent's apps keep/,
     )
   })
 })
