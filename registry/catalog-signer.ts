@@ -58,7 +58,7 @@ export interface CatalogSigner {
 export async function startCatalogSigner(options: CatalogSignerOptions): Promise<CatalogSigner> {
   const { store, relay, keys, logger } = options
   const validityMs = options.validityMs ?? CATALOG_VALIDITY_MS
-  const registry = { did: keys.ed25519.did, url: options.url, relay: toRelayUrl(options.url) }
+  const registry = { did: keys.ed25519.did, url: options.url, relay: deriveRelayUrl(options.url) }
   let current: SignedCatalog | undefined = await loadStored(store)
   let debounce: NodeJS.Timeout | undefined
   let expiryTimer: NodeJS.Timeout | undefined
@@ -69,16 +69,16 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
     const apps = buildEntries(store.releases())
     const issued = current ? Date.parse(current.catalog.issued_at) : 0
     const halfGone = Date.now() - issued >= validityMs / 2
-    const same = current && sameContent(current.catalog, registry, apps)
+    const same = current && hasSameContent(current.catalog, registry, apps)
     if (current && same && !halfGone) return current
 
     const now = new Date()
     const body: CatalogBody = {
       type: 'ArchipelagoCatalog',
       registry,
-      sequence: lastSequence() + 1,
-      issued_at: toTimestamp(now),
-      expires_at: toTimestamp(new Date(now.getTime() + validityMs)),
+      sequence: readLastSequence() + 1,
+      issued_at: formatTimestamp(now),
+      expires_at: formatTimestamp(new Date(now.getTime() + validityMs)),
       apps,
     }
     const catalog = signCatalog(body, keys.ed25519) as SignedCatalog['catalog']
@@ -91,7 +91,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
   }
 
   /** The operator's newest catalog announcement on the relay, if any. */
-  function latestAnnouncement(): NostrEvent | undefined {
+  function findLatestAnnouncement(): NostrEvent | undefined {
     return relay.query([
       { kinds: [RELEASE_KIND], authors: [keys.nostr.pubkey], '#d': [CATALOG_D_TAG], limit: 1 },
     ])[0]
@@ -101,11 +101,13 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
    * The highest sequence this operator has used: the store's, or the one announced on the relay
    * when the store lost it (agents refuse a lower sequence, so it must never go back).
    */
-  function lastSequence(): number {
+  function readLastSequence(): number {
     const stored = store.catalogState()?.sequence ?? 0
     let announced = 0
     try {
-      const content = JSON.parse(latestAnnouncement()?.content ?? '{}') as { sequence?: unknown }
+      const content = JSON.parse(findLatestAnnouncement()?.content ?? '{}') as {
+        sequence?: unknown
+      }
       if (Number.isSafeInteger(content.sequence)) announced = content.sequence as number
     } catch {
       announced = 0
@@ -115,7 +117,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
   }
 
   async function announce(signed: SignedCatalog): Promise<void> {
-    const previous = latestAnnouncement()
+    const previous = findLatestAnnouncement()
     // Addressable events replace by created_at (NIP-01); never reuse the previous second.
     const createdAt = Math.max(Math.floor(Date.now() / 1000), (previous?.created_at ?? 0) + 1)
     const content = {
@@ -214,7 +216,7 @@ async function loadStored(store: RegistryStore): Promise<SignedCatalog | undefin
   return { catalog, json: state.json, blake3: (await digestBytes(Buffer.from(state.json))).blake3 }
 }
 
-function sameContent(
+function hasSameContent(
   catalog: CatalogBody,
   registry: CatalogBody['registry'],
   apps: unknown[],
@@ -222,11 +224,11 @@ function sameContent(
   return canonicalize([catalog.registry, catalog.apps]) === canonicalize([registry, apps])
 }
 
-function toRelayUrl(url: string): string {
+function deriveRelayUrl(url: string): string {
   return url.replace(/^http/, 'ws')
 }
 
-function toTimestamp(date: Date): string {
+function formatTimestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 

@@ -162,9 +162,9 @@ export function openRegistryStore(path: string): RegistryStore {
       selectOne.get(eventId) !== undefined || selectRejection.get(eventId) !== undefined,
     release: (eventId) => mapRelease(selectOne.get(eventId)),
     rejection: (eventId) => selectRejection.get(eventId),
-    releases: () => selectAll.all().map(toRelease),
-    releasesOf: (appId) => selectOfApp.all(appId).map(toRelease),
-    releasesBy: (appId, did) => selectBy.all(appId, did).map(toRelease),
+    releases: () => selectAll.all().map(readReleaseRow),
+    releasesOf: (appId) => selectOfApp.all(appId).map(readReleaseRow),
+    releasesBy: (appId, did) => selectBy.all(appId, did).map(readReleaseRow),
     rejections({ appId, limit = 1000 } = {}) {
       return appId === undefined
         ? selectRejections.all(limit)
@@ -182,10 +182,10 @@ export function openRegistryStore(path: string): RegistryStore {
 }
 
 function mapRelease(row: ReleaseRow | undefined): ReleaseRecord | undefined {
-  return row && toRelease(row)
+  return row && readReleaseRow(row)
 }
 
-function toRelease(row: ReleaseRow): ReleaseRecord {
+function readReleaseRow(row: ReleaseRow): ReleaseRecord {
   return {
     event_id: row.event_id,
     app_id: row.app_id,
