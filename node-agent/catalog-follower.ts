@@ -116,12 +116,16 @@ async function fetchCatalogJson(url: string): Promise<unknown> {
   try {
     response = await fetch(`${url}/v1/catalog`, { signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) })
   } catch (error) {
-    throw new ArchyError('fetch-failed', `${url}/v1/catalog: ${(error as Error).message}`, {
+    const reason = describeFetchFailure(error)
+    throw new ArchyError('fetch-failed', `${url}/v1/catalog: cannot fetch the catalog: ${reason}`, {
       cause: error,
     })
   }
   if (!response.ok) {
-    throw new ArchyError('fetch-failed', `${url}/v1/catalog: HTTP ${response.status}`)
+    throw new ArchyError(
+      'fetch-failed',
+      `${url}/v1/catalog: the registry answered HTTP ${response.status}, not a catalog`,
+    )
   }
   try {
     return (await response.json()) as unknown
@@ -137,4 +141,31 @@ function readClaimedDid(value: unknown, url: string): string {
     throw new ValidationError(`${url}: catalog.registry.did`, 'must be an Ed25519 did:key')
   }
   return did
+}
+
+/**
+ * Why a fetch failed: undici's own message is only "fetch failed", and the reason
+ * (`connect ECONNREFUSED 127.0.0.1:7777`, `getaddrinfo ENOTFOUND ...`) is in its `cause`.
+ */
+function describeFetchFailure(error: unknown): string {
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return `no answer within ${CATALOG_TIMEOUT_MS / 1000} s`
+  }
+  const reasons: string[] = []
+  let current: unknown = error
+  while (current instanceof Error && reasons.length < 4) {
+    const text = describeOne(current)
+    const generic = text === 'fetch failed' && current.cause instanceof Error
+    if (!generic && text && !reasons.includes(text)) reasons.push(text)
+    current = current.cause
+  }
+  return reasons.length > 0 ? reasons.join(': ') : String(error)
+}
+
+/** One error's text; an AggregateError (several addresses tried) lists each one's. */
+function describeOne(error: Error): string {
+  if (error.message || !(error instanceof AggregateError)) return error.message
+  return (error.errors as unknown[])
+    .map((inner) => (inner instanceof Error ? inner.message : String(inner)))
+    .join(', ')
 }

@@ -1,0 +1,80 @@
+// Tests for following a registry when its catalog cannot be fetched: the one-line error names the
+// URL and the reason (connection refused, an HTTP status), and nothing is stored.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { openAgentStore, type AgentStore } from '../../node-agent/agent-store.js'
+import { addRegistry } from '../../node-agent/catalog-follower.js'
+import { runCli } from '../support/cli.js'
+import { startTestRegistry } from './agent-test-registry.js'
+
+let dir: string
+let store: AgentStore
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'catalog-follower-'))
+  store = openAgentStore(path.join(dir, 'agent.sqlite'))
+})
+
+afterEach(async () => {
+  store.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** A loopback port nothing listens on: bound on port 0, then closed. */
+async function findClosedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe('addRegistry when the catalog cannot be fetched', () => {
+  it('names the connection refused on a closed loopback port, storing nothing', async () => {
+    const port = await findClosedPort()
+    const url = `http://127.0.0.1:${port}`
+    await expect(addRegistry(store, url)).rejects.toThrow(
+      new RegExp(
+        `^http://127\\.0\\.0\\.1:${port}/v1/catalog: cannot fetch the catalog: ` +
+          `connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`,
+      ),
+    )
+    expect(store.listRegistries()).toEqual([])
+  })
+
+  it('names the HTTP status when the registry answers without a catalog', async () => {
+    const registry = await startTestRegistry()
+    try {
+      await expect(addRegistry(store, `${registry.url}/nothing-here`)).rejects.toThrow(
+        `${registry.url}/nothing-here/v1/catalog: the registry answered HTTP 404, not a catalog`,
+      )
+    } finally {
+      await registry.close()
+    }
+    expect(store.listRegistries()).toEqual([])
+  })
+})
+
+describe('archy agent add-registry on a closed loopback port', () => {
+  it('exits 1 with one line naming the cause', async () => {
+    const port = await findClosedPort()
+    const run = await runCli([
+      'agent',
+      'add-registry',
+      `http://127.0.0.1:${port}`,
+      '--state',
+      path.join(dir, 'state'),
+      '--data-root',
+      path.join(dir, 'apps'),
+    ])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(
+      `archy: http://127.0.0.1:${port}/v1/catalog: cannot fetch the catalog: ` +
+        `connect ECONNREFUSED 127.0.0.1:${port}`,
+    )
+  })
+})
