@@ -8,8 +8,9 @@ user=${1:-archy-test}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 image_name=localhost/archy-busybox:1
-packages=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns busybox-static b3sum
-  chromium)
+# iptables: netavark sets up user networks through it and fails with 'Permission denied' without it.
+packages=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables busybox-static
+  b3sum chromium)
 
 say() { printf 'setup-host: %s\n' "$*"; }
 
@@ -128,5 +129,13 @@ else
   as_user podman load --quiet --input "$staging/busybox.tar" >/dev/null
   say "loaded $image_name for $user"
 fi
+
+# A container on a bridge network, as the agent runs apps: proves netavark works for the user.
+if ! smoke_errors=$(as_user podman run --rm --network bridge "$image_name" true 2>&1); then
+  printf '%s\n' "$smoke_errors" >&2
+  echo "setup-host: a container on a bridge network fails for $user" >&2
+  exit 1
+fi
+say "bridge networking works for $user"
 
 say "rootless podman ready for $user: runuser -u $user -- env XDG_RUNTIME_DIR=$runtime_dir podman ..."
