@@ -4,11 +4,11 @@
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 
-import { ValidationError } from '../src/errors.js'
+import { ArchyError, ValidationError } from '../src/errors.js'
 import { ARCHIPELAGO_DATA_PREFIX } from '../src/manifest/types.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import type { ContainerSpec } from './container-spec.js'
-import { isInside, makeConfinedDirectory, writeConfinedFile } from './data-entries.js'
+import { isInside, makeConfinedDirectory, runUnshare, writeConfinedFile } from './data-entries.js'
 import type { Confinement } from './data-entries.js'
 import type { Exec } from './exec.js'
 
@@ -24,8 +24,6 @@ export interface AppDataChanges {
   /** Existing files rewritten because the manifest says `overwrite: true`. */
   overwritten: string[]
 }
-
-const CHOWN_TIMEOUT_MS = 60_000
 
 /** Creates the app's bind-mount directories and files, never following a symlink out of them. */
 export async function prepareAppData(
@@ -76,8 +74,13 @@ export async function prepareAppData(
   const uid = manifest.container.data_uid
   const owned = changes.created.filter((entry) => roots.some(({ dir }) => isInside(entry, dir)))
   if (uid !== undefined && owned.length > 0) {
-    const args = ['unshare', 'chown', '--no-dereference', `${uid}:${uid}`, '--', ...owned]
-    await options.exec('podman', args, { cwd: '/', timeoutMs: CHOWN_TIMEOUT_MS })
+    const args = ['chown', '--no-dereference', `${uid}:${uid}`, '--', ...owned]
+    await runUnshare(options.exec, args, {
+      at: `${manifest.id}: app.container.data_uid`,
+      action:
+        `give the ${owned.length === 1 ? 'entry' : `${owned.length} entries`} made now ` +
+        `under ${real} to uid ${uid} in the user namespace`,
+    })
   }
   return changes
 }
@@ -100,14 +103,22 @@ async function openAppDirectory(
   dataRoot: string,
   own: string,
 ): Promise<{ real: string; created: boolean }> {
-  await mkdir(dataRoot, { recursive: true })
   let created = false
   try {
-    await lstat(own)
+    await mkdir(dataRoot, { recursive: true })
+    try {
+      await lstat(own)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      await mkdir(own, { mode: 0o755 })
+      created = true
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    await mkdir(own, { mode: 0o755 })
-    created = true
+    // Node's message names the call and the path that failed, which may be above `own`.
+    const reason = (error as Error).message
+    throw new ArchyError('io', `--data-root: cannot make the app directory ${own}: ${reason}`, {
+      cause: error,
+    })
   }
   const real = await realpath(own)
   if (!(await stat(real)).isDirectory()) {

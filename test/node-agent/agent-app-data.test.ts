@@ -24,6 +24,7 @@ import {
   type ExecExpectation,
   type StubExec,
 } from '../../node-agent/exec.js'
+import { ArchyError, ExecError } from '../../src/errors.js'
 import type { AppManifest, ManifestFile, Volume } from '../../src/manifest/types.js'
 import { buildTestManifest } from '../support/quadlet.js'
 
@@ -271,5 +272,133 @@ describe('prepareAppData where the host user may not write', () => {
     } finally {
       await unlockDirectory(www())
     }
+  })
+
+  /** Runs prepareAppData with www locked, expecting it to fail; returns the error and calls. */
+  async function prepareLocked(
+    manifest: AppManifest,
+    expectations: ExecExpectation[],
+    context: { skip(): void },
+  ): Promise<{ error: unknown; stub: StubExec }> {
+    await mkdir(www(), { recursive: true })
+    if (!(await lockDirectory(www()))) context.skip()
+    const stub = createStubExec(expectations)
+    try {
+      const { spec } = buildContainerSpec(manifest, { dataRoot, values: {} })
+      const error = await prepareAppData(manifest, spec, { dataRoot, exec: stub }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      )
+      stub.assertAllUsed()
+      return { error, stub }
+    } finally {
+      await unlockDirectory(www())
+    }
+  }
+  const isUnshareWrite =
+    (file: string) =>
+    (args: string[]): boolean =>
+      args[0] === 'unshare' && args[1] === 'sh' && args.includes(file)
+
+  it('names the file, its path and the cause when the write through podman unshare fails', async (context) => {
+    const files = ['a.ini', 'b.ini', 'c.ini'].map((name) => ({
+      path: `${PREFIX}/www/${name}`,
+      content: `${name}\n`,
+      overwrite: false,
+    }))
+    const manifest = buildTestManifest('vault', { volumes: [WWW], files })
+    const full = `dd: failed to open '${www('b.ini')}': No space left on device`
+    const { error, stub } = await prepareLocked(
+      manifest,
+      [
+        { command: 'podman', args: isUnshareWrite(www('a.ini')) },
+        {
+          command: 'podman',
+          args: isUnshareWrite(www('b.ini')),
+          result: { exitCode: 1, stderr: `${full}\n` },
+        },
+      ],
+      context,
+    )
+    expect(error).toBeInstanceOf(ArchyError)
+    expect((error as ArchyError).code).toBe('io')
+    expect((error as Error).message).toBe(
+      `vault: app.files[1].path: cannot write ${www('b.ini')} as root of the user namespace ` +
+        `(the app's uid owns its directory): podman unshare exited with 1: ${full}`,
+    )
+    // It stops there: files[2] is never written.
+    expect(stub.calls).toHaveLength(2)
+  })
+
+  it('names the volume source when making its directory through podman unshare fails', async (context) => {
+    const cache: Volume = { type: 'bind', source: `${PREFIX}/www/cache`, target: '/c', options: [] }
+    const manifest = buildTestManifest('vault', { volumes: [WWW, cache] })
+    const full = `mkdir: cannot create directory '${www('cache')}': Permission denied`
+    const { error } = await prepareLocked(
+      manifest,
+      [
+        {
+          command: 'podman',
+          args: ['unshare', 'mkdir', '-m', '0755', '--', www('cache')],
+          result: { exitCode: 1, stderr: full },
+        },
+      ],
+      context,
+    )
+    expect((error as Error).message).toBe(
+      `vault: app.volumes[1].source: cannot create the directory ${www('cache')} as root of ` +
+        `the user namespace (the app's uid owns its directory): podman unshare exited with 1: ${full}`,
+    )
+  })
+
+  it('says when podman unshare times out, without its script', async (context) => {
+    const manifest = buildTestManifest('vault', {
+      volumes: [WWW],
+      files: [{ path: `${PREFIX}/www/app.ini`, content: 'x\n', overwrite: false }],
+    })
+    const timeout = new ExecError(
+      'exec-timeout',
+      'podman',
+      'podman unshare sh -c dd ...: timed out',
+    )
+    const { error } = await prepareLocked(
+      manifest,
+      [{ command: 'podman', args: isUnshareWrite(www('app.ini')), error: timeout }],
+      context,
+    )
+    expect((error as Error).message).toMatch(
+      /^vault: app\.files\[0\]\.path: cannot write .*app\.ini .*: podman unshare gave no answer within 60 s$/,
+    )
+    expect((error as Error).cause).toBe(timeout)
+  })
+})
+
+describe('prepareAppData errors name the manifest field and the cause', () => {
+  it('names data_uid when giving new entries to the app through podman unshare fails', async () => {
+    const stub = createStubExec([
+      {
+        ...chownOf(1000, [www(), www('index.html')]),
+        result: { exitCode: 125, stderr: 'Error: cannot re-exec process\n' },
+      },
+    ])
+    const manifest = buildManifest([{}], 1000)
+    const { spec } = buildContainerSpec(manifest, { dataRoot, values: {} })
+    await expect(prepareAppData(manifest, spec, { dataRoot, exec: stub })).rejects.toThrow(
+      `vault: app.container.data_uid: cannot give the 2 entries made now under ` +
+        `${path.join(dataRoot, 'vault')} to uid 1000 in the user namespace: ` +
+        'podman unshare exited with 125: Error: cannot re-exec process',
+    )
+  })
+
+  it('names --data-root when the app directory cannot be made there', async () => {
+    const file = path.join(dir, 'a-file')
+    await writeFile(file, '')
+    const manifest = buildManifest([])
+    const { spec } = buildContainerSpec(manifest, { dataRoot: file, values: {} })
+    const exec = createStubExec([])
+    await expect(prepareAppData(manifest, spec, { dataRoot: file, exec })).rejects.toThrow(
+      `--data-root: cannot make the app directory ${path.join(file, 'vault')}: ` +
+        `EEXIST: file already exists, mkdir '${file}'`,
+    )
   })
 })
