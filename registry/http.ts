@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import { ValidationError } from '../src/errors.js'
 import { parseAppAddress } from '../src/release/app-address.js'
 import type { ReleaseDocument } from '../src/release/release-document.js'
+import { RELEASE_D_PREFIX, RELEASE_KIND } from '../src/release/release-event.js'
 import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
 import { notFound, respondError, respondToError } from './http-errors.js'
@@ -80,9 +81,17 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
 
   app.get('/v1/events/:id/verdict', (c) => {
     const id = c.req.param('id')
-    if (!EVENT_ID.test(id))
-      throw new ValidationError('id', 'must be 64 lowercase hex (an event id)')
-    return c.json(indexer.verdictFor(id))
+    if (!EVENT_ID.test(id)) {
+      throw new ValidationError('id', 'must be an event id: 64 lowercase hex characters')
+    }
+    const verdict = indexer.verdictFor(id)
+    if (!verdict) {
+      throw notFound(
+        `no release event ${id} is stored here (the registry judges kind ${RELEASE_KIND} ` +
+          `events whose d tag starts with ${RELEASE_D_PREFIX})`,
+      )
+    }
+    return c.json(verdict)
   })
 
   addBlobRoutes(app, options)

@@ -14,8 +14,8 @@ import {
 import type { Relay } from '../relay/index.js'
 import type { RegistryStore } from './store.js'
 
-export type Verdict =
-  { status: 'accepted' } | { status: 'rejected'; reason: string } | { status: 'pending' }
+/** A judged release event. There is no "pending": a stored release is judged before it is used. */
+export type Verdict = { status: 'accepted' } | { status: 'rejected'; reason: string }
 
 export interface IndexerOptions {
   relay: Relay
@@ -26,9 +26,16 @@ export interface IndexerOptions {
 }
 
 export interface Indexer {
-  /** Judges one event now (no-op when it already has a verdict); returns its verdict. */
-  indexEvent(event: NostrEvent): Verdict
-  verdictFor(eventId: string): Verdict
+  /**
+   * Judges one event now (no-op when it already has a verdict) and returns its verdict; undefined
+   * for an event outside the release namespace, which the registry never judges.
+   */
+  indexEvent(event: NostrEvent): Verdict | undefined
+  /**
+   * The verdict on a release event this registry holds, judging it first if it has none yet (its
+   * judgement failed to commit, say); undefined when no such release event is stored here.
+   */
+  verdictFor(eventId: string): Verdict | undefined
   stop(): void
 }
 
@@ -36,24 +43,18 @@ export interface Indexer {
 export function startIndexer(options: IndexerOptions): Indexer {
   const { relay, store, logger } = options
 
-  function indexEvent(event: NostrEvent): Verdict {
-    if (!isReleaseEvent(event)) return { status: 'pending' }
-    if (store.hasVerdict(event.id)) return verdictFor(event.id)
+  function indexEvent(event: NostrEvent): Verdict | undefined {
+    if (!isReleaseEvent(event)) return undefined
+    const recorded = recordedVerdict(event.id)
+    if (recorded) return recorded
     const seenAt = new Date().toISOString()
+
+    // Judge first; only a broken rule is a rejection. A failure to store either outcome is
+    // thrown, leaving the event without a verdict so that it is judged again later.
+    let release: ReturnType<typeof judgeReleaseEvent>['release']
     try {
-      const { release } = judgeReleaseEvent(event)
+      release = judgeReleaseEvent(event).release
       checkHistory(store, release.app, release.author.did, release.version)
-      store.addRelease({
-        event_id: event.id,
-        app_id: release.app,
-        publisher: { ...release.author },
-        version: release.version,
-        created_at: event.created_at,
-        verified_at: seenAt,
-        release,
-      })
-      logger.info({ eventId: event.id, appId: release.app }, 'release verified')
-      options.onRelease?.()
     } catch (error) {
       const appId = firstTagValue(event, 'd')?.slice(RELEASE_D_PREFIX.length) || null
       const reason = describeError(error)
@@ -65,15 +66,34 @@ export function startIndexer(options: IndexerOptions): Indexer {
         seen_at: seenAt,
       })
       logger.info({ eventId: event.id, appId, reason }, 'release rejected')
+      return { status: 'rejected', reason }
     }
-    return verdictFor(event.id)
+
+    store.addRelease({
+      event_id: event.id,
+      app_id: release.app,
+      publisher: { ...release.author },
+      version: release.version,
+      created_at: event.created_at,
+      verified_at: seenAt,
+      release,
+    })
+    logger.info({ eventId: event.id, appId: release.app }, 'release verified')
+    options.onRelease?.()
+    return { status: 'accepted' }
   }
 
-  function verdictFor(eventId: string): Verdict {
+  function recordedVerdict(eventId: string): Verdict | undefined {
     if (store.release(eventId)) return { status: 'accepted' }
     const rejection = store.rejection(eventId)
-    if (rejection) return { status: 'rejected', reason: rejection.reason }
-    return { status: 'pending' }
+    return rejection && { status: 'rejected', reason: rejection.reason }
+  }
+
+  function verdictFor(eventId: string): Verdict | undefined {
+    const recorded = recordedVerdict(eventId)
+    if (recorded) return recorded
+    const [event] = relay.query([{ ids: [eventId] }])
+    return event && indexEvent(event)
   }
 
   // Catch up first, oldest first, so the history rule sees releases in publication order.

@@ -4,6 +4,7 @@ import { rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
+import { signNostrEvent } from '../../src/nostr/event.js'
 import { verifyCatalog } from '../../src/release/catalog.js'
 import { buildReleaseEvent } from '../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
@@ -110,9 +111,44 @@ describe('startRegistryNode', () => {
     expect(body.message).toMatch(/^limit: /)
   })
 
-  it('reports an unknown event as pending', async () => {
-    const { body } = await node.getJson(`/v1/events/${'f'.repeat(64)}/verdict`)
-    expect(body).toEqual({ status: 'pending' })
+  it('answers 404 for an event id it has never seen', async () => {
+    const id = 'f'.repeat(64)
+    const { status, body } = await node.getJson(`/v1/events/${id}/verdict`)
+    expect(status).toBe(404)
+    expect(body).toEqual({
+      error: 'not-found',
+      message:
+        `no release event ${id} is stored here ` +
+        '(the registry judges kind 30078 events whose d tag starts with archipelago-app:)',
+    })
+  })
+
+  it('answers 404 for a stored event outside the release namespace', async () => {
+    const keys = makeKeys()
+    const note = signNostrEvent(
+      { kind: 1, created_at: 1_800_000_000, tags: [], content: 'hello' },
+      keys.nostr.secretKey,
+    )
+    await node.publish(note)
+    const { status, body } = await node.getJson(`/v1/events/${note.id}/verdict`)
+    expect(status).toBe(404)
+    expect(body.error).toBe('not-found')
+  })
+
+  it.each([
+    ['not hex', 'xyz'],
+    ['uppercase hex', 'F'.repeat(64)],
+    ['63 characters', 'f'.repeat(63)],
+    ['65 characters', 'f'.repeat(65)],
+    ['a non-hex letter', 'g'.repeat(64)],
+    ['a space', encodeURIComponent(' ' + 'f'.repeat(63))],
+  ])('answers 400 naming the id parameter for an event id with %s', async (_name, id) => {
+    const { status, body } = await node.getJson(`/v1/events/${id}/verdict`)
+    expect(status).toBe(400)
+    expect(body).toEqual({
+      error: 'invalid',
+      message: 'id: must be an event id: 64 lowercase hex characters',
+    })
   })
 
   it('refuses a WebSocket upgrade on a path other than /', async () => {
