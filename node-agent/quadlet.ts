@@ -177,6 +177,8 @@ function renderServiceSection(spec: ContainerSpec, namedNetworks: boolean): stri
   return lines
 }
 
+// The agent renders specs whose sources resolveUnitHookSources (units.ts) made the release's
+// verified files, as podman mode copies them; `archy app render` has no release to resolve in.
 function checkHooks(spec: ContainerSpec): string[] {
   const warnings: string[] = []
   spec.postInstall.forEach((step, index) => {

@@ -3,20 +3,39 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
+import type { ReleaseDocument } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import type { ContainerSpec } from './container-spec.js'
+import { resolveHookSource } from './hooks.js'
 import { renderQuadletUnits } from './quadlet.js'
 import { DEFAULT_PODMAN_VERSION } from './quadlet-versions.js'
 import { hasQuadlet } from './runtime-mode.js'
 
-/** Rewrites the app's unit directory; returns the renderer's warnings. */
+/** The release the specs come from, and its origin: where hook sources are resolved. */
+export interface UnitRelease {
+  release: ReleaseDocument
+  origin: string
+}
+
+/**
+ * Rewrites the app's unit directory; returns the renderer's warnings. With `from`, every
+ * copy_from_host source is the release's verified file, as podman mode copies it.
+ */
 export async function writeUnits(
   agent: Agent,
   appId: string,
   specs: ContainerSpec[],
+  from?: UnitRelease,
 ): Promise<string[]> {
   const dir = unitsDirOf(agent, appId)
-  const { files, warnings } = renderQuadletUnits(specs, {
+  // Resolved before the old units go, so a refused source leaves them as they were.
+  const resolved = from
+    ? await resolveUnitHookSources(specs, from.release, {
+        origin: from.origin,
+        artifactsDir: agent.paths.artifactsDir,
+      })
+    : specs
+  const { files, warnings } = renderQuadletUnits(resolved, {
     podmanVersion: chooseUnitVersion(await agent.podman.version()),
   })
   await rm(dir, { recursive: true, force: true })
@@ -24,6 +43,32 @@ export async function writeUnits(
   for (const file of files)
     await writeFile(path.join(dir, file.name), file.content, { mode: 0o600 })
   return warnings
+}
+
+/**
+ * The specs with each copy_from_host `src` replaced by the file resolveHookSource gives podman
+ * mode (DESIGN.md §4, "Hooks"), so an `ExecStartPost=podman cp` copies the same verified bytes.
+ */
+export async function resolveUnitHookSources(
+  specs: ContainerSpec[],
+  release: ReleaseDocument,
+  options: { origin: string; artifactsDir: string },
+): Promise<ContainerSpec[]> {
+  const resolved: ContainerSpec[] = []
+  for (const spec of specs) {
+    const postInstall: ContainerSpec['postInstall'] = []
+    for (const [index, step] of spec.postInstall.entries()) {
+      if (!('copy_from_host' in step)) {
+        postInstall.push(step)
+        continue
+      }
+      const at = `${spec.appId}: app.hooks.post_install[${index}].copy_from_host.src`
+      const src = await resolveHookSource(step.copy_from_host.src, release, options, at)
+      postInstall.push({ copy_from_host: { ...step.copy_from_host, src } })
+    }
+    resolved.push({ ...spec, postInstall })
+  }
+  return resolved
 }
 
 /** Removes the app's rendered units. */
