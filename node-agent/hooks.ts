@@ -4,7 +4,7 @@
 import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 
-import { ArchyError, ValidationError } from '../src/errors.js'
+import { ArchyError, ExecError, ValidationError, VerificationError } from '../src/errors.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import type { ReleaseDocument } from '../src/release/release-document.js'
 import { fetchArtifact } from './artifact-fetch.js'
@@ -32,7 +32,14 @@ export async function runPostInstallHooks(
   for (const [index, step] of manifest.hooks.post_install.entries()) {
     const at = `${manifest.id}: app.hooks.post_install[${index}]`
     if ('exec' in step) {
-      const result = await options.podman.exec(containerName, step.exec.command)
+      let result: Awaited<ReturnType<Podman['exec']>>
+      try {
+        result = await options.podman.exec(containerName, step.exec.command)
+      } catch (error) {
+        throw new ArchyError('hook-failed', `${at}.exec: ${describeFailure(error, options)}`, {
+          cause: error,
+        })
+      }
       if (result.exitCode !== 0) {
         const output = scrub(result.stderr.trim(), { redact: options.redact }).split('\n').pop()
         throw new ArchyError(
@@ -52,9 +59,8 @@ export async function runPostInstallHooks(
     try {
       await options.exec('podman', args, { cwd: '/', timeoutMs: COPY_TIMEOUT_MS })
     } catch (error) {
-      throw new ArchyError('hook-failed', `${at}.copy_from_host: ${(error as Error).message}`, {
-        cause: error,
-      })
+      const reason = describeFailure(error, options)
+      throw new ArchyError('hook-failed', `${at}.copy_from_host: ${reason}`, { cause: error })
     }
   }
 }
@@ -78,9 +84,20 @@ export async function resolveHookSource(
   )
   if (!artifact) throw new ValidationError(at, `"${src}" is not among the release's files`)
 
-  const file = await fetchArtifact(artifact, options.origin, options.artifactsDir)
-  const root = await realpath(options.artifactsDir)
-  const real = await realpath(file)
+  let file: string
+  let root: string
+  let real: string
+  try {
+    file = await fetchArtifact(artifact, options.origin, options.artifactsDir)
+    root = await realpath(options.artifactsDir)
+    real = await realpath(file)
+  } catch (error) {
+    // The fetch's own error names the artifact and why; this names the manifest field too.
+    const message = `${at}: ${(error as Error).message}`
+    if (error instanceof VerificationError) throw new VerificationError(message, { cause: error })
+    const code = error instanceof ArchyError ? error.code : 'io'
+    throw new ArchyError(code, message, { cause: error })
+  }
   const ownFiles = release.artifacts.map((candidate) => path.join(root, candidate.blake3))
   if (!ownFiles.includes(real)) {
     throw new ValidationError(at, `"${src}" resolves to ${real}, which leaves the release's files`)
@@ -89,4 +106,15 @@ export async function resolveHookSource(
     throw new ValidationError(at, `"${src}" does not resolve to a regular file`)
   }
   return real
+}
+
+/**
+ * Why a hook's podman call failed, for its error: a timeout without the output tail (which may
+ * hold a secret the hook printed), anything else with the app's secrets scrubbed.
+ */
+function describeFailure(error: unknown, options: Pick<HookOptions, 'redact'>): string {
+  if (error instanceof ExecError && error.code === 'exec-timeout') {
+    return `${error.command} ${/timed out after \d+ ms/.exec(error.message)?.[0] ?? 'timed out'}`
+  }
+  return scrub((error as Error).message, { redact: options.redact })
 }

@@ -14,6 +14,7 @@ import { resolveHookSource, runPostInstallHooks } from '../../node-agent/hooks.j
 import { installApp } from '../../node-agent/install.js'
 import { createPodman } from '../../node-agent/podman.js'
 import { digestBytes } from '../../src/digest/blake3.js'
+import { ExecError } from '../../src/errors.js'
 import type { AppManifest, HookStep, Volume } from '../../src/manifest/types.js'
 import type { ReleaseArtifact, ReleaseDocument } from '../../src/release/release-document.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
@@ -182,6 +183,31 @@ describe('runPostInstallHooks', () => {
     await expect(outcome).rejects.toThrow(
       /^vault: app\.hooks\.post_install\[0\]\.copy_from_host: podman cp .*: exited with 125: .*read-only file system$/,
     )
+  })
+
+  it('names the exec step when podman exec times out, without its output', async () => {
+    const timeout = new ExecError(
+      'exec-timeout',
+      'podman',
+      'podman exec vault sh -c echo migrate: timed out after 60000 ms: token s3cr3t-value',
+    )
+    const { outcome } = await run(
+      [steps[0]!],
+      [{ command: 'podman', args: ['exec', 'vault', 'sh', '-c', 'echo migrate'], error: timeout }],
+      ['s3cr3t-value'],
+    )
+    await expect(outcome).rejects.toThrow(
+      /^vault: app\.hooks\.post_install\[0\]\.exec: podman timed out after 60000 ms$/,
+    )
+  })
+
+  it('names the source when its artifact cannot be fetched', async () => {
+    await rm(providerFile)
+    const { stub, outcome } = await run([steps[1]!], [])
+    await expect(outcome).rejects.toThrow(
+      /^vault: app\.hooks\.post_install\[0\]\.copy_from_host\.src: artifact web\/provider\.js: /,
+    )
+    expect(stub.calls).toEqual([])
   })
 
   it('refuses a source that leaves the release before calling podman', async () => {
