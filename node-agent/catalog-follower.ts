@@ -28,7 +28,9 @@ export function normalizeRegistryUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ValidationError('URL', `"${value}" must be an http or https URL`)
   }
-  if (url.search || url.hash) throw new ValidationError('URL', 'must have no query or fragment')
+  if (url.search || url.hash) {
+    throw new ValidationError('URL', `"${value}" must have no query or fragment`)
+  }
   return url.toString().replace(/\/+$/, '')
 }
 
@@ -130,7 +132,10 @@ async function fetchCatalogJson(url: string): Promise<unknown> {
   try {
     return (await response.json()) as unknown
   } catch (error) {
-    throw new ValidationError(`${url}/v1/catalog`, 'is not JSON', { cause: error })
+    const reason = (error as Error).message
+    throw new ValidationError(`${url}/v1/catalog`, `the answer is not JSON (${reason})`, {
+      cause: error,
+    })
   }
 }
 

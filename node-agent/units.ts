@@ -3,6 +3,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
+import { ArchyError } from '../src/errors.js'
 import type { ReleaseDocument } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import type { ContainerSpec } from './container-spec.js'
@@ -38,10 +39,18 @@ export async function writeUnits(
   const { files, warnings } = renderQuadletUnits(resolved, {
     podmanVersion: chooseUnitVersion(await agent.podman.version()),
   })
-  await rm(dir, { recursive: true, force: true })
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  for (const file of files)
-    await writeFile(path.join(dir, file.name), file.content, { mode: 0o600 })
+  try {
+    await rm(dir, { recursive: true, force: true })
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    for (const file of files) {
+      await writeFile(path.join(dir, file.name), file.content, { mode: 0o600 })
+    }
+  } catch (error) {
+    const reason = (error as Error).message
+    throw new ArchyError('io', `--state: cannot write the units of ${appId}: ${reason}`, {
+      cause: error,
+    })
+  }
   return warnings
 }
 

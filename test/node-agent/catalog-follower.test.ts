@@ -1,6 +1,7 @@
 // Tests for following a registry when its catalog cannot be fetched: the one-line error names the
 // URL and the reason (connection refused, an HTTP status), and nothing is stored.
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -54,6 +55,28 @@ describe('addRegistry when the catalog cannot be fetched', () => {
       )
     } finally {
       await registry.close()
+    }
+    expect(store.listRegistries()).toEqual([])
+  })
+})
+
+describe('addRegistry refusals name what is wrong', () => {
+  it('names a URL with a query', async () => {
+    await expect(addRegistry(store, 'http://127.0.0.1:7777/?x=1')).rejects.toThrow(
+      'URL: "http://127.0.0.1:7777/?x=1" must have no query or fragment',
+    )
+  })
+
+  it('names an answer that is not JSON', async () => {
+    const server = createHttpServer((_, response) => response.end('<html>hello</html>'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await expect(addRegistry(store, url)).rejects.toThrow(
+        new RegExp(`^${url}/v1/catalog: the answer is not JSON \\(.+\\)$`),
+      )
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
     }
     expect(store.listRegistries()).toEqual([])
   })

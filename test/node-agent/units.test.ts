@@ -139,6 +139,18 @@ describe('writeUnits with the release', () => {
   })
 })
 
+describe('writeUnits where the state directory is unusable', () => {
+  it('names --state and the app', async () => {
+    const { agent, stub } = await open(1)
+    await writeFile(agent.paths.unitsDir, 'not a directory')
+    const spec = buildSpec(buildManifest([]))
+    await expect(writeUnits(agent, 'vault', [spec])).rejects.toThrow(
+      /^--state: cannot write the units of vault: E\w+: /,
+    )
+    stub.assertAllUsed()
+  })
+})
+
 describe('writeUnits without the release', () => {
   it('writes the source as the manifest has it and warns that it is relative', async () => {
     const { agent, stub } = await open(1)
