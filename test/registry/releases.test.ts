@@ -123,7 +123,18 @@ describe('registry indexer over a real relay', () => {
           tags.filter((tag) => tag[0] !== 'x'),
         )
       },
-      /^event\.tags\.x: must list exactly the artifacts of the release$/,
+      /^event\.tags\.x: missing for artifacts\[0\] \("image\.tar"\); it must be \["x", "c{64}"\]/,
+    ],
+    [
+      'a second version tag',
+      () => {
+        const release = signRelease(publisher, [manifestDocument('photo-vault', '2.0.0')])
+        return withTags(publisher, releaseEvent(publisher, release), (tags) => [
+          ...tags,
+          ['version', '2.0.0'],
+        ])
+      },
+      /^event\.tags\.version: must appear once; tags\[2\] and tags\[6\] both have it$/,
     ],
     [
       'a proof made by a key other than author.did',

@@ -1,10 +1,8 @@
-// verifyRelease (shape, proof, manifests, artifact references) and judgeReleaseEvent
-// (the kind 30078 event that carries a release) on signed fixtures, good and tampered.
+// verifyRelease (shape, proof, manifests, artifact references) on signed fixtures, good and
+// tampered; the event that carries a release is in release-event.test.ts.
 import { describe, expect, it } from 'vitest'
 
 import { verifyRelease } from '../../../src/release/release-document.js'
-import { buildReleaseEvent, judgeReleaseEvent } from '../../../src/release/release-event.js'
-import { signNostrEvent } from '../../../src/nostr/event.js'
 import {
   IMAGE_ARTIFACT,
   makeKeys,
@@ -137,68 +135,5 @@ describe('verifyRelease', () => {
     const { proof: _p, ...body } = release
     const resigned = signRelease(keys, body.manifests)
     expect(verifyRelease(resigned).release.app).toBe('web')
-  })
-})
-
-describe('judgeReleaseEvent', () => {
-  const keys = makeKeys()
-  const release = signRelease(keys, [manifestDocument('web', '1.0.0')])
-
-  it('accepts the event built for a release', () => {
-    const event = buildReleaseEvent(release, keys.nostr.secretKey)
-    expect(event.tags).toContainEqual(['d', 'archipelago-app:web'])
-    expect(event.tags).toContainEqual(['x', 'c'.repeat(64)])
-    expect(judgeReleaseEvent(event).release.app).toBe('web')
-  })
-
-  it('refuses an event signed by a Nostr key other than the author', () => {
-    const event = buildReleaseEvent(release, makeKeys().nostr.secretKey)
-    expect(() => judgeReleaseEvent(event)).toThrow(/event.pubkey: does not equal/)
-  })
-
-  it.each([
-    [
-      'version',
-      [
-        ['d', 'archipelago-app:web'],
-        ['t', 'archipelago-marketplace'],
-        ['version', '2.0.0'],
-      ],
-      /event.tags.version/,
-    ],
-    [
-      'd',
-      [
-        ['d', 'archipelago-app:other'],
-        ['t', 'archipelago-marketplace'],
-      ],
-      /event.tags.d/,
-    ],
-    ['t', [['d', 'archipelago-app:web']], /event.tags.t/],
-  ])('refuses tags that disagree with the document: %s', (_name, tags, message) => {
-    const base = [
-      ['did', release.author.did],
-      ['blake3', 'b'.repeat(64)],
-      ['x', 'c'.repeat(64)],
-    ]
-    const hasVersion = tags.some((t) => t[0] === 'version')
-    const all = [...tags, ...base, ...(hasVersion ? [] : [['version', '1.0.0']])]
-    const event = signNostrEvent(
-      { kind: 30078, created_at: 1, tags: all, content: JSON.stringify(release) },
-      keys.nostr.secretKey,
-    )
-    expect(() => judgeReleaseEvent(event)).toThrow(message)
-  })
-
-  it('refuses content that is not JSON and an event whose id was altered', () => {
-    const event = signNostrEvent(
-      { kind: 30078, created_at: 1, tags: [['d', 'archipelago-app:web']], content: '{' },
-      keys.nostr.secretKey,
-    )
-    expect(() => judgeReleaseEvent(event)).toThrow(/event.content: is not JSON/)
-    const good = buildReleaseEvent(release, keys.nostr.secretKey)
-    expect(() => judgeReleaseEvent({ ...good, created_at: good.created_at + 1 })).toThrow(
-      /event.id: does not match/,
-    )
   })
 })
