@@ -1,7 +1,8 @@
 // The registry's HTTP API on Hono: the signed catalog, app summaries and verdicts, rejections,
 // the verdict of one event (for `archy publish`), blobs, and a health check. JSON everywhere.
 import type { HttpBindings } from '@hono/node-server'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
+import { routePath } from 'hono/route'
 import type { Logger } from 'pino'
 
 import { ValidationError } from '../src/errors.js'
@@ -10,7 +11,7 @@ import type { ReleaseDocument } from '../src/release/release-document.js'
 import { RELEASE_D_PREFIX, RELEASE_KIND } from '../src/release/release-event.js'
 import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
-import { notFound, respondError, respondToError } from './http-errors.js'
+import { methodNotAllowed, notFound, respondError, respondToError } from './http-errors.js'
 import type { Indexer } from './indexer.js'
 import type { ReleaseRecord } from './store.js'
 
@@ -21,6 +22,15 @@ export interface RegistryHttpOptions extends BlobRoutesOptions {
 }
 
 const EVENT_ID = /^[0-9a-f]{64}$/
+const API_PATHS = [
+  '/healthz',
+  '/v1/catalog',
+  '/v1/apps',
+  '/v1/apps/:id',
+  '/v1/apps/:id/releases',
+  '/v1/rejections',
+  '/v1/events/:id/verdict',
+]
 
 /** Builds the Hono app; the node mounts it on its own node:http server. */
 export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings: HttpBindings }> {
@@ -38,19 +48,27 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
     respondError(c, 404, 'not-found', `no route for ${c.req.method} ${c.req.path}`),
   )
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/healthz', (c) => {
+    readQuery(c)
+    return c.json({ status: 'ok' })
+  })
 
   app.get('/v1/catalog', (c) => {
+    readQuery(c)
     const signed = catalog.current()
     const headers = { etag: `"${signed.blake3}"`, 'cache-control': 'no-cache' }
     if (c.req.header('if-none-match') === headers.etag) return c.body(null, 304, headers)
     return c.body(signed.json, 200, { ...headers, 'content-type': 'application/json' })
   })
 
-  app.get('/v1/apps', (c) => c.json({ apps: catalog.current().catalog.apps.map(summarizeEntry) }))
+  app.get('/v1/apps', (c) => {
+    readQuery(c)
+    return c.json({ apps: catalog.current().catalog.apps.map(summarizeEntry) })
+  })
 
   // `:id` is an app address: a bare id, or `id@<publisher did>` for one publisher's app.
   app.get('/v1/apps/:id', (c) => {
+    readQuery(c)
     const { id, did } = parseAppAddress(c.req.param('id'), 'id')
     const byPublisher = (publisher: { did: string }): boolean => !did || publisher.did === did
     const entries = catalog
@@ -65,6 +83,7 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   })
 
   app.get('/v1/apps/:id/releases', (c) => {
+    readQuery(c)
     const { id, did } = parseAppAddress(c.req.param('id'), 'id')
     return c.json({ id, ...(did && { publisher: did }), releases: releasesOf(id, did) })
   })
@@ -75,11 +94,12 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   }
 
   app.get('/v1/rejections', (c) => {
-    const limit = parseLimit(c.req.query('limit'))
+    const limit = parseLimit(readQuery(c, ['limit']).limit)
     return c.json({ rejections: store.rejections({ limit }) })
   })
 
   app.get('/v1/events/:id/verdict', (c) => {
+    readQuery(c)
     const id = c.req.param('id')
     if (!EVENT_ID.test(id)) {
       throw new ValidationError('id', 'must be an event id: 64 lowercase hex characters')
@@ -92,6 +112,12 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
       )
     }
     return c.json(verdict)
+  })
+
+  // The API is read-only: other methods on its paths get 405 naming the ones that apply.
+  app.on(['POST', 'PUT', 'DELETE', 'PATCH'], API_PATHS, (c) => {
+    c.header('allow', 'GET, HEAD')
+    throw methodNotAllowed(c.req.method, 'GET or HEAD')
   })
 
   addBlobRoutes(app, options)
@@ -117,6 +143,24 @@ function summarizeEntry(entry: RegistryCatalogEntry): Record<string, unknown> {
 function summarizeRelease(record: ReleaseRecord): Omit<ReleaseRecord, 'release'> {
   const { release: _release, ...summary } = record
   return summary
+}
+
+/** The query parameters an endpoint takes, each at most once; any other is refused by name. */
+function readQuery(c: Context, known: string[] = []): Record<string, string | undefined> {
+  const found: Record<string, string | undefined> = {}
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    const field = name.length > 64 ? `${name.slice(0, 64)}...` : name
+    if (!known.includes(name)) {
+      const takes = known.length > 0 ? `it takes ${known.join(', ')}` : 'it takes none'
+      const endpoint = `${c.req.method} ${routePath(c)}`
+      throw new ValidationError(field, `is not a query parameter of ${endpoint}; ${takes}`)
+    }
+    if (values.length > 1) {
+      throw new ValidationError(field, `must be given once, not ${values.length} times`)
+    }
+    found[name] = values[0]
+  }
+  return found
 }
 
 function parseLimit(text: string | undefined): number {

@@ -106,9 +106,85 @@ describe('startRegistryNode', () => {
     expect(typeof body.message).toBe('string')
   })
 
-  it('names the field in a 400', async () => {
-    const { body } = await node.getJson('/v1/rejections?limit=abc')
-    expect(body.message).toMatch(/^limit: /)
+  const EVENT = 'f'.repeat(64)
+  const LIMIT_RULE = 'limit: must be an integer from 1 to 1000'
+  const NOT_A_LABEL =
+    'is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, 1-63 characters)'
+  it.each([
+    ['/v1/rejections?limit=abc', LIMIT_RULE],
+    ['/v1/rejections?limit=', LIMIT_RULE],
+    ['/v1/rejections?limit', LIMIT_RULE],
+    ['/v1/rejections?limit=0', LIMIT_RULE],
+    ['/v1/rejections?limit=1001', LIMIT_RULE],
+    ['/v1/rejections?limit=-1', LIMIT_RULE],
+    ['/v1/rejections?limit=1.5', LIMIT_RULE],
+    ['/v1/rejections?limit=%201', LIMIT_RULE],
+    ['/v1/rejections?limit=5&limit=6', 'limit: must be given once, not 2 times'],
+    [
+      '/v1/rejections?limt=5',
+      'limt: is not a query parameter of GET /v1/rejections; it takes limit',
+    ],
+    ['/v1/apps?limit=5', 'limit: is not a query parameter of GET /v1/apps; it takes none'],
+    [
+      '/v1/catalog?sequence=2',
+      'sequence: is not a query parameter of GET /v1/catalog; it takes none',
+    ],
+    ['/healthz?verbose', 'verbose: is not a query parameter of GET /healthz; it takes none'],
+    [
+      '/v1/apps/photo-vault?publisher=x',
+      'publisher: is not a query parameter of GET /v1/apps/:id; it takes none',
+    ],
+    [
+      '/v1/apps/photo-vault/releases?limit=1',
+      'limit: is not a query parameter of GET /v1/apps/:id/releases; it takes none',
+    ],
+    [
+      `/v1/events/${EVENT}/verdict?wait=1`,
+      'wait: is not a query parameter of GET /v1/events/:id/verdict; it takes none',
+    ],
+    ['/v1/apps/Not_An_Id', `id: "Not_An_Id" ${NOT_A_LABEL}`],
+    ['/v1/apps/%20photo-vault', `id: " photo-vault" ${NOT_A_LABEL}`],
+    ['/v1/apps/-photo-vault/releases', `id: "-photo-vault" ${NOT_A_LABEL}`],
+    ['/v1/apps/photo-vault@', `id: "" after "@" is not a publisher's did:key`],
+    [
+      '/v1/apps/photo-vault@did:web:example.org/releases',
+      `id: "did:web:example.org" after "@" is not a publisher's did:key`,
+    ],
+  ])('answers GET %s with 400 naming the field and the rule', async (path, message) => {
+    const { status, body } = await node.getJson(path)
+    expect(status).toBe(400)
+    expect(body).toEqual({ error: 'invalid', message })
+  })
+
+  it.each([
+    '/healthz',
+    '/v1/catalog',
+    '/v1/apps',
+    '/v1/rejections',
+    '/v1/rejections?limit=1',
+    '/v1/rejections?limit=1000',
+    '/v1/apps/photo-vault/releases',
+    `/v1/apps/photo-vault@${makeKeys().ed25519.did}/releases`,
+  ])('answers GET %s with 200', async (path) => {
+    expect((await fetch(node.url + path)).status).toBe(200)
+  })
+
+  it.each([
+    ['POST', '/v1/catalog'],
+    ['PUT', '/v1/apps/photo-vault'],
+    ['DELETE', '/v1/apps/photo-vault/releases'],
+    ['PATCH', '/v1/rejections'],
+    ['POST', `/v1/events/${EVENT}/verdict`],
+    ['DELETE', '/v1/apps'],
+    ['POST', '/healthz'],
+  ])('answers %s %s with 405 and Allow: GET, HEAD', async (method, path) => {
+    const response = await fetch(node.url + path, { method })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe('GET, HEAD')
+    expect(await response.json()).toEqual({
+      error: 'method-not-allowed',
+      message: `${method} is not allowed here; use GET or HEAD`,
+    })
   })
 
   it('answers 404 for an event id it has never seen', async () => {
