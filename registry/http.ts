@@ -85,7 +85,11 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   app.get('/v1/apps/:id/releases', (c) => {
     readQuery(c)
     const { id, did } = parseAppAddress(c.req.param('id'), 'id')
-    return c.json({ id, ...(did && { publisher: did }), releases: releasesOf(id, did) })
+    const releases = releasesOf(id, did)
+    if (releases.length === 0 && (did || store.rejections({ appId: id }).length === 0)) {
+      throw notFound(`app ${c.req.param('id')} has no releases or rejections here`)
+    }
+    return c.json({ id, ...(did && { publisher: did }), releases })
   })
 
   function releasesOf(id: string, did: string | undefined): ReleaseRecord[] {

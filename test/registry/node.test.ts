@@ -94,6 +94,8 @@ describe('startRegistryNode', () => {
     ['/nowhere', 404, 'not-found'],
     ['/v1/apps/Not_An_Id', 400, 'invalid'],
     ['/v1/apps/unknown-app', 404, 'not-found'],
+    ['/v1/apps/unknown-app/releases', 404, 'not-found'],
+    [`/v1/apps/unknown-app@${makeKeys().ed25519.did}/releases`, 404, 'not-found'],
     ['/v1/events/xyz/verdict', 400, 'invalid'],
     ['/v1/rejections?limit=abc', 400, 'invalid'],
     ['/v1/rejections?limit=0', 400, 'invalid'],
@@ -163,8 +165,6 @@ describe('startRegistryNode', () => {
     '/v1/rejections',
     '/v1/rejections?limit=1',
     '/v1/rejections?limit=1000',
-    '/v1/apps/photo-vault/releases',
-    `/v1/apps/photo-vault@${makeKeys().ed25519.did}/releases`,
   ])('answers GET %s with 200', async (path) => {
     expect((await fetch(node.url + path)).status).toBe(200)
   })
