@@ -19,8 +19,9 @@ export interface InstallRecord {
   appId: string
   registryUrl: string
   publisherDid: string
+  /** The version installed: the release's once every member ran it, the previous one until then. */
   version: string
-  /** The signed release document as accepted; re-verified whenever it is read back. */
+  /** The signed release to converge on; re-verified whenever it is read back. */
   release: unknown
   desired: DesiredState
   mode: RuntimeMode
@@ -36,7 +37,7 @@ export interface MemberRecord {
   /** Order in the stack: dependencies first. */
   position: number
   containerName: string
-  /** The config hash of the container last created or adopted. */
+  /** The config hash of the container last adopted, or created with its hooks run (else null). */
   configHash: string | null
   adopted: boolean
 }
@@ -57,6 +58,7 @@ export interface AgentStore {
   saveInstall(install: InstallRecord, members: MemberRecord[]): void
   setDesired(appId: string, desired: DesiredState): void
   setOutcome(appId: string, outcome: { warnings: string[]; lastError: string | null }): void
+  setInstalledVersion(appId: string, version: string): void
   updateMember(
     appId: string,
     change: Partial<Pick<MemberRecord, 'containerName' | 'configHash' | 'adopted'>>,
@@ -231,6 +233,13 @@ export function openAgentStore(file: string): AgentStore {
       db.prepare(
         'UPDATE installs SET warnings = ?, last_error = ?, updated_at = ? WHERE app_id = ?',
       ).run(JSON.stringify(outcome.warnings), outcome.lastError, now(), appId)
+    },
+    setInstalledVersion(appId, version) {
+      db.prepare('UPDATE installs SET version = ?, updated_at = ? WHERE app_id = ?').run(
+        version,
+        now(),
+        appId,
+      )
     },
     updateMember(appId, change) {
       const current = db.prepare('SELECT * FROM members WHERE app_id = ?').get(appId) as

@@ -8,11 +8,12 @@ import semver from 'semver'
 import { ArchyError, ValidationError } from '../src/errors.js'
 import { isAppDependency } from '../src/manifest/types.js'
 import type { AppManifest } from '../src/manifest/types.js'
+import { formatAppAddress, parseAppAddress, type AppAddress } from '../src/release/app-address.js'
 import type { VerifiedRelease } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import type { InstallRecord, MemberRecord } from './agent-store.js'
 import { fetchArtifact } from './artifact-fetch.js'
-import { findCatalogCandidates, type CatalogCandidate } from './catalog-search.js'
+import { findCatalogCandidates, matchesAddress, type CatalogCandidate } from './catalog-search.js'
 import { loadOtherManifests, type InstalledApp } from './installed-app.js'
 import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
 import { chooseRuntimeMode, type ModeOption } from './runtime-mode.js'
@@ -23,6 +24,7 @@ export interface InstallResult {
   appId: string
   version: string
   registryUrl: string
+  publisherDid: string
   /** Dependencies installed first because of --with-dependencies. */
   dependencies: string[]
   members: string[]
@@ -40,12 +42,17 @@ export interface InstallOptions {
   dependents?: string[]
 }
 
-/** Installs (or reinstalls, reusing data and secrets) an app and its stack. */
+/**
+ * Installs (or reinstalls, reusing data and secrets) an app and its stack. `appAddress` is a bare
+ * id, or `id@<publisher did>` for one publisher's app of that id (DESIGN.md §4, "Catalog").
+ */
 export async function installApp(
   agent: Agent,
-  appId: string,
+  appAddress: string,
   options: InstallOptions,
 ): Promise<InstallResult> {
+  const address = parseAppAddress(appAddress, 'APP')
+  const appId = address.id
   const existing = agent.store.getInstall(appId)
   const owner = agent.store.findOwner(appId)
   if (owner !== undefined && owner !== appId) {
@@ -57,8 +64,8 @@ export async function installApp(
   const found = await findCatalogCandidates(agent.store, appId)
   const from = options.fromRegistry
   const candidate = chooseCandidate(
-    appId,
-    from === undefined ? found : found.filter((c) => c.registryUrl === from),
+    address,
+    found.filter((c) => from === undefined || c.registryUrl === from),
     existing,
   )
   const { release, manifests } = candidate.verified
@@ -90,12 +97,13 @@ export async function installApp(
     ...(mode === 'quadlet' ? unitWarnings : []),
   ]
 
+  // A reinstall keeps the installed version until the new release runs (reconciler.ts).
   const now = new Date().toISOString()
   const install: InstallRecord = {
     appId,
     registryUrl: candidate.registryUrl,
     publisherDid: release.author.did,
-    version: release.version,
+    version: existing?.version ?? release.version,
     release,
     desired: 'running',
     mode,
@@ -123,6 +131,7 @@ export async function installApp(
   try {
     steps = await reconcileInstalledApp(agent, app, await listContainersOnce(agent), {
       reloadImages: true,
+      refreshData: true,
     })
   } catch (error) {
     agent.store.setOutcome(appId, { warnings, lastError: (error as Error).message })
@@ -132,6 +141,7 @@ export async function installApp(
     appId,
     version: release.version,
     registryUrl: candidate.registryUrl,
+    publisherDid: release.author.did,
     dependencies,
     members: members.map((member) => member.manifest.id),
     steps,
@@ -139,17 +149,24 @@ export async function installApp(
   }
 }
 
+/**
+ * The catalog entry an address names. A bare id may name different publishers' apps on different
+ * registries (or, in a catalog without `address` marks, on one): then the full addresses are
+ * listed to choose from, unless one of them is the install already here.
+ */
 function chooseCandidate(
-  appId: string,
+  address: AppAddress,
   candidates: CatalogCandidate[],
   existing: InstallRecord | undefined,
 ): CatalogCandidate & { verified: VerifiedRelease } {
-  if (candidates.length === 0) {
-    throw new ArchyError('not-found', `${appId} is in none of the followed registries' catalogs`)
+  const appId = address.id
+  const named = address.did === undefined ? appId : formatAppAddress(appId, address.did)
+  let pool = candidates.filter((candidate) => matchesAddress(candidate, address))
+  if (pool.length === 0) {
+    throw new ArchyError('not-found', `${named} is in none of the followed registries' catalogs`)
   }
-  let pool = candidates
   if (existing) {
-    pool = candidates.filter(
+    pool = pool.filter(
       (c) =>
         c.registryUrl === existing.registryUrl &&
         c.verified.release.author.did === existing.publisherDid,
@@ -164,9 +181,11 @@ function chooseCandidate(
   }
   const publishers = [...new Set(pool.map((c) => c.verified.release.author.did))]
   if (publishers.length > 1) {
+    const choices = publishers.map((did) => formatAppAddress(appId, did))
     throw new ArchyError(
       'ambiguous',
-      `${appId} is published by several publishers in the followed catalogs: ${publishers.join(', ')}`,
+      `${appId} names apps of several publishers in the followed catalogs; ` +
+        `install one of: ${choices.join(', ')}`,
     )
   }
   return pool[0]!

@@ -1,6 +1,6 @@
 // The reconciler's decision for one app (DESIGN.md §5): from desired state and what Podman shows,
-// nothing, create, start, stop, recreate (only when the config hash changed) or adopt. Pure, so
-// every case is a table row in the tests.
+// nothing, create, start, stop, recreate (the config hash changed, or the last create never
+// finished) or adopt. Pure, so every case is a table row in the tests.
 import { APP_LABEL } from './container-spec.js'
 import { CONFIG_HASH_LABEL } from './config-hash.js'
 import type { DesiredState } from './agent-store.js'
@@ -17,6 +17,7 @@ export interface MemberObservation {
   container?: PodmanContainer
   /** The store's record: adopted containers carry no hash label, so the store remembers it. */
   adopted: boolean
+  /** The hash the store recorded once the last create's hooks succeeded (null: none did). */
   recordedHash: string | null
 }
 
@@ -36,7 +37,8 @@ export function decideMember(observation: MemberObservation): MemberDecision {
 
   const owned = container.labels[APP_LABEL] === observation.appId
   const steps: MemberStep[] = []
-  let currentHash = container.labels[CONFIG_HASH_LABEL] ?? null
+  const labelHash = container.labels[CONFIG_HASH_LABEL] ?? null
+  let currentHash = labelHash
   if (!owned && !observation.adopted) {
     // Someone else's container under this app's name: take it over as it is.
     steps.push('adopt')
@@ -48,6 +50,12 @@ export function decideMember(observation: MemberObservation): MemberDecision {
   const running = container.state === 'running'
   if (desired === 'running' && currentHash !== observation.configHash) {
     return { steps: [...steps, 'recreate'], reason: 'config hash changed' }
+  }
+  // Our container with the desired hash, which the store never recorded: its create stopped
+  // between `podman run` and the end of the post_install hooks (a crash or a failed hook).
+  const unfinished = owned && labelHash !== null && observation.recordedHash !== labelHash
+  if (desired === 'running' && unfinished) {
+    return { steps: [...steps, 'recreate'], reason: 'the last create did not finish' }
   }
   if (desired === 'running' && !running) {
     return { steps: [...steps, 'start'], reason: `container is ${container.state}` }

@@ -19,6 +19,8 @@ import type { PlannedMember } from './stack-plan.js'
 export interface ReconcileOptions {
   /** Load images even when their tag exists (install: the tag must name the release's bytes). */
   reloadImages?: boolean
+  /** Make missing data directories and files of members that are kept (an explicit install). */
+  refreshData?: boolean
 }
 
 export interface AppliedStep {
@@ -53,10 +55,17 @@ export async function reconcileInstalledApp(
       adopted: record?.adopted ?? false,
       recordedHash: record?.configHash ?? null,
     })
+    // A create prepares the data itself; a kept container gets back what went missing.
+    const creates = decision.steps.some((step) => step === 'create' || step === 'recreate')
+    if (options.refreshData && !creates) await prepareData(agent, member)
     for (const step of decision.steps) {
       await applyStep(agent, app, member, step, container, options)
       applied.push({ appId: id, step, reason: decision.reason })
     }
+  }
+  // Every member now runs this release: it is the installed version (DESIGN.md §5).
+  if (desired === 'running' && app.install.version !== app.release.version) {
+    agent.store.setInstalledVersion(app.install.appId, app.release.version)
   }
   return applied
 }
@@ -123,9 +132,7 @@ async function prepareMember(
 
   // Data first: a planted symlink or a bind source resolving outside its directory stops the
   // create before any image, network, secret or container is made for it.
-  const data = { dataRoot: paths.dataRoot, exec: agent.exec }
-  await prepareAppData(manifest, spec, data)
-  await checkBindSources(spec, data)
+  await prepareData(agent, member)
 
   await ensureImage(manifest, app.release, spec.image, {
     ...shared,
@@ -142,7 +149,17 @@ async function prepareMember(
   return redact
 }
 
-/** The container, its hooks and its health, once prepareMember has made what it needs. */
+/** The member's data directories and files, made where missing; its bind sources checked. */
+async function prepareData(agent: Agent, member: PlannedMember): Promise<void> {
+  const data = { dataRoot: agent.paths.dataRoot, exec: agent.exec }
+  await prepareAppData(member.manifest, member.spec, data)
+  await checkBindSources(member.spec, data)
+}
+
+/**
+ * The container, its hooks and its health, once prepareMember has made what it needs. The store
+ * records the config hash only once the hooks succeeded: until then the next pass creates again.
+ */
 async function createMember(
   agent: Agent,
   app: InstalledApp,
@@ -155,10 +172,11 @@ async function createMember(
   await podman.run(renderPodmanRunArgs(spec, { restart: 'unless-stopped' }))
   agent.store.updateMember(manifest.id, {
     containerName: spec.name,
-    configHash: member.configHash,
+    configHash: null,
     adopted: false,
   })
   await runPostInstallHooks(manifest, app.release, spec.name, { ...shared, redact })
+  agent.store.updateMember(manifest.id, { configHash: member.configHash })
   await waitForHealthy(
     podman,
     { appId: spec.appId, name: spec.name, hasCheck: spec.health !== undefined },

@@ -17,7 +17,10 @@ export interface MemberStatus {
 
 export interface AppStatus {
   appId: string
+  /** The version installed: a reinstall changes it only once the new release runs. */
   version: string
+  /** The version of a reinstall that has not succeeded yet (each reconcile tries it again); else null. */
+  pendingVersion: string | null
   registryUrl: string
   publisherDid: string
   mode: RuntimeMode
@@ -57,9 +60,11 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
         current: container ? (label ?? record.configHash) === record.configHash : null,
       }
     })
+    const wanted = readReleaseVersion(install.release)
     return {
       appId: install.appId,
       version: install.version,
+      pendingVersion: wanted !== undefined && wanted !== install.version ? wanted : null,
       registryUrl: install.registryUrl,
       publisherDid: install.publisherDid,
       mode: install.mode,
@@ -84,6 +89,12 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
   }
 }
 
+/** The stored release's version, for display only (acting on a release re-verifies it). */
+function readReleaseVersion(release: unknown): string | undefined {
+  const version = (release as { version?: unknown } | null)?.version
+  return typeof version === 'string' ? version : undefined
+}
+
 /** The status as lines of text. */
 export function renderStatus(status: AgentStatus): string {
   const lines: string[] = []
@@ -103,6 +114,9 @@ export function renderStatus(status: AgentStatus): string {
       ]
       const note = notes.filter(Boolean).join(', ')
       lines.push(`  ${member.appId}: ${member.state}${note ? ` (${note})` : ''}`)
+    }
+    if (app.pendingVersion) {
+      lines.push(`  pending: ${app.pendingVersion} (its install has not succeeded yet)`)
     }
     for (const warning of app.warnings) lines.push(`  warning: ${warning}`)
     if (app.lastError) lines.push(`  last error: ${app.lastError}`)

@@ -10,6 +10,8 @@ import { addRegistry } from '../../node-agent/catalog-follower.js'
 import { createStubExec, type ExecExpectation } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import {
+  adoptionProbes,
+  appOver,
   buildCatalog,
   makePublisher,
   signRawRelease,
@@ -30,12 +32,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** An app over a running container of another name (adopted, so no image or run is needed). */
-function appOver(id: string, legacy: string, extra: Record<string, unknown> = {}) {
-  const container = { image: `registry.example/${id}:1.0.0`, legacy_names: [legacy] }
-  return { app: { id, name: id, version: '1.0.0', container, ...extra } }
-}
-
 async function openWith(expectations: ExecExpectation[]): Promise<Agent> {
   const agent = await openAgent({
     state: path.join(dir, 'state'),
@@ -44,36 +40,6 @@ async function openWith(expectations: ExecExpectation[]): Promise<Agent> {
     exec: createStubExec(expectations),
   })
   return agent
-}
-
-function podmanProbes(running: string[]): ExecExpectation[] {
-  const info = { host: { cgroupVersion: 'v2', security: { rootless: true } } }
-  const containers = running.map((name, index) => ({
-    Id: `c${index}`,
-    Names: [name],
-    State: 'running',
-    Image: 'x',
-    Labels: {},
-  }))
-  return [
-    {
-      command: 'podman',
-      args: ['version', '--format', '{{.Client.Version}}'],
-      result: { stdout: '4.3.1\n' },
-      times: 10,
-    },
-    {
-      command: 'podman',
-      args: ['info', '--format', 'json'],
-      result: { stdout: JSON.stringify(info) },
-    },
-    {
-      command: 'podman',
-      args: ['ps', '-a', '--format', 'json'],
-      result: { stdout: JSON.stringify(containers) },
-      times: 10,
-    },
-  ]
 }
 
 describe('installApp --with-dependencies', () => {
@@ -85,7 +51,7 @@ describe('installApp --with-dependencies', () => {
     })
     const releases = [signRawRelease(publisher, [dep]), signRawRelease(publisher, [main])]
     registry.catalog = buildCatalog(registry, releases, 1)
-    const agent = await openWith(podmanProbes(['old-dep', 'old-main']))
+    const agent = await openWith(adoptionProbes(['old-dep', 'old-main']))
     try {
       await addRegistry(agent.store, registry.url, registry.operator.did)
       const result = await installApp(agent, 'needs-dep', {

@@ -166,8 +166,8 @@ describe('installApp refusals', () => {
     await expectRefused(
       agent,
       'hello-web',
-      `hello-web is published by several publishers in the followed catalogs: ` +
-        `${publisher.ed25519.did}, ${other.ed25519.did}`,
+      `hello-web names apps of several publishers in the followed catalogs; install one of: ` +
+        `hello-web@${publisher.ed25519.did}, hello-web@${other.ed25519.did}`,
     )
     await agent.close()
   })

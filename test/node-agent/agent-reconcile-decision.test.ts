@@ -35,13 +35,28 @@ describe('decideMember', () => {
     ['leaves a missing container alone when stopped is wanted', { desired: 'stopped' }, []],
     [
       'does nothing for a running container with the same hash',
-      { container: container('running', ours('h1')) },
+      { recordedHash: 'h1', container: container('running', ours('h1')) },
       [],
     ],
     [
       'starts an exited container with the same hash',
-      { container: container('exited', ours('h1')) },
+      { recordedHash: 'h1', container: container('exited', ours('h1')) },
       ['start'],
+    ],
+    [
+      'recreates a container whose create never recorded its hash (hooks cut off)',
+      { recordedHash: null, container: container('running', ours('h1')) },
+      ['recreate'],
+    ],
+    [
+      'recreates a container with the desired hash when the store recorded an older one',
+      { recordedHash: 'h0', container: container('exited', ours('h1')) },
+      ['recreate'],
+    ],
+    [
+      'leaves an unfinished container stopped when stopped is wanted',
+      { desired: 'stopped', recordedHash: null, container: container('exited', ours('h1')) },
+      [],
     ],
     [
       'recreates when the config hash changed',

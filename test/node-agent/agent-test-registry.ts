@@ -9,6 +9,7 @@ import type { KeyPairs } from '../../src/identity/key-file.js'
 import { UNSCORED, signCatalog, type Catalog } from '../../src/release/catalog.js'
 import { packageRelease } from '../../src/release/package-release.js'
 import type { ReleaseDocument } from '../../src/release/release-document.js'
+import type { ExecExpectation } from '../../node-agent/exec.js'
 import { signRelease } from '../support/release-fixtures.js'
 
 export interface TestRegistry {
@@ -104,4 +105,45 @@ export function signRawRelease(
   manifests: Record<string, unknown>[],
 ): ReleaseDocument {
   return signRelease(publisher, manifests, [])
+}
+
+/** An app over a running container of another name (adopted, so no image or run is needed). */
+export function appOver(
+  id: string,
+  legacy: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const container = { image: `registry.example/${id}:1.0.0`, legacy_names: [legacy] }
+  return { app: { id, name: id, version: '1.0.0', container, ...extra } }
+}
+
+/** The probes an install over adopted containers makes: version, info and listings. */
+export function adoptionProbes(running: string[]): ExecExpectation[] {
+  const info = { host: { cgroupVersion: 'v2', security: { rootless: true } } }
+  const containers = running.map((name, index) => ({
+    Id: `c${index}`,
+    Names: [name],
+    State: 'running',
+    Image: 'x',
+    Labels: {},
+  }))
+  return [
+    {
+      command: 'podman',
+      args: ['version', '--format', '{{.Client.Version}}'],
+      result: { stdout: '4.3.1\n' },
+      times: 10,
+    },
+    {
+      command: 'podman',
+      args: ['info', '--format', 'json'],
+      result: { stdout: JSON.stringify(info) },
+    },
+    {
+      command: 'podman',
+      args: ['ps', '-a', '--format', 'json'],
+      result: { stdout: JSON.stringify(containers) },
+      times: 10,
+    },
+  ]
 }

@@ -14,8 +14,9 @@ import {
 } from '../../../node-agent/lifecycle.js'
 import { parseModeOption } from '../../../node-agent/runtime-mode.js'
 import { collectStatus, renderStatus } from '../../../node-agent/status.js'
-import { UsageError } from '../../errors.js'
+import { UsageError, ValidationError } from '../../errors.js'
 import { isEd25519DidKey } from '../../identity/did-key.js'
+import { parseAppAddress } from '../../release/app-address.js'
 import { flagOption, stringOption } from '../command.js'
 import type { CommandInput, CommandSpec, OptionSpec } from '../command.js'
 
@@ -69,6 +70,16 @@ function readMode(input: CommandInput): ReturnType<typeof parseModeOption> {
     return parseModeOption(stringOption(input, 'mode'))
   } catch (error) {
     throw new UsageError((error as Error).message)
+  }
+}
+
+/** APP of `agent install`: an app id, or `id@<publisher did>`; a bad one is a usage error. */
+function checkAppAddress(value: string): void {
+  try {
+    parseAppAddress(value, 'APP')
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message)
+    throw error
   }
 }
 
@@ -150,7 +161,7 @@ export const commands: CommandSpec[] = [
   {
     noun: 'agent',
     verb: 'install',
-    summary: 'install (or reinstall) an app and its stack from the followed catalogs',
+    summary: 'install (or reinstall) an app and its stack; APP is an id or id@<publisher did>',
     args: 'APP',
     minArgs: 1,
     maxArgs: 1,
@@ -165,6 +176,7 @@ export const commands: CommandSpec[] = [
     },
     async run(input) {
       const mode = readMode(input)
+      checkAppAddress(input.positionals[0]!)
       const withDependencies = flagOption(input, 'with-dependencies')
       const result = await withAgent(readAgentOptions(input), (agent) =>
         installApp(agent, input.positionals[0]!, { mode, withDependencies }),
