@@ -3,7 +3,7 @@
 // They read the raw document defensively, so they still report when other fields are broken.
 import { posix } from 'node:path'
 
-import { checkAbsolutePath, checkAppId, checkNotSocket } from './formats.js'
+import { checkAbsolutePath, checkAppId, checkMountPath, checkNotSocket } from './formats.js'
 import { error, formatPath, isRecord } from './problems.js'
 import type { ManifestProblem } from './problems.js'
 import { readDependencyIds, readEntries, readString } from './raw-fields.js'
@@ -35,7 +35,7 @@ function listBindMounts(app: Record<string, unknown>): [number, string, string[]
   return readEntries(app, 'volumes').flatMap(([index, volume]) => {
     const source = readString(volume, 'source')
     if (volume.type !== 'bind' || source === undefined) return []
-    if (checkAbsolutePath(source) || checkNotSocket(source)) return []
+    if (checkMountPath(source) || checkNotSocket(source)) return []
     const options = Array.isArray(volume.options) ? volume.options.map(String) : []
     return [[index, source, options]]
   })

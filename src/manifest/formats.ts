@@ -235,11 +235,32 @@ export function checkRelativePath(value: string, label = `"${value}"`): string |
   return undefined
 }
 
+// Control characters (a newline above all) would start a new directive in a rendered unit.
+function hasControlCharacter(value: string): boolean {
+  return [...value].some((character) => {
+    const code = character.charCodeAt(0)
+    return code < 0x20 || code === 0x7f
+  })
+}
+
 /** An absolute path (a container target, a bind source, a file path): no `..` segments. */
 export function checkAbsolutePath(value: string): string | undefined {
   if (!value.startsWith('/')) return `"${value}" must be an absolute path`
   if (value.split('/').includes('..')) return `"${value}" must not contain ".." segments`
+  if (hasControlCharacter(value)) return `${JSON.stringify(value)} contains a control character`
   return undefined
+}
+
+/**
+ * A path in a mount (source or target). Podman's `-v`, `--tmpfs` and Quadlet's `Volume=` and
+ * `Tmpfs=` split on ":" and ",", so either would smuggle in options past the allowlist.
+ */
+export function checkMountPath(value: string): string | undefined {
+  const problem = checkAbsolutePath(value)
+  if (problem !== undefined) return problem
+  const separator = [':', ','].find((character) => value.includes(character))
+  if (separator === undefined) return undefined
+  return `"${value}" contains "${separator}", which Podman reads as a mount option separator`
 }
 
 /** Container engine sockets: never mounted into an app. */

@@ -59,6 +59,7 @@ const hostPort = z.number().check((ctx) => {
 
 const containerPort = integerIn(1, 65535)
 const absolutePath = formatted(format.checkAbsolutePath)
+const mountPath = formatted(format.checkMountPath)
 const envKey = formatted(format.checkEnvKey)
 const secretName = formatted(format.checkSecretName)
 const stringList = z.array(z.string())
@@ -144,7 +145,7 @@ const volumeOptions = z
 const tmpfsOptions = z
   .array(formatted(checkTmpfsOption, 'size=<n>[k|m|g], mode=<octal>, nosuid, nodev or noexec'))
   .default([])
-const bindSource = absolutePath.check((ctx) => {
+const bindSource = mountPath.check((ctx) => {
   const message = format.checkNotSocket(ctx.value)
   if (message) ctx.issues.push({ code: 'custom', message, input: ctx.value })
 })
@@ -153,16 +154,16 @@ const volume = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('bind'),
     source: bindSource,
-    target: absolutePath,
+    target: mountPath,
     options: volumeOptions,
   }),
   z.object({
     type: z.literal('volume'),
     source: formatted(format.checkVolumeName),
-    target: absolutePath,
+    target: mountPath,
     options: volumeOptions,
   }),
-  z.object({ type: z.literal('tmpfs'), target: absolutePath, options: tmpfsOptions }),
+  z.object({ type: z.literal('tmpfs'), target: mountPath, options: tmpfsOptions }),
 ])
 
 const envEntry = z.union([

@@ -178,6 +178,11 @@ describe('agent install refusals', () => {
       manifestAsking({}, [{ type: 'bind', source: '/etc', target: '/host-etc' }]),
       /app\.volumes\[0\]\.source/,
     ],
+    [
+      'mount options smuggled in a target path',
+      manifestAsking({}, [{ type: 'tmpfs', target: '/t:exec' }]),
+      /app\.volumes\[0\]\.target: "\/t:exec" contains ":"/,
+    ],
   ]
   for (const [label, manifest, message] of badManifests) {
     it(`refuses a properly signed release asking for ${label}`, async () => {

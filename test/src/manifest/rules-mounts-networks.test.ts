@@ -16,6 +16,8 @@ interface RuleRow {
 
 type Kind = 'bind' | 'volume' | 'tmpfs'
 
+const DATA = '/var/lib/archipelago/photo-vault/data'
+
 const RULES: Record<Kind, string> = {
   bind: 'bind and volume mounts take only ro, rw, nosuid, nodev, noexec',
   volume: 'bind and volume mounts take only ro, rw, nosuid, nodev, noexec',
@@ -64,6 +66,28 @@ function refusePolicy(name: string, good: string): RuleRow {
   }
 }
 
+/** A row refusing a mount path with a separator Podman would read as the start of options. */
+function refusePath(kind: Kind, field: 'source' | 'target', value: string, good: string): RuleRow {
+  const set = (app: RawApp, path: string): void => {
+    const volumes = app.volumes as Record<string, unknown>[]
+    if (kind === 'bind' && field === 'target') volumes[0]!.target = path
+    if (kind === 'bind' && field === 'source')
+      volumes.push({ type: 'bind', source: path, target: '/x' })
+    if (kind === 'volume') volumes.push({ type: 'volume', source: 'cache', target: path })
+    if (kind === 'tmpfs') volumes.push({ type: 'tmpfs', target: path })
+  }
+  const separator = [':', ','].find((character) => value.includes(character))
+  return {
+    rule: `${kind} ${field} ${JSON.stringify(value)} is refused`,
+    good: (app) => set(app, good),
+    bad: (app) => set(app, value),
+    path: `app.volumes[${kind === 'bind' && field === 'target' ? 0 : 1}].${field}`,
+    message: /\n/.test(value)
+      ? `${JSON.stringify(value)} contains a control character`
+      : `"${value}" contains "${separator}", which Podman reads as a mount option separator`,
+  }
+}
+
 const SAFE = ['ro', 'nosuid', 'nodev', 'noexec']
 const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'unbindable']
 
@@ -86,6 +110,14 @@ const rows: RuleRow[] = [
   refuse('tmpfs', 'ro', []),
   refuse('tmpfs', 'U', []),
   refuse('tmpfs', 'tmpcopyup', []),
+  // Mount paths: ":" and "," would carry options past the allowlist, a newline a unit directive
+  refusePath('bind', 'target', '/d:rshared,U', '/d'),
+  refusePath('bind', 'target', '/d,U', '/d-u'),
+  refusePath('bind', 'source', `${DATA}:/x`, `${DATA}/x`),
+  refusePath('bind', 'target', '/d\nVolume=/etc:/etc', '/d'),
+  refusePath('volume', 'target', '/cache:U', '/cache'),
+  refusePath('tmpfs', 'target', '/t:exec', '/t'),
+  refusePath('tmpfs', 'target', '/t,exec', '/t.exec'),
   // Podman network modes are not user networks
   refuseNetwork('none', 'photo-net'),
   refuseNetwork('bridge', 'bridge-net'),
