@@ -1,5 +1,5 @@
 // `archy publish` as a function: package and sign the manifests, upload the artifacts, publish the
-// release event to the registry's relay, then wait for the registry's verdict on that event.
+// release event to the registry's relay, then wait for the registry's verdict and its catalog.
 import { ArchyError } from '../errors.js'
 import type { KeyPairs } from '../identity/key-file.js'
 import type { NostrEvent } from '../nostr/event.js'
@@ -25,13 +25,15 @@ export interface PublishReport {
   uploads: UploadResult[]
   relay: RelayAnswer
   verdict: Verdict
+  /** The first signed catalog that lists the release; null if none did within the wait. */
+  catalog: { sequence: number } | null
 }
 
 export interface PublishOptions {
   files: string[]
   keys: KeyPairs
   registryUrl: string
-  /** How long to wait for the registry's verdict. */
+  /** How long to wait for the registry's verdict, and again for a catalog that lists it. */
   verdictTimeoutMs?: number
   onProgress?: (line: string) => void
 }
@@ -53,10 +55,18 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   }
 
   const relay = await publishToRelay(relayUrlOf(options.registryUrl), event)
+  const timeoutMs = options.verdictTimeoutMs ?? 10_000
   const verdict = relay.accepted
-    ? await waitForVerdict(options.registryUrl, event.id, options.verdictTimeoutMs ?? 10_000)
+    ? await waitForVerdict(options.registryUrl, event.id, timeoutMs)
     : { status: 'rejected' as const, reason: 'the relay refused the event' }
-  return { app: release.app, version: release.version, eventId: event.id, uploads, relay, verdict }
+  // The registry re-signs its catalog shortly after a verdict; "accepted" alone would leave a
+  // script racing that, so the report says which catalog first lists the release.
+  const catalog =
+    verdict.status === 'accepted'
+      ? await waitForCatalog(options.registryUrl, event.id, timeoutMs)
+      : null
+  const { app, version } = release
+  return { app, version, eventId: event.id, uploads, relay, verdict, catalog }
 }
 
 /** Refuses an event larger than the relay's advertised max_message_length (NIP-11). */
@@ -89,6 +99,31 @@ export async function waitForVerdict(
       throw new ArchyError('registry-unreachable', `cannot reach ${url.origin}`, { cause: error })
     }
     if (verdict.status !== 'pending' || Date.now() >= deadline) return verdict
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** Polls `GET /v1/catalog` until an entry carries the event; null when none does in time. */
+export async function waitForCatalog(
+  registryUrl: string,
+  eventId: string,
+  timeoutMs: number,
+): Promise<{ sequence: number } | null> {
+  const deadline = Date.now() + timeoutMs
+  const url = new URL('/v1/catalog', registryUrl)
+  while (true) {
+    try {
+      const response = await fetch(url)
+      if (response.ok) {
+        const catalog = (await response.json()) as { sequence?: unknown; apps?: unknown }
+        const apps = Array.isArray(catalog.apps) ? (catalog.apps as { event_id?: unknown }[]) : []
+        const listed = apps.some((entry) => entry?.event_id === eventId)
+        if (listed && typeof catalog.sequence === 'number') return { sequence: catalog.sequence }
+      }
+    } catch (error) {
+      throw new ArchyError('registry-unreachable', `cannot reach ${url.origin}`, { cause: error })
+    }
+    if (Date.now() >= deadline) return null
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }

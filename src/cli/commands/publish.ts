@@ -1,5 +1,6 @@
 // `archy publish`: uploads a release's artifacts, signs it, publishes the release event to the
-// registry's relay, and prints the event id, the relay's answer and the registry's verdict.
+// registry's relay, and prints the event id, the relay's answer, the registry's verdict and the
+// sequence of the first catalog that lists the release.
 import { UsageError } from '../../errors.js'
 import { readKeyFile } from '../../identity/key-file.js'
 import { publishRelease } from '../../publish/publish-release.js'
@@ -38,6 +39,14 @@ export const commands: CommandSpec[] = [
       input.io.out(`relay:    ${answer.trim()}`)
       const reason = report.verdict.reason ? `: ${report.verdict.reason}` : ''
       input.io.out(`registry: ${report.verdict.status}${reason}`)
+      if (report.verdict.status === 'accepted') {
+        const listed = report.catalog
+        input.io.out(
+          listed
+            ? `catalog:  sequence ${listed.sequence}`
+            : 'catalog:  not listed yet (the registry has not re-signed its catalog)',
+        )
+      }
       return ok ? 0 : 1
     },
   },
