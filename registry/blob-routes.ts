@@ -10,6 +10,7 @@ import type { BlobStore } from './blob-store.js'
 import { tooLarge } from './blob-store.js'
 import { checkUploadAuthorization } from './blossom-auth.js'
 import { methodNotAllowed, notFound } from './http-errors.js'
+import { readQuery } from './http-query.js'
 import type { RegistryStore } from './store.js'
 
 export interface BlobRoutesOptions {
@@ -27,7 +28,9 @@ export function addBlobRoutes(
 ): void {
   const { blobs, store } = options
 
+  // HEAD is answered by the GET handler (Hono runs it), so it refuses the same queries.
   app.get('/blobs/:blake3', async (c) => {
+    readQuery(c)
     const blake3 = c.req.param('blake3')
     if (!isHexDigest(blake3)) throw new ValidationError('blake3', 'must be 64 lowercase hex')
     const size = await blobs.sizeOf(blake3)
@@ -61,6 +64,7 @@ export function addBlobRoutes(
   })
 
   app.put('/blobs', async (c) => {
+    readQuery(c)
     const auth = checkUploadAuthorization(c.req.header('authorization'), {
       serverHost: options.serverHost,
     })

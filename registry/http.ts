@@ -1,8 +1,7 @@
 // The registry's HTTP API on Hono: the signed catalog, app summaries and verdicts, rejections,
 // the verdict of one event (for `archy publish`), blobs, and a health check. JSON everywhere.
 import type { HttpBindings } from '@hono/node-server'
-import { Hono, type Context } from 'hono'
-import { routePath } from 'hono/route'
+import { Hono } from 'hono'
 import type { Logger } from 'pino'
 
 import { ValidationError } from '../src/errors.js'
@@ -12,6 +11,7 @@ import { RELEASE_D_PREFIX, RELEASE_KIND } from '../src/release/release-event.js'
 import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
 import { methodNotAllowed, notFound, respondError, respondToError } from './http-errors.js'
+import { readQuery } from './http-query.js'
 import type { Indexer } from './indexer.js'
 import type { ReleaseRecord } from './store.js'
 
@@ -147,24 +147,6 @@ function summarizeEntry(entry: RegistryCatalogEntry): Record<string, unknown> {
 function summarizeRelease(record: ReleaseRecord): Omit<ReleaseRecord, 'release'> {
   const { release: _release, ...summary } = record
   return summary
-}
-
-/** The query parameters an endpoint takes, each at most once; any other is refused by name. */
-function readQuery(c: Context, known: string[] = []): Record<string, string | undefined> {
-  const found: Record<string, string | undefined> = {}
-  for (const [name, values] of Object.entries(c.req.queries())) {
-    const field = name.length > 64 ? `${name.slice(0, 64)}...` : name
-    if (!known.includes(name)) {
-      const takes = known.length > 0 ? `it takes ${known.join(', ')}` : 'it takes none'
-      const endpoint = `${c.req.method} ${routePath(c)}`
-      throw new ValidationError(field, `is not a query parameter of ${endpoint}; ${takes}`)
-    }
-    if (values.length > 1) {
-      throw new ValidationError(field, `must be given once, not ${values.length} times`)
-    }
-    found[name] = values[0]
-  }
-  return found
 }
 
 function parseLimit(text: string | undefined): number {

@@ -133,6 +133,35 @@ describe('blob routes', () => {
   )
 
   it.each([
+    ['GET', '?x=1', 'x: is not a query parameter of GET /blobs/:blake3; it takes none'],
+    ['GET', '?x', 'x: is not a query parameter of GET /blobs/:blake3; it takes none'],
+    ['HEAD', '?x=1', undefined],
+  ])('refuses %s of a blob with the query %s as 400 naming it', async (method, query, message) => {
+    const response = await fetch(`${node.url}/blobs/${blake3}${query}`, { method })
+    expect(response.status).toBe(400)
+    if (message) expect(await response.json()).toEqual({ error: 'invalid', message })
+  })
+
+  it.each(['?x=1', '?x=1&x=2'])(
+    'refuses an upload with the query %s as 400, leaving nothing new on disk',
+    async (query) => {
+      const before = blobFiles()
+      const other = randomBytes(3000)
+      const response = await fetch(`${node.url}/blobs${query}`, {
+        method: 'PUT',
+        body: other,
+        headers: { authorization: authorization([sha256(other)]) },
+      })
+      expect(response.status).toBe(400)
+      expect(await response.json()).toEqual({
+        error: 'invalid',
+        message: 'x: is not a query parameter of PUT /blobs; it takes none',
+      })
+      expect(blobFiles()).toEqual(before)
+    },
+  )
+
+  it.each([
     ['DELETE', `/blobs/${'a'.repeat(64)}`, 'GET, HEAD'],
     ['POST', '/blobs', 'PUT'],
   ])('answers %s %s with 405 and Allow', async (method, path, allow) => {
