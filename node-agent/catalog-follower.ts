@@ -17,21 +17,36 @@ export interface AddedRegistry {
   sequence: number
 }
 
-/** Normalizes a registry URL: http(s), no trailing slash, no query or fragment. */
+export const USERINFO_RULE =
+  'must not contain a user name or password (a registry serves its catalog to anyone)'
+
+/**
+ * Normalizes a registry URL: http(s), no user name or password, no trailing slash, no query or
+ * fragment. Errors never show userinfo: it would end up in terminals and logs.
+ */
 export function normalizeRegistryUrl(value: string): string {
+  const shown = redactUserinfo(value)
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new ValidationError('URL', `"${value}" is not a URL`)
+    throw new ValidationError('URL', `"${shown}" is not a URL`)
   }
+  if (url.username || url.password) throw new ValidationError('URL', USERINFO_RULE)
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationError('URL', `"${value}" must be an http or https URL`)
+    throw new ValidationError('URL', `"${shown}" must be an http or https URL`)
   }
   if (url.search || url.hash) {
-    throw new ValidationError('URL', `"${value}" must have no query or fragment`)
+    throw new ValidationError('URL', `"${shown}" must have no query or fragment`)
   }
   return url.toString().replace(/\/+$/, '')
+}
+
+/** The text with anything before an `@` in its authority (`user:password@`) shown as `***@`. */
+export function redactUserinfo(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, (_, scheme?: string) => {
+    return `${scheme ?? ''}***@`
+  })
 }
 
 /** Adds (or re-checks) a registry: pins `did`, or the DID its first catalog names. */

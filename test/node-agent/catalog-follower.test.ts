@@ -67,6 +67,33 @@ describe('addRegistry refusals name what is wrong', () => {
     )
   })
 
+  it('refuses a URL with a user name or password before fetching, never showing them', async () => {
+    const requests: string[] = []
+    const server = createHttpServer((request, response) => {
+      requests.push(request.url ?? '')
+      response.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    try {
+      for (const url of [
+        `http://alice:s3cret@127.0.0.1:${port}`,
+        `http://alice@127.0.0.1:${port}`,
+      ]) {
+        const refusal = await addRegistry(store, url).catch((error: Error) => error)
+        expect((refusal as Error).message).toBe(
+          'URL: must not contain a user name or password (a registry serves its catalog to anyone)',
+        )
+      }
+      const other = await addRegistry(store, 'http://alice:s3cret@[::1').catch((e: Error) => e)
+      expect((other as Error).message).toBe('URL: "http://***@[::1" is not a URL')
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+    expect(requests).toEqual([])
+    expect(store.listRegistries()).toEqual([])
+  })
+
   it('names an answer that is not JSON', async () => {
     const server = createHttpServer((_, response) => response.end('<html>hello</html>'))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -4,7 +4,7 @@ import { isIPv4 } from 'node:net'
 
 import { withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
 import { appDataDir } from '../../../node-agent/agent-paths.js'
-import { addRegistry } from '../../../node-agent/catalog-follower.js'
+import { addRegistry, redactUserinfo, USERINFO_RULE } from '../../../node-agent/catalog-follower.js'
 import { installApp } from '../../../node-agent/install.js'
 import {
   reconcileApp,
@@ -83,16 +83,17 @@ function checkAppAddress(value: string): void {
   }
 }
 
+/** URL of `agent add-registry`; a user name or password is refused and never shown. */
 function checkRegistryUrl(value: string): void {
+  const refusal = `"${redactUserinfo(value)}" is not a registry URL (http:// or https://)`
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new UsageError(`"${value}" is not a registry URL (http:// or https://)`)
+    throw new UsageError(refusal)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`"${value}" is not a registry URL (http:// or https://)`)
-  }
+  if (url.username || url.password) throw new UsageError(`URL: ${USERINFO_RULE}`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(refusal)
 }
 
 function printResult(input: CommandInput, value: unknown, text: string): void {

@@ -25,4 +25,17 @@ describe('archy agent flags', () => {
     expect(run.code).toBe(2)
     expect(run.err).toMatch(message)
   })
+
+  it.each([
+    'http://alice:s3cret@127.0.0.1:7777',
+    'https://alice@127.0.0.1:7777/reg',
+    'ftp://alice:s3cret@127.0.0.1',
+    'http://alice:s3cret@[::1',
+    'alice:s3cret@127.0.0.1',
+  ])('refuses %s without showing its user name or password', async (url) => {
+    const run = await runCli(['agent', 'add-registry', url, ...STATE])
+    expect(run.code).toBe(2)
+    expect(run.err).toMatch(/^archy: (URL: must not contain a user name or password|"[^"]*\*\*\*@)/)
+    expect(run.err).not.toMatch(/alice|s3cret/)
+  })
 })
