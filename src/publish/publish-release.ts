@@ -9,7 +9,7 @@ import {
   relayUrlOf,
   type RelayAnswer,
 } from '../nostr/relay-client.js'
-import { packageRelease } from '../release/package-release.js'
+import { packageRelease, type PackagedRelease } from '../release/package-release.js'
 import { buildReleaseEvent } from '../release/release-event.js'
 import { uploadArtifact, type UploadResult } from './blob-upload.js'
 
@@ -27,6 +27,8 @@ export interface PublishReport {
   verdict: Verdict
   /** The first signed catalog that lists the release; null if none did within the wait. */
   catalog: { sequence: number } | null
+  /** The manifests' warnings, as `archy app validate` reports them. */
+  warnings: PackagedRelease['warnings']
 }
 
 export interface PublishOptions {
@@ -41,7 +43,7 @@ export interface PublishOptions {
 /** Publishes a release and reports the relay's answer and the registry's verdict. */
 export async function publishRelease(options: PublishOptions): Promise<PublishReport> {
   const progress = options.onProgress ?? (() => {})
-  const { release, artifacts } = await packageRelease(options.files, options.keys)
+  const { release, artifacts, warnings } = await packageRelease(options.files, options.keys)
   // Signed now, sent after the uploads; a relay that could never take it is named before any
   // upload starts.
   const event = buildReleaseEvent(release, options.keys.nostr.secretKey)
@@ -66,7 +68,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
       ? await waitForCatalog(options.registryUrl, event.id, timeoutMs)
       : null
   const { app, version } = release
-  return { app, version, eventId: event.id, uploads, relay, verdict, catalog }
+  return { app, version, eventId: event.id, uploads, relay, verdict, catalog, warnings }
 }
 
 /** Refuses an event larger than the relay's advertised max_message_length (NIP-11). */

@@ -8,7 +8,8 @@ import { digestFile } from '../digest/blake3.js'
 import { ValidationError } from '../errors.js'
 import type { KeyPairs } from '../identity/key-file.js'
 import { loadManifestFile } from '../manifest/load.js'
-import { requireValidManifests } from '../manifest/validate.js'
+import { requireValidManifests, validateManifestSet } from '../manifest/validate.js'
+import type { ManifestProblem } from '../manifest/validate.js'
 import { signDocument } from '../proof/data-integrity.js'
 import type { ReleaseArtifact, ReleaseDocument } from './release-document.js'
 
@@ -20,6 +21,8 @@ export interface LocalArtifact extends ReleaseArtifact {
 export interface PackagedRelease {
   release: ReleaseDocument
   artifacts: LocalArtifact[]
+  /** The manifests' warnings (unknown keys, references to apps not in the release), by file. */
+  warnings: { file: string; problem: ManifestProblem }[]
 }
 
 /** Where one manifest's references are resolved, and how its errors name it. */
@@ -43,6 +46,11 @@ export async function packageRelease(
   if (files.length === 0) throw new ValidationError('files', 'at least one manifest is needed')
   const documents = await Promise.all(files.map((file) => loadManifestFile(file)))
   requireValidManifests(documents)
+  const warnings = validateManifestSet(documents).checks.flatMap((check, index) =>
+    check.problems
+      .filter((problem) => problem.severity === 'warning')
+      .map((problem) => ({ file: files[index]!, problem })),
+  )
 
   const places = files.map((file) => ({ file, folder: dirname(resolve(file)) }))
   const set: ArtifactSet = {
@@ -69,7 +77,7 @@ export async function packageRelease(
     published_at: publishedAt,
   }
   const release = signDocument(unsigned, keys.ed25519) as ReleaseDocument
-  return { release, artifacts }
+  return { release, artifacts, warnings }
 }
 
 /** A copy of the document with `file:` images as `blake3:` and hook sources as artifact names. */

@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises'
 import { readKeyFile } from '../../identity/key-file.js'
 import { packageRelease } from '../../release/package-release.js'
 import { flagOption, requireOption, type CommandSpec } from '../command.js'
+import { formatProblem } from './app-validate.js'
 
 export const commands: CommandSpec[] = [
   {
@@ -22,7 +23,8 @@ export const commands: CommandSpec[] = [
     async run(input) {
       const keys = await readKeyFile(requireOption(input, 'key'))
       const out = requireOption(input, 'out')
-      const { release, artifacts } = await packageRelease(input.positionals, keys)
+      const { release, artifacts, warnings } = await packageRelease(input.positionals, keys)
+      for (const { file, problem } of warnings) input.io.err(formatProblem(file, problem))
       const handle = await open(out, 'w', 0o644)
       try {
         await handle.writeFile(JSON.stringify(release, null, 2) + '\n')

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js'
 import { readKeyFile } from '../../identity/key-file.js'
 import { publishRelease } from '../../publish/publish-release.js'
 import { flagOption, requireOption, type CommandSpec } from '../command.js'
+import { formatProblem } from './app-validate.js'
 
 export const commands: CommandSpec[] = [
   {
@@ -30,6 +31,9 @@ export const commands: CommandSpec[] = [
         onProgress: json ? undefined : (line) => input.io.err(line),
       })
       const ok = report.relay.accepted && report.verdict.status === 'accepted'
+      if (!json) {
+        for (const { file, problem } of report.warnings) input.io.err(formatProblem(file, problem))
+      }
       if (json) {
         input.io.out(JSON.stringify(report, null, 2))
         return ok ? 0 : 1

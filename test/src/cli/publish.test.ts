@@ -70,6 +70,21 @@ describe('archy publish', () => {
     expect(report.verdict.reason).toMatch(/version/)
   })
 
+  it("prints the manifests' warnings: a stack member left out is named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'archy-publish-warn-'))
+    copyFileSync('examples/apps/notes/manifest.yml', join(dir, 'manifest.yml'))
+    writeFileSync(join(dir, 'image.tar'), Buffer.alloc(1000, 3))
+    const manifest = join(dir, 'manifest.yml')
+    const run = await runCli(['publish', manifest, '--key', keyFile, '--registry', node.url])
+    expect(run.code, run.err).toBe(0)
+    expect(run.err).toContain(
+      `${manifest}: warning: app.dependencies[0].app_id: depends on app "notes-api", ` +
+        'which is not among the manifests given',
+    )
+    const json = await runCli(['app', 'sign', manifest, '--key', keyFile, '--out', `${dir}/r.json`])
+    expect(json.err).toContain(`${manifest}: warning: app.dependencies[0].app_id`)
+  })
+
   it('refuses an event larger than the relay takes, before uploading anything', async () => {
     // Quotes are escaped twice (manifest JSON inside event JSON): 200 KiB become over 512 KiB.
     const dir = mkdtempSync(join(tmpdir(), 'archy-publish-big-'))
