@@ -9,6 +9,7 @@ import { ArchyError, ValidationError } from '../src/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { tooLarge } from './blob-store.js'
 import { checkUploadAuthorization } from './blossom-auth.js'
+import { matchesIfNoneMatch } from './http-conditional.js'
 import { methodNotAllowed, notFound } from './http-errors.js'
 import { readQuery } from './http-query.js'
 import type { RegistryStore } from './store.js'
@@ -43,7 +44,7 @@ export function addBlobRoutes(
       'accept-ranges': 'bytes',
       etag,
     }
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers)
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
 
     let range: { start: number; end: number } | undefined
     try {

@@ -10,6 +10,7 @@ import type { ReleaseDocument } from '../src/release/release-document.js'
 import { RELEASE_D_PREFIX, RELEASE_KIND } from '../src/release/release-event.js'
 import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
+import { matchesIfNoneMatch } from './http-conditional.js'
 import { methodNotAllowed, notFound, respondError, respondToError } from './http-errors.js'
 import { readQuery } from './http-query.js'
 import type { Indexer } from './indexer.js'
@@ -57,7 +58,9 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
     readQuery(c)
     const signed = catalog.current()
     const headers = { etag: `"${signed.blake3}"`, 'cache-control': 'no-cache' }
-    if (c.req.header('if-none-match') === headers.etag) return c.body(null, 304, headers)
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), headers.etag)) {
+      return c.body(null, 304, headers)
+    }
     return c.body(signed.json, 200, { ...headers, 'content-type': 'application/json' })
   })
 

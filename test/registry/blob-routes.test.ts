@@ -93,6 +93,25 @@ describe('blob routes', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true)
   })
 
+  it.each(['*', '"other", W/"BLAKE3"', 'W/"BLAKE3"'])(
+    'answers If-None-Match: %s with 304 and no body',
+    async (header) => {
+      const response = await fetch(`${node.url}/blobs/${blake3}`, {
+        headers: { 'if-none-match': header.replace('BLAKE3', blake3) },
+      })
+      expect(response.status).toBe(304)
+      expect(response.headers.get('etag')).toBe(`"${blake3}"`)
+      expect((await response.arrayBuffer()).byteLength).toBe(0)
+    },
+  )
+
+  it('answers If-None-Match: * for a blob it does not hold with 404', async () => {
+    const response = await fetch(`${node.url}/blobs/${'b'.repeat(64)}`, {
+      headers: { 'if-none-match': '*' },
+    })
+    expect(response.status).toBe(404)
+  })
+
   it('answers HEAD with the headers and no body', async () => {
     const response = await fetch(`${node.url}/blobs/${blake3}`, { method: 'HEAD' })
     expect(response.status).toBe(200)

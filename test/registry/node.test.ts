@@ -57,6 +57,23 @@ describe('startRegistryNode', () => {
     expect(second.status).toBe(304)
   })
 
+  it.each<[string, number, (etag: string) => string]>([
+    ['*', 304, () => '*'],
+    ['a list holding the tag', 304, (etag) => `"a", ${etag}, "b"`],
+    ['the tag marked weak', 304, (etag) => `W/${etag}`],
+    ['a list holding the weak tag', 304, (etag) => `W/"a",W/${etag}`],
+    ['another tag', 200, () => `"${'0'.repeat(64)}"`],
+    ['a list of other tags', 200, () => '"a", W/"b"'],
+    ['the tag without quotes', 200, (etag) => etag.slice(1, -1)],
+  ])('answers If-None-Match with %s by %i (RFC 9110 §13.1.2)', async (_name, status, header) => {
+    const etag = (await fetch(node.url + '/v1/catalog')).headers.get('etag')!
+    const response = await fetch(node.url + '/v1/catalog', {
+      headers: { 'if-none-match': header(etag) },
+    })
+    expect(response.status).toBe(status)
+    expect(response.headers.get('etag')).toBe(etag)
+  })
+
   it('announces the catalog on its relay with sequence, blake3 and url', async () => {
     const client = await node.client()
     const events = await new Promise<{ content: string; pubkey: string }[]>((resolve) => {
