@@ -84,6 +84,19 @@ function checkAppAddress(value: string): void {
 }
 
 /** URL of `agent add-registry`; a user name or password is refused and never shown. */
+/**
+ * APP of the commands on an installed app: its id alone. A node has one app per id (DESIGN.md
+ * §5), so a publisher's DID would name nothing more; a bad id is a usage error as for install.
+ */
+function readInstalledAppId(value: string): string {
+  checkAppAddress(value)
+  const { id, did } = parseAppAddress(value, 'APP')
+  if (did !== undefined) {
+    throw new UsageError(`APP: an installed app is named by its id alone ("${id}"), not id@did`)
+  }
+  return id
+}
+
 function checkRegistryUrl(value: string): void {
   const refusal = `"${redactUserinfo(value)}" is not a registry URL (http:// or https://)`
   let url: URL
@@ -110,7 +123,7 @@ function lifecycleCommand(verb: 'start' | 'stop' | 'restart', summary: string): 
     maxArgs: 1,
     options: { ...placeOptions, ...jsonOption },
     async run(input) {
-      const appId = input.positionals[0]!
+      const appId = readInstalledAppId(input.positionals[0]!)
       await withAgent(readAgentOptions(input), async (agent) => {
         if (verb === 'restart') await restartApp(agent, appId)
         else await setAppState(agent, appId, verb === 'start' ? 'running' : 'stopped')
@@ -214,10 +227,10 @@ export const commands: CommandSpec[] = [
     maxArgs: 1,
     options: { ...placeOptions, ...jsonOption },
     async run(input) {
+      const named = input.positionals[0]
+      const appId = named === undefined ? undefined : readInstalledAppId(named)
       const steps = await withAgent(readAgentOptions(input), async (agent) => {
-        const ids = input.positionals[0]
-          ? [input.positionals[0]]
-          : agent.store.listInstalls().map((install) => install.appId)
+        const ids = appId ? [appId] : agent.store.listInstalls().map((install) => install.appId)
         const all = []
         for (const id of ids) all.push(...(await reconcileApp(agent, id)))
         return all
@@ -242,7 +255,7 @@ export const commands: CommandSpec[] = [
       ...jsonOption,
     },
     async run(input) {
-      const appId = input.positionals[0]!
+      const appId = readInstalledAppId(input.positionals[0]!)
       const purge = flagOption(input, 'purge')
       const result = await withAgent(readAgentOptions(input), async (agent) => ({
         ...(await uninstallApp(agent, appId, { purge })),

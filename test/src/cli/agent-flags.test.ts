@@ -26,6 +26,30 @@ describe('archy agent flags', () => {
     expect(run.err).toMatch(message)
   })
 
+  const ID_RULE =
+    /^archy: APP: "Bad_Id" is not a lowercase kebab-case DNS label .*\(see archy --help\)$/
+  it.each(['install', 'uninstall', 'stop', 'start', 'restart', 'reconcile'])(
+    'agent %s Bad_Id exits 2 naming the id rule',
+    async (verb) => {
+      const run = await runCli(['agent', verb, 'Bad_Id', ...STATE])
+      expect(run.code).toBe(2)
+      expect(run.err).toMatch(ID_RULE)
+    },
+  )
+
+  it.each(['uninstall', 'stop', 'start', 'restart', 'reconcile'])(
+    'agent %s takes an installed app by its id alone, not id@did',
+    async (verb) => {
+      const did = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'
+      const run = await runCli(['agent', verb, `hello-web@${did}`, ...STATE])
+      expect(run.code).toBe(2)
+      expect(run.err).toBe(
+        'archy: APP: an installed app is named by its id alone ("hello-web"), not id@did ' +
+          '(see archy --help)',
+      )
+    },
+  )
+
   it.each([
     'http://alice:s3cret@127.0.0.1:7777',
     'https://alice@127.0.0.1:7777/reg',
