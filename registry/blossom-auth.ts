@@ -43,8 +43,7 @@ export function checkUploadAuthorization(
   if (event.kind !== BLOSSOM_AUTH_KIND) throw unauthorized(`kind must be ${BLOSSOM_AUTH_KIND}`)
   if (event.created_at > now + 60) throw unauthorized('created_at is in the future')
   if (firstTagValue(event, 't') !== 'upload') throw unauthorized('t tag must be "upload"')
-  const expiration = Number(firstTagValue(event, 'expiration'))
-  if (!Number.isSafeInteger(expiration)) throw unauthorized('needs an expiration tag')
+  const expiration = parseExpiration(firstTagValue(event, 'expiration'))
   if (expiration <= now) throw unauthorized('has expired')
 
   // BUD-11: server tags, when present, must name this server's domain.
@@ -55,4 +54,16 @@ export function checkUploadAuthorization(
   const sha256 = tagValues(event, 'x').filter((value) => /^[0-9a-f]{64}$/.test(value))
   if (sha256.length === 0) throw unauthorized('needs an x tag with the SHA-256 of the body')
   return { event, sha256 }
+}
+
+/** The `expiration` tag's value: a Unix time in seconds, as NIP-40 and BUD-11 write it. */
+function parseExpiration(value: string | undefined): number {
+  if (value === undefined) throw unauthorized('needs an expiration tag')
+  if (!/^[0-9]{1,15}$/.test(value)) {
+    const shown = value.length > 32 ? `${value.slice(0, 32)}...` : value
+    throw unauthorized(
+      `expiration tag must be a Unix time in seconds, got ${JSON.stringify(shown)}`,
+    )
+  }
+  return Number(value)
 }
