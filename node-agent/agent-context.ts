@@ -1,6 +1,6 @@
 // Opening the agent for one command: state directory, exclusive lock, store, the node's keys and
 // placeholder values, and the Podman driver, all behind one object that commands pass around.
-import { mkdir } from 'node:fs/promises'
+import { access, mkdir } from 'node:fs/promises'
 
 import { ArchyError } from '../src/errors.js'
 import { resolveAgentPaths } from './agent-paths.js'
@@ -91,6 +91,20 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
   } catch (error) {
     store?.close()
     await lock.release()
+    throw error
+  }
+}
+
+/**
+ * Whether an agent state exists (its store was made): a read-only command on a state that does
+ * not exist reports it empty rather than opening it, which would create the directory and keys.
+ */
+export async function hasAgentState(paths: Pick<AgentPaths, 'database'>): Promise<boolean> {
+  try {
+    await access(paths.database)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
     throw error
   }
 }

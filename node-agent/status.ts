@@ -1,6 +1,8 @@
 // `archy agent status`: the store's installs (the source of truth) joined with one container
-// listing. When Podman fails, every installed app is still shown, its container state unknown.
+// listing. When Podman fails, every installed app is still shown, its container state unknown;
+// a state that does not exist is shown empty, never created.
 import type { Agent } from './agent-context.js'
+import type { AgentPaths } from './agent-paths.js'
 import type { DesiredState, RuntimeMode } from './agent-store.js'
 import { CONFIG_HASH_LABEL } from './config-hash.js'
 import type { PodmanContainer } from './podman.js'
@@ -86,6 +88,19 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
     registries,
     apps,
     podmanError,
+  }
+}
+
+/** The status of a state that does not exist: nothing followed, nothing installed. */
+export function describeMissingState(
+  paths: Pick<AgentPaths, 'stateDir' | 'dataRoot'>,
+): AgentStatus {
+  return {
+    stateDir: paths.stateDir,
+    dataRoot: paths.dataRoot,
+    registries: [],
+    apps: [],
+    podmanError: null,
   }
 }
 

@@ -1,6 +1,6 @@
 // The agent's state: the exclusive lock, the SQLite store, the node keys made on first run, and a
 // status that keeps installed apps visible when Podman fails.
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -11,6 +11,7 @@ import { createStubExec } from '../../node-agent/exec.js'
 import { parseDefaultRouteInterface } from '../../node-agent/host-values.js'
 import { acquireStateLock } from '../../node-agent/state-lock.js'
 import { collectStatus, renderStatus } from '../../node-agent/status.js'
+import { runCli } from '../support/cli.js'
 
 let dir: string
 beforeEach(async () => {
@@ -139,6 +140,35 @@ describe('collectStatus', () => {
     expect(status.apps[0]!.members.map((m) => m.state)).toEqual(['unknown', 'unknown'])
     expect(status.podmanError).toMatch(/exited with 125/)
     expect(renderStatus(status)).toMatch(/warning: notes-web: app\.resources/)
+  })
+})
+
+describe('archy agent status on a state that does not exist', () => {
+  it('reports nothing followed or installed and creates nothing', async () => {
+    const state = path.join(dir, 'never', 'made')
+    const args = ['agent', 'status', '--state', state, '--data-root', path.join(dir, 'apps')]
+    const run = await runCli(args)
+    expect(run).toEqual({
+      code: 0,
+      out: `no agent state in ${state}: no registries followed, no apps installed`,
+      err: '',
+    })
+    const json = await runCli([...args, '--json'])
+    expect(JSON.parse(json.out)).toEqual({
+      stateDir: state,
+      dataRoot: path.join(dir, 'apps'),
+      registries: [],
+      apps: [],
+      podmanError: null,
+    })
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('leaves an existing directory without a store as it is', async () => {
+    const run = await runCli(['agent', 'status', '--state', dir])
+    expect(run.code).toBe(0)
+    expect(run.out).toBe(`no agent state in ${dir}: no registries followed, no apps installed`)
+    expect(await readdir(dir)).toEqual([])
   })
 })
 

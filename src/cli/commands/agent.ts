@@ -2,8 +2,8 @@
 // lifecycle. Each command opens the agent under its state lock and reconciles what it touches.
 import { isIPv4 } from 'node:net'
 
-import { withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
-import { appDataDir } from '../../../node-agent/agent-paths.js'
+import { hasAgentState, withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
+import { appDataDir, resolveAgentPaths } from '../../../node-agent/agent-paths.js'
 import { addRegistry, redactUserinfo, USERINFO_RULE } from '../../../node-agent/catalog-follower.js'
 import { installApp } from '../../../node-agent/install.js'
 import {
@@ -13,7 +13,7 @@ import {
   uninstallApp,
 } from '../../../node-agent/lifecycle.js'
 import { parseModeOption } from '../../../node-agent/runtime-mode.js'
-import { collectStatus, renderStatus } from '../../../node-agent/status.js'
+import { collectStatus, describeMissingState, renderStatus } from '../../../node-agent/status.js'
 import { UsageError, ValidationError } from '../../errors.js'
 import { isEd25519DidKey } from '../../identity/did-key.js'
 import { parseAppAddress } from '../../release/app-address.js'
@@ -211,7 +211,15 @@ export const commands: CommandSpec[] = [
     summary: 'show followed registries and installed apps with their container states',
     options: { ...placeOptions, ...jsonOption },
     async run(input) {
-      const status = await withAgent(readAgentOptions(input), (agent) => collectStatus(agent))
+      // Read-only: a state that does not exist is reported empty, not created.
+      const options = readAgentOptions(input)
+      const paths = resolveAgentPaths(options)
+      if (!(await hasAgentState(paths))) {
+        const text = `no agent state in ${paths.stateDir}: no registries followed, no apps installed`
+        printResult(input, describeMissingState(paths), text)
+        return 0
+      }
+      const status = await withAgent(options, (agent) => collectStatus(agent))
       printResult(input, status, renderStatus(status))
       return 0
     },
