@@ -15,6 +15,7 @@ import { generateEd25519 } from '../../src/identity/did-key.js'
 import type { KeyPairs } from '../../src/identity/key-file.js'
 import type { ReleaseDocument } from '../../src/release/release-document.js'
 import { runCli } from '../support/cli.js'
+import { copyExampleApp } from '../support/example-apps.js'
 import {
   buildCatalog,
   makePublisher,
@@ -24,7 +25,7 @@ import {
   type TestRegistry,
 } from './agent-test-registry.js'
 
-const HELLO = path.resolve('examples/apps/hello-web/manifest.yml')
+const HELLO = path.join(copyExampleApp('hello-web'), 'manifest.yml')
 
 let dir: string
 let registry: TestRegistry
