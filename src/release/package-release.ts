@@ -116,13 +116,32 @@ async function collectArtifact(
   kind: 'image' | 'file',
 ): Promise<LocalArtifact> {
   const path = resolve(place.folder, reference)
+  const real = await resolveReference(reference, at, place)
+  const digests = await digestFile(real)
+  const existing = set.byDigest.get(digests.blake3)
+  if (existing) return existing
+  const name = relative(set.root, path).split(sep).join('/')
+  const mediaType = kind === 'image' ? 'application/x-tar' : 'application/octet-stream'
+  const artifact = { name, ...digests, media_type: mediaType, path: real }
+  set.byDigest.set(digests.blake3, artifact)
+  return artifact
+}
+
+/**
+ * The real path of a regular file a manifest references, inside the manifest's folder. Symlinks
+ * are followed, but only to files that stay inside that folder.
+ */
+async function resolveReference(
+  reference: string,
+  at: string,
+  place: ManifestPlace,
+): Promise<string> {
+  const path = resolve(place.folder, reference)
   const fail = (message: string): ValidationError =>
     new ValidationError(`${place.file}: ${at}`, `"${reference}" ${message}`)
   if (isAbsolute(reference) || leavesFolder(place.folder, path)) {
     throw fail('must be a path inside the manifest folder')
   }
-
-  // Symlinks are followed, but only to files that stay inside the manifest's folder.
   let real: string
   try {
     real = await realpath(path)
@@ -134,15 +153,37 @@ async function collectArtifact(
     throw fail(`is a link to ${real}, outside the manifest folder ${realFolder}`)
   }
   if (!(await stat(real)).isFile()) throw fail(`is not a regular file (${path})`)
+  return real
+}
 
-  const digests = await digestFile(real)
-  const existing = set.byDigest.get(digests.blake3)
-  if (existing) return existing
-  const name = relative(set.root, path).split(sep).join('/')
-  const mediaType = kind === 'image' ? 'application/x-tar' : 'application/octet-stream'
-  const artifact = { name, ...digests, media_type: mediaType, path: real }
-  set.byDigest.set(digests.blake3, artifact)
-  return artifact
+/** The `file:` image and hook sources of a valid manifest that do not name a usable file. */
+export async function checkFileReferences(
+  document: Record<string, unknown>,
+  file: string,
+): Promise<ManifestProblem[]> {
+  const app = document.app as Record<string, unknown>
+  const image = (app.container as { image: string }).image
+  const references: [string, string][] = []
+  if (image.startsWith('file:')) references.push(['app.container.image', image.slice(5)])
+  const hooks = (app.hooks as { post_install?: Record<string, unknown>[] } | undefined) ?? {}
+  for (const [index, step] of (hooks.post_install ?? []).entries()) {
+    const copyStep = step.copy_from_host as { src: string } | undefined
+    const at = `app.hooks.post_install[${index}].copy_from_host.src`
+    if (copyStep) references.push([at, copyStep.src])
+  }
+
+  const place = { file, folder: dirname(resolve(file)) }
+  const problems: ManifestProblem[] = []
+  for (const [at, reference] of references) {
+    try {
+      await resolveReference(reference, at, place)
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      const message = error.message.slice(error.path.length + 2)
+      problems.push({ severity: 'error', path: at, message })
+    }
+  }
+  return problems
 }
 
 /** True when `path` is not `folder` itself or below it. */

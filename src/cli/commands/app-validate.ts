@@ -1,9 +1,11 @@
 // `archy app validate` and `archy app schema`: check manifests as a set and print one line per
-// problem, or print the JSON Schema editors use. Exit 1 when any file has an error.
+// problem (including `file:` images and hook sources that name no usable file), or print the JSON
+// Schema editors use. Exit 1 when any file has an error.
 import { ValidationError, describeError } from '../../errors.js'
 import { manifestJsonSchema } from '../../manifest/json-schema.js'
 import { loadManifestFile } from '../../manifest/load.js'
 import { validateManifestSet } from '../../manifest/validate.js'
+import { checkFileReferences } from '../../release/package-release.js'
 import type { ManifestProblem } from '../../manifest/validate.js'
 import { flagOption } from '../command.js'
 import type { CommandInput, CommandSpec } from '../command.js'
@@ -20,12 +22,18 @@ export async function validateFiles(files: string[], strict: boolean): Promise<F
   const documents = loaded.flatMap((entry) => ('document' in entry ? [entry.document] : []))
   const { checks } = validateManifestSet(documents, { strict })
   let next = 0
-  return loaded.map((entry, index) => {
+  const reports = loaded.map(async (entry, index): Promise<FileReport> => {
     const file = files[index] ?? ''
     if (!('document' in entry)) return { file, valid: false, problems: [entry.problem] }
-    const problems = checks[next++]?.problems ?? []
+    const check = checks[next++]
+    const problems = [...(check?.problems ?? [])]
+    // References to files next to the manifest are checked once the manifest itself is valid.
+    if (check?.manifest) {
+      problems.push(...(await checkFileReferences(entry.document as Record<string, unknown>, file)))
+    }
     return { file, valid: !problems.some((problem) => problem.severity === 'error'), problems }
   })
+  return Promise.all(reports)
 }
 
 async function loadForReport(

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { main } from '../../../src/cli/main.js'
+import { copyExampleApp } from '../../support/example-apps.js'
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = []
@@ -15,9 +16,11 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string[]; er
   return { code, out, err }
 }
 
-const HELLO = 'examples/apps/hello-web/manifest.yml'
-const NOTES_WEB = 'examples/apps/notes/manifest.yml'
-const NOTES_API = 'examples/apps/notes/notes-api.manifest.yml'
+// Copies with stand-in image archives: validate checks that `file:` names a file.
+const HELLO = join(copyExampleApp('hello-web'), 'manifest.yml')
+const NOTES = copyExampleApp('notes')
+const NOTES_WEB = join(NOTES, 'manifest.yml')
+const NOTES_API = join(NOTES, 'notes-api.manifest.yml')
 const BROKEN = 'examples/apps/broken/manifest.yml'
 
 describe('archy app validate', () => {
@@ -91,6 +94,29 @@ describe('archy app validate', () => {
       `${bad}: YAML syntax error at line 3, column 1: Flow sequence in block ` +
         `collection must be sufficiently indented and end with a ]`,
       `${HELLO}: valid`,
+    ])
+  })
+
+  it('reports a file: image or hook source that names no file next to the manifest', async () => {
+    const manifest = join(dir, 'refs.yml')
+    const app = [
+      'app:',
+      '  id: refs',
+      '  name: Refs',
+      '  version: 1.0.0',
+      '  container: { image: "file:nope.tar" }',
+      '  hooks:',
+      '    post_install:',
+      '      - copy_from_host: { src: web/x.js, dest: /srv/x.js }',
+      '      - copy_from_host: { src: refs.yml, dest: /srv/refs.yml }',
+    ]
+    await writeFile(manifest, app.join('\n') + '\n')
+    const result = await runCli(['app', 'validate', manifest])
+    expect(result.code).toBe(1)
+    expect(result.out).toEqual([
+      `${manifest}: app.container.image: "nope.tar" names no file (looked for ${dir}/nope.tar)`,
+      `${manifest}: app.hooks.post_install[0].copy_from_host.src: "web/x.js" names no file ` +
+        `(looked for ${dir}/web/x.js)`,
     ])
   })
 
