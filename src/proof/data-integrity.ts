@@ -8,6 +8,7 @@ import { base58 } from '@scure/base'
 import { ValidationError, VerificationError } from '../errors.js'
 import {
   decodeMultikey,
+  encodeMultikey,
   signEd25519,
   verifyEd25519,
   type Ed25519Keypair,
@@ -23,6 +24,17 @@ export interface DataIntegrityProof {
   proofValue: string
   '@context'?: unknown
 }
+
+// The verification relationships of a did:key document that an Ed25519 key signs for (did:key
+// §3.1.1); keyAgreement is an X25519 key and never signs.
+const PROOF_PURPOSES = [
+  'assertionMethod',
+  'authentication',
+  'capabilityInvocation',
+  'capabilityDelegation',
+]
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/
 
 export type Signed<T> = T & { proof: DataIntegrityProof | DataIntegrityProof[] }
 
@@ -114,51 +126,134 @@ function verifyProof(
     }
   }
   const method = config.verificationMethod
-  if (publicKeyOverride === undefined && !method.startsWith('did:key:')) {
+  const named = namedKey(method, `${path}.verificationMethod`)
+  if (publicKeyOverride === undefined && named === undefined) {
     throw new VerificationError(
       `${path}.verificationMethod: "${method}" is not a did:key; pass --public-key to verify it`,
     )
   }
-  const publicKey = decodeMultikey(publicKeyOverride ?? method)
-  if (publicKeyOverride === undefined) {
-    const [did, fragment] = method.split('#')
-    if (fragment !== undefined && fragment !== did!.slice('did:key:'.length)) {
-      throw new VerificationError(`${path}.verificationMethod: fragment does not name the did:key`)
-    }
+
+  // A given key that is not the one the proof names can never verify it: say so, not "changed".
+  const given = publicKeyOverride === undefined ? undefined : decodeMultikey(publicKeyOverride)
+  if (given !== undefined && named !== undefined && !sameBytes(given, named)) {
+    throw new VerificationError(
+      `${path}: does not verify with the given public key ${encodeMultikey(given)}: ` +
+        `its verificationMethod names another key, ${encodeMultikey(named)}`,
+    )
   }
+  const publicKey = (given ?? named)!
   let signature: Uint8Array
   try {
     signature = base58.decode(proofValue.slice(1))
   } catch {
-    throw new VerificationError(`${path}.proofValue: is not base58btc`)
+    throw new ValidationError(`${path}.proofValue`, 'is not base58btc')
   }
   const message = hashForSigning(unsecured, config)
   if (!verifyEd25519(publicKey, message, signature)) {
-    throw new VerificationError(`${path}: signature does not verify (the document was changed)`)
+    // With the proof's own key, a signature that fails means the signed bytes were changed.
+    const reason =
+      named === undefined
+        ? 'with the given public key (another key made it, or the document was changed)'
+        : '(the document was changed)'
+    throw new VerificationError(`${path}: signature does not verify ${reason}`)
   }
   return { did: method.split('#')[0]!, verificationMethod: method }
 }
 
+/**
+ * The key a did:key verificationMethod names, undefined for another URL: its key lives in a
+ * document elsewhere, which is never fetched. A DID URL needs its `#fragment`.
+ */
+function namedKey(method: string, field: string): Uint8Array | undefined {
+  const hash = method.indexOf('#')
+  const base = hash < 0 ? method : method.slice(0, hash)
+  const fragment = hash < 0 ? undefined : method.slice(hash + 1)
+  if (method.startsWith('did:key:')) {
+    let key: Uint8Array
+    try {
+      key = decodeMultikey(base)
+    } catch {
+      throw new ValidationError(field, `"${method}" is not an Ed25519 did:key`)
+    }
+    const multikey = base.slice('did:key:'.length)
+    if (!fragment) {
+      throw new ValidationError(
+        field,
+        `"${method}" has no #fragment naming the key; a did:key method is ${base}#${multikey}`,
+      )
+    }
+    if (fragment !== multikey) {
+      throw new ValidationError(field, `fragment #${fragment} does not name the did:key ${base}`)
+    }
+    return key
+  }
+  // DID Core §5.2: a verification method's id is a DID URL with a fragment; the DID alone names
+  // its subject, not a key.
+  if (method.startsWith('did:') && !fragment) {
+    throw new ValidationError(field, `"${method}" has no #fragment naming the key`)
+  }
+  return undefined
+}
+
 function checkProofShape(proof: unknown, path: string): DataIntegrityProof {
-  if (typeof proof !== 'object' || proof === null) {
-    throw new VerificationError(`${path}: must be an object`)
+  if (typeof proof !== 'object' || proof === null || Array.isArray(proof)) {
+    throw new ValidationError(path, 'must be an object')
   }
   const p = proof as Record<string, unknown>
   if (p.type !== 'DataIntegrityProof') {
-    throw new VerificationError(`${path}.type: must be "DataIntegrityProof"`)
+    throw new ValidationError(`${path}.type`, 'must be "DataIntegrityProof"')
   }
   if (p.cryptosuite !== 'eddsa-jcs-2022') {
-    throw new VerificationError(`${path}.cryptosuite: must be "eddsa-jcs-2022"`)
+    throw new ValidationError(`${path}.cryptosuite`, 'must be "eddsa-jcs-2022"')
   }
   for (const field of ['verificationMethod', 'proofPurpose', 'proofValue'] as const) {
     if (typeof p[field] !== 'string' || p[field] === '') {
-      throw new VerificationError(`${path}.${field}: must be a non-empty string`)
+      throw new ValidationError(`${path}.${field}`, 'must be a non-empty string')
     }
   }
+  if (!PROOF_PURPOSES.includes(p.proofPurpose as string)) {
+    throw new ValidationError(
+      `${path}.proofPurpose`,
+      `${JSON.stringify(p.proofPurpose)} is not a purpose an Ed25519 key signs for ` +
+        `(${PROOF_PURPOSES.join(', ')})`,
+    )
+  }
+  // vc-data-integrity §2.1: `created` is optional, and an XML Schema dateTimeStamp when present.
+  if (p.created !== undefined && (typeof p.created !== 'string' || !isRfc3339(p.created))) {
+    throw new ValidationError(
+      `${path}.created`,
+      `${JSON.stringify(p.created)} is not an RFC 3339 timestamp (2026-12-03T18:00:00Z)`,
+    )
+  }
   if (!(p.proofValue as string).startsWith('z')) {
-    throw new VerificationError(`${path}.proofValue: must be multibase base58btc (z...)`)
+    throw new ValidationError(`${path}.proofValue`, 'must be multibase base58btc (z...)')
   }
   return p as unknown as DataIntegrityProof
+}
+
+/** RFC 3339 §5.6 date-time with a time zone, every field in its range (second 60 for a leap). */
+function isRfc3339(value: string): boolean {
+  const match = RFC3339.exec(value)
+  if (!match) return false
+  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = match
+    .slice(1)
+    .map((part) => Number(part ?? 0))
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate()
+  return (
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 60 &&
+    offsetHour! <= 23 &&
+    offsetMinute! <= 59
+  )
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, index) => byte === b[index])
 }
 
 /** SHA-256(JCS(proof config)) || SHA-256(JCS(document)), as the cryptosuite defines. */

@@ -2,10 +2,9 @@
 // A verificationMethod that is not a did:key is never fetched: pass --public-key instead.
 import { readFile } from 'node:fs/promises'
 
-import { ArchyError } from '../../errors.js'
+import { ArchyError, UsageError } from '../../errors.js'
 import { decodeMultikey } from '../../identity/did-key.js'
 import { verifyDocument } from '../../proof/data-integrity.js'
-import { UsageError } from '../../errors.js'
 import { flagOption, stringOption, type CommandSpec } from '../command.js'
 
 export const commands: CommandSpec[] = [
@@ -20,7 +19,9 @@ export const commands: CommandSpec[] = [
       'public-key': {
         type: 'string',
         valueName: 'MULTIBASE',
-        description: 'verify with this Multikey (z6Mk...) instead of the did:key in the proof',
+        description:
+          'verify with this Multikey (z6Mk...): needed for a verificationMethod that is not a ' +
+          'did:key, and must be the key of one that is',
       },
       json: { type: 'boolean', description: 'print the result as JSON' },
     },

@@ -128,6 +128,37 @@ describe('archy proof verify', () => {
     expect(withKey.code).toBe(0)
   })
 
+  it('names the mismatch when --public-key is not the key the proof names', async () => {
+    const dir = tempDir()
+    const key = generateEd25519()
+    const other = generateEd25519()
+    writeFileSync(join(dir, 'doc.json'), JSON.stringify(signDocument({ hello: 'world' }, key)))
+    const run = await runCli([
+      'proof',
+      'verify',
+      join(dir, 'doc.json'),
+      '--public-key',
+      other.multikey,
+    ])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(
+      `archy: proof: does not verify with the given public key ${other.multikey}: ` +
+        `its verificationMethod names another key, ${key.multikey}`,
+    )
+  })
+
+  it('names a created that is not RFC 3339 as a format error of proof.created', async () => {
+    const dir = tempDir()
+    const signed = signDocument({ hello: 'world' }, generateEd25519())
+    const proof = { ...(signed.proof as object), created: 'yesterday' }
+    writeFileSync(join(dir, 'doc.json'), JSON.stringify({ ...signed, proof }))
+    const run = await runCli(['proof', 'verify', join(dir, 'doc.json')])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(
+      'archy: proof.created: "yesterday" is not an RFC 3339 timestamp (2026-12-03T18:00:00Z)',
+    )
+  })
+
   it('names a file that is not JSON and a bad --public-key', async () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'x.json'), '{nope')
