@@ -35,7 +35,10 @@ export function describeIssue(issue: RawIssue): string | undefined {
       return 'the number is too large (it is not finite)'
     }
     const expected = TYPE_NAMES[issue.expected] ?? issue.expected
-    return `expected ${expected}, got ${describeKind(issue.input)}`
+    // YAML reads 1.0 and 8080 as numbers: say how to keep the text as written.
+    const scalar = typeof issue.input === 'number' || typeof issue.input === 'boolean'
+    const hint = issue.expected === 'string' && scalar ? ' (quote it in YAML to keep it text)' : ''
+    return `expected ${expected}, got ${describeKind(issue.input)}${hint}`
   }
   if (issue.code === 'invalid_value') {
     const allowed = issue.values.map(String).join(', ')

@@ -103,6 +103,13 @@ const rows: RuleRow[] = [
     path: 'app.container.command',
     message: 'expected a list, got a string',
   },
+  {
+    rule: 'a version YAML read as a number says to quote it',
+    good: (app) => (app.version = '1.0.0'),
+    bad: (app) => (app.version = 1.0),
+    path: 'app.version',
+    message: 'expected a string, got a number (quote it in YAML to keep it text)',
+  },
   // Images
   {
     rule: 'image is never latest',
