@@ -121,6 +121,13 @@ describe('archy app render', () => {
     [['--set', 'HOST_IP'], '--set HOST_IP: expected NAME=VALUE'],
     [['--set', 'APP_ID=x'], '--set APP_ID=x: expected NAME=VALUE'],
     [['--set', '=x'], '--set =x: expected NAME=VALUE'],
+    [['--set', 'HOST_IP=notanip'], '--set HOST_IP: "notanip" is not an IPv4 address'],
+    [['--set', 'HOST_MDNS=a b.local'], '--set HOST_MDNS: "a b.local" is not a host name'],
+    [['--set', 'NODE_NOSTR_PUBKEY=abc'], '--set NODE_NOSTR_PUBKEY: "abc" is not 64 lowercase hex'],
+    [
+      ['--set', `NODE_IDENTITY_PUBKEYS=${'a'.repeat(64)},x`],
+      'is not a comma-separated list of 64 lowercase hex keys',
+    ],
     [['--podman-version', '4.3'], '--podman-version 4.3: Quadlet needs Podman 4.4 or later'],
     [['--podman-version', 'latest'], '--podman-version latest: "latest" is not a Podman version'],
   ])('refuses %j as a usage error', async (extra, message) => {

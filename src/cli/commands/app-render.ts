@@ -2,6 +2,7 @@
 // directory, as the agent would for this node, so they can be read, diffed or installed by hand.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
+import { isIPv4 } from 'node:net'
 import path from 'node:path'
 
 import { buildContainerSpec } from '../../../node-agent/container-spec.js'
@@ -153,9 +154,27 @@ function parseSetOptions(entries: string[]): NodeContext['values'] {
         `--set ${entry}: expected NAME=VALUE with NAME one of ${NODE_VALUES.join(', ')}`,
       )
     }
-    values[name as NodeValueName] = entry.slice(separator + 1)
+    const value = entry.slice(separator + 1)
+    const problem = NODE_VALUE_RULES[name as NodeValueName](value)
+    if (problem !== undefined) throw new UsageError(`--set ${name}: "${value}" ${problem}`)
+    values[name as NodeValueName] = value
   }
   return values
+}
+
+const HEX_KEY = /^[0-9a-f]{64}$/
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+
+/** What each placeholder's value must look like: what the agent would put there on a node. */
+const NODE_VALUE_RULES: Record<NodeValueName, (value: string) => string | undefined> = {
+  HOST_IP: (value) => (isIPv4(value) ? undefined : 'is not an IPv4 address'),
+  HOST_MDNS: (value) => (DNS_NAME.test(value) ? undefined : 'is not a host name'),
+  NODE_NOSTR_PUBKEY: (value) => (HEX_KEY.test(value) ? undefined : 'is not 64 lowercase hex'),
+  NODE_IDENTITY_PUBKEYS: (value) =>
+    value.split(',').every((key) => HEX_KEY.test(key))
+      ? undefined
+      : 'is not a comma-separated list of 64 lowercase hex keys',
 }
 
 function checkPodmanVersion(version: string): void {
