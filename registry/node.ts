@@ -1,11 +1,11 @@
 // A registry node: one node:http server on one port where WebSocket upgrades of `/` go to the
 // embedded relay, NIP-11 requests get the relay's document, and everything else goes to the API.
-import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 
+import { makeDirectory } from '../src/fs/make-directory.js'
 import { generateEd25519 } from '../src/identity/did-key.js'
 import { readKeyFile, writeKeyFile, type KeyPairs } from '../src/identity/key-file.js'
 import { generateNostrKeys } from '../src/identity/nostr-keys.js'
@@ -44,7 +44,8 @@ export interface RegistryNode {
 export async function startRegistryNode(options: RegistryNodeOptions): Promise<RegistryNode> {
   const dataDir = resolve(options.dataDir || './data')
   const logger = createLogger('registry', options.logLevel ?? 'info')
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  // Named by its setting, `data`: errors are read by the operator who set it.
+  await makeDirectory(dataDir, { field: 'data', mode: 0o700 })
   const keys = await loadOperatorKeys(join(dataDir, 'operator.keys.json'))
 
   const relay = createRelay({

@@ -1,6 +1,6 @@
 // `archy app render`: validates manifests as a set and writes their Quadlet units into a
 // directory, as the agent would for this node, so they can be read, diffed or installed by hand.
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isIPv4 } from 'node:net'
 import path from 'node:path'
@@ -15,6 +15,7 @@ import { namespaceVolumes } from '../../../node-agent/plan-rules.js'
 import { renderQuadletUnits } from '../../../node-agent/quadlet.js'
 import { DEFAULT_PODMAN_VERSION, parsePodmanVersion } from '../../../node-agent/quadlet-versions.js'
 import { UsageError, ValidationError } from '../../errors.js'
+import { describeFsError, makeDirectory } from '../../fs/make-directory.js'
 import { loadManifestFile } from '../../manifest/load.js'
 import { isAppDependency } from '../../manifest/types.js'
 import type { AppManifest } from '../../manifest/types.js'
@@ -93,10 +94,15 @@ async function runRender(input: CommandInput): Promise<number> {
   const { files: units, warnings } = renderQuadletUnits(specs, { podmanVersion })
   for (const warning of warnings) input.io.err(`warning: ${warning}`)
 
-  await mkdir(out, { recursive: true })
+  await makeDirectory(out, { field: '--out' })
   for (const unit of units) {
     const target = path.join(out, unit.name)
-    await writeFile(target, unit.content)
+    try {
+      await writeFile(target, unit.content)
+    } catch (error) {
+      const reason = describeFsError(error)
+      throw new ValidationError('--out', `cannot write ${target}: ${reason}`, { cause: error })
+    }
     input.io.out(target)
   }
   return 0

@@ -38,6 +38,25 @@ describe('archy node run', () => {
   })
 
   it.each([
+    ['/proc/nope', 'data: cannot create /proc/nope: /proc is on proc, a kernel pseudo-file system'],
+    ['/sys/nope', 'data: cannot create /sys/nope: /sys is on sysfs, a kernel pseudo-file system'],
+  ])('refuses --data %s promptly, naming the setting', { timeout: 5000 }, async (data, reason) => {
+    const run = await runCli(['node', 'run', '--port', '0', '--data', data])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(`archy: ${reason}, not storage`)
+  })
+
+  it('names the data directory when its parent is a file', async () => {
+    const file = join(dir, 'parent-file')
+    writeFileSync(file, '')
+    const run = await runCli(['node', 'run', '--port', '0', '--data', join(file, 'data')])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(
+      `archy: data: cannot create ${join(file, 'data')}: ${file} exists and is not a directory`,
+    )
+  })
+
+  it.each([
     [['--port', '70000'], /--port: must be an integer from 0 to 65535, got "70000"/],
     [['--port', 'abc'], /--port: must be an integer/],
     [['--data', ''], /--data: must not be empty/],
