@@ -54,6 +54,10 @@ export async function readKeyFile(path: string): Promise<KeyPairs> {
   let text: string
   try {
     const info = await stat(path)
+    if (info.isDirectory()) {
+      throw new ArchyError('not-a-file', `${path} is a directory, not a key file`)
+    }
+    if (!info.isFile()) throw new ArchyError('not-a-file', `${path} is not a regular file`)
     if ((info.mode & 0o077) !== 0) {
       throw new ArchyError(
         'key-permissions',
@@ -77,7 +81,8 @@ export async function readKeyFile(path: string): Promise<KeyPairs> {
     throw new ValidationError(`${path}: type`, 'must be "ArchipelagoKeys"')
   }
   const ed25519 = ed25519FromSeed(parseHex32(String(json.ed25519_seed), `${path}: ed25519_seed`))
-  const nostr = nostrKeysFromSecret(parseHex32(String(json.nostr_secret), `${path}: nostr_secret`))
+  const nostrField = `${path}: nostr_secret`
+  const nostr = nostrKeysFromSecret(parseHex32(String(json.nostr_secret), nostrField), nostrField)
   if (json.did !== undefined && json.did !== ed25519.did) {
     throw new ValidationError(`${path}: did`, 'does not match ed25519_seed')
   }

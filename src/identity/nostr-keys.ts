@@ -15,18 +15,20 @@ export function generateNostrKeys(): NostrKeypair {
   return nostrKeysFromSecret(generateSecretKey())
 }
 
-/** Rebuilds a Nostr key pair from its 32-byte secret. */
-export function nostrKeysFromSecret(secretKey: Uint8Array): NostrKeypair {
+/** The rule a Nostr secret breaks when it is 32 bytes but no secp256k1 secret key (BIP-340). */
+export const NOSTR_SECRET_RULE =
+  'not a valid secp256k1 secret key (must be 64 hex, nonzero, below the curve order)'
+
+/** Rebuilds a Nostr key pair from its 32-byte secret; `field` names where the secret came from. */
+export function nostrKeysFromSecret(secretKey: Uint8Array, field = 'nostr secret'): NostrKeypair {
   if (secretKey.length !== 32) {
-    throw new ValidationError('nostr secret', `must be 32 bytes, got ${secretKey.length}`)
+    throw new ValidationError(field, `must be 32 bytes, got ${secretKey.length}`)
   }
   let pubkey: string
   try {
     pubkey = getPublicKey(secretKey)
   } catch (error) {
-    throw new ValidationError('nostr secret', 'is not a valid secp256k1 secret key', {
-      cause: error,
-    })
+    throw new ValidationError(field, NOSTR_SECRET_RULE, { cause: error })
   }
   return { secretKey: new Uint8Array(secretKey), pubkey, npub: nip19.npubEncode(pubkey) }
 }

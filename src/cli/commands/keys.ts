@@ -2,7 +2,13 @@
 // (an Ed25519 did:key and a Nostr key). Secrets are written to the 0600 file and never printed.
 import { generateEd25519, ed25519FromSeed } from '../../identity/did-key.js'
 import { readKeyFile, writeKeyFile, type KeyPairs } from '../../identity/key-file.js'
-import { generateNostrKeys, nostrKeysFromSecret, parseHex32 } from '../../identity/nostr-keys.js'
+import {
+  NOSTR_SECRET_RULE,
+  generateNostrKeys,
+  nostrKeysFromSecret,
+  parseHex32,
+  type NostrKeypair,
+} from '../../identity/nostr-keys.js'
 import { UsageError } from '../../errors.js'
 import {
   flagOption,
@@ -45,10 +51,7 @@ export const commands: CommandSpec[] = [
       const out = requireOption(input, 'out')
       const seed = parseFlagHex(requireOption(input, 'ed25519-seed'), '--ed25519-seed')
       const secret = stringOption(input, 'nostr-secret')
-      const nostr =
-        secret === undefined
-          ? generateNostrKeys()
-          : nostrKeysFromSecret(parseFlagHex(secret, '--nostr-secret'))
+      const nostr = secret === undefined ? generateNostrKeys() : parseNostrSecret(secret)
       if (secret === undefined) {
         input.io.err('warning: no --nostr-secret given; a new Nostr key was made')
       }
@@ -87,10 +90,21 @@ function printKeys(input: CommandInput, keys: KeyPairs, file: string): void {
   input.io.out(`nostr pubkey: ${identity.nostr_pubkey}`)
 }
 
+// Neither message ever shows the value: it is a secret.
 function parseFlagHex(value: string, flag: string): Uint8Array {
   try {
     return parseHex32(value, flag)
   } catch {
-    throw new UsageError(`${flag} must be 64 hexadecimal characters`)
+    throw new UsageError(`${flag}: must be 64 hexadecimal characters (32 bytes)`)
+  }
+}
+
+/** Any 32 bytes are an Ed25519 seed (RFC 8032), but not every 32 bytes are a secp256k1 key. */
+function parseNostrSecret(value: string): NostrKeypair {
+  const bytes = parseFlagHex(value, '--nostr-secret')
+  try {
+    return nostrKeysFromSecret(bytes)
+  } catch {
+    throw new UsageError(`--nostr-secret: ${NOSTR_SECRET_RULE}`)
   }
 }

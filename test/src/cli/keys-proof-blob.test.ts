@@ -13,6 +13,8 @@ import { runCli } from '../../support/cli.js'
 
 const SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'
 const NOSTR = '0000000000000000000000000000000000000000000000000000000000000003'
+// n, the order of secp256k1 (SEC 2 §2.4.1): the smallest value that is not a secret key.
+const CURVE_ORDER = 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'archy-cli-'))
@@ -76,8 +78,22 @@ describe('archy keys', () => {
     expect(run.err).toMatch(/warning: no --nostr-secret given/)
   })
 
-  it.each([
-    [['keys', 'import', '--ed25519-seed', 'abc', '--out', '/tmp/x'], /--ed25519-seed must be 64/],
+  it.each<[string[], RegExp]>([
+    [
+      ['keys', 'import', '--ed25519-seed', 'abc', '--out', '/tmp/x'],
+      /^archy: --ed25519-seed: must be 64 hexadecimal characters \(32 bytes\)/,
+    ],
+    [
+      ['keys', 'import', '--ed25519-seed', SEED, '--nostr-secret', 'xyz', '--out', '/tmp/x'],
+      /^archy: --nostr-secret: must be 64 hexadecimal characters \(32 bytes\)/,
+    ],
+    ...['0'.repeat(64), 'f'.repeat(64), CURVE_ORDER].map((secret): [string[], RegExp] => [
+      ['keys', 'import', '--ed25519-seed', SEED, '--nostr-secret', secret, '--out', '/tmp/x'],
+      new RegExp(
+        '^archy: --nostr-secret: not a valid secp256k1 secret key ' +
+          '\\(must be 64 hex, nonzero, below the curve order\\)',
+      ),
+    ]),
     [['keys', 'new'], /--out is required/],
     [['keys', 'new', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
     [['keys', 'frobnicate'], /unknown command "keys frobnicate"/],
@@ -85,6 +101,29 @@ describe('archy keys', () => {
     const run = await runCli(args)
     expect(run.code).toBe(2)
     expect(run.err).toMatch(message)
+  })
+
+  it('says a key file that is a directory is a directory', async () => {
+    const dir = tempDir()
+    const run = await runCli(['keys', 'show', '--key', dir])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(`archy: ${dir} is a directory, not a key file`)
+  })
+
+  it('never prints a refused --nostr-secret', async () => {
+    const secret = 'f'.repeat(64)
+    const run = await runCli([
+      'keys',
+      'import',
+      '--ed25519-seed',
+      SEED,
+      '--nostr-secret',
+      secret,
+      '--out',
+      join(tempDir(), 'k'),
+    ])
+    expect(run.code).toBe(2)
+    expect(run.err).not.toContain(secret)
   })
 
   it('refuses a key file readable by others', async () => {
