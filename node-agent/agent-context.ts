@@ -30,6 +30,8 @@ export interface AgentOptions {
 }
 
 export interface Agent {
+  /** This state's id: the node's Nostr public key, labelled on every container it makes. */
+  agentId: string
   paths: AgentPaths
   store: AgentStore
   podman: Podman
@@ -66,6 +68,7 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
     const podmanInfo = (): Promise<PodmanInfo> => (info ??= podman.info())
     const opened = store
     return {
+      agentId: keys.nostr.pubkey,
       paths,
       store: opened,
       podman,

@@ -7,20 +7,24 @@ import type { ContainerSpec } from './container-spec.js'
 
 export const CONFIG_HASH_LABEL = 'archy.config-hash'
 export const MANAGED_LABEL = 'archy.managed'
+/** Which agent state made the container: that state's node Nostr public key (node-keys.ts). */
+export const AGENT_LABEL = 'archy.agent'
 
-/** The hash of a spec, ignoring its own config-hash label. */
+/**
+ * The hash of a spec, ignoring its own config-hash label and the agent label: the agent label
+ * says who manages a container, not how it runs, so a container made before it existed (or by
+ * a state whose keys were made again) does not look changed.
+ */
 export function hashContainerSpec(spec: ContainerSpec): string {
-  const { [CONFIG_HASH_LABEL]: _ignored, ...labels } = spec.labels
+  const { [CONFIG_HASH_LABEL]: _hash, [AGENT_LABEL]: _agent, ...labels } = spec.labels
   return createHash('sha256')
     .update(canonicalize({ ...spec, labels }))
     .digest('hex')
 }
 
-/** The spec with its config hash and managed labels set. */
-export function labelContainerSpec(spec: ContainerSpec): ContainerSpec {
-  const labelled = { ...spec, labels: { ...spec.labels, [MANAGED_LABEL]: 'true' } }
-  return {
-    ...labelled,
-    labels: { ...labelled.labels, [CONFIG_HASH_LABEL]: hashContainerSpec(labelled) },
-  }
+/** The spec with the managed label, the agent label of `agentId` and its config hash set. */
+export function labelContainerSpec(spec: ContainerSpec, agentId: string): ContainerSpec {
+  const labels = { ...spec.labels, [MANAGED_LABEL]: 'true', [AGENT_LABEL]: agentId }
+  const labelled = { ...spec, labels }
+  return { ...labelled, labels: { ...labels, [CONFIG_HASH_LABEL]: hashContainerSpec(labelled) } }
 }

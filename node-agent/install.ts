@@ -15,7 +15,12 @@ import type { InstallRecord, MemberRecord } from './agent-store.js'
 import { fetchArtifact } from './artifact-fetch.js'
 import { findCatalogCandidates, matchesAddress, type CatalogCandidate } from './catalog-search.js'
 import { loadOtherManifests, type InstalledApp } from './installed-app.js'
-import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
+import {
+  decideMembers,
+  listContainersOnce,
+  reconcileInstalledApp,
+  type AppliedStep,
+} from './reconciler.js'
 import { chooseRuntimeMode, type ModeOption } from './runtime-mode.js'
 import { planStack } from './stack-plan.js'
 import { writeUnits } from './units.js'
@@ -80,6 +85,7 @@ export async function installApp(
   await agent.requireRootless()
   const members = planStack(manifests, agent.context, {
     limits: await agent.limitSupport(),
+    agentId: agent.agentId,
     installed: loadOtherManifests(agent, appId),
   })
 
@@ -87,6 +93,12 @@ export async function installApp(
   for (const artifact of release.artifacts) {
     await fetchArtifact(artifact, candidate.registryUrl, agent.paths.artifactsDir)
   }
+
+  // A container that another agent state manages refuses the install before any unit is written
+  // or anything recorded: this agent owns only the containers it labels (reconcile-decision.ts).
+  const containers = await listContainersOnce(agent)
+  const previous = agent.store.listMembers(appId)
+  decideMembers(agent, members, previous, 'running', containers)
   const unitWarnings = await writeUnits(
     agent,
     appId,
@@ -112,7 +124,6 @@ export async function installApp(
     installedAt: existing?.installedAt ?? now,
     updatedAt: now,
   }
-  const previous = agent.store.listMembers(appId)
   const records: MemberRecord[] = members.map((member, position) => {
     const old = previous.find((record) => record.appId === member.manifest.id)
     return {
@@ -129,7 +140,7 @@ export async function installApp(
   const app: InstalledApp = { install, release, members, records }
   let steps: AppliedStep[]
   try {
-    steps = await reconcileInstalledApp(agent, app, await listContainersOnce(agent), {
+    steps = await reconcileInstalledApp(agent, app, containers, {
       reloadImages: true,
       refreshData: true,
     })

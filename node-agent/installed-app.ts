@@ -30,6 +30,7 @@ export async function loadInstalledApp(
   const { release, manifests } = verifyRelease(install.release, `${install.appId}: stored release`)
   const members = planStack(manifests, agent.context, {
     limits: await agent.limitSupport(),
+    agentId: agent.agentId,
     installed: loadOtherManifests(agent, install.appId),
   })
   return { install, release, members, records: agent.store.listMembers(install.appId) }

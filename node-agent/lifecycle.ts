@@ -9,8 +9,9 @@ import type { DesiredState } from './agent-store.js'
 import { waitForHealthy } from './health-wait.js'
 import { loadInstalledApp, loadOtherManifests, requireInstall } from './installed-app.js'
 import { listVolumes } from './plan-rules.js'
+import type { PodmanContainer } from './podman.js'
 import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
-import { findMemberContainer } from './reconcile-decision.js'
+import { findMemberContainer, findOtherAgent } from './reconcile-decision.js'
 import { removeSecrets } from './secret-files.js'
 import { orderByDependencies } from './stack-plan.js'
 import { removeUnits } from './units.js'
@@ -66,18 +67,27 @@ export async function restartApp(agent: Agent, appId: string): Promise<void> {
   }
 }
 
+export interface UninstallResult {
+  removed: string[]
+  /** Containers under a member's name that another agent state manages, left as they are. */
+  otherAgents: string[]
+  purged: string[]
+  volumes: string[]
+}
+
 /**
  * Removes the app's containers and units and forgets the install. Data, secrets and named volumes
  * stay unless `purge`, which deletes `<data root>/<id>` (as the user namespace's root, since files
  * there belong to the app's uid), the secrets the stack owns and its `archy.<id>.*` volumes.
- * A stack member, or an app another installed app depends on, is refused. It works from the
+ * A container another agent state manages is left as it is (and --purge refused). A stack
+ * member, or an app another installed app depends on, is refused. It works from the
  * verified manifests, not a plan, so a node that lost a placeholder value can still uninstall.
  */
 export async function uninstallApp(
   agent: Agent,
   appId: string,
   options: { purge: boolean },
-): Promise<{ removed: string[]; purged: string[]; volumes: string[] }> {
+): Promise<UninstallResult> {
   const owner = agent.store.findOwner(appId)
   if (owner !== undefined && owner !== appId) {
     throw new ArchyError(
@@ -96,17 +106,32 @@ export async function uninstallApp(
 
   const containers = await listContainersOnce(agent)
   const records = agent.store.listMembers(install.appId)
-  const removed: string[] = []
-  for (const manifest of [...manifests].reverse()) {
+  const found = [...manifests].reverse().map((manifest) => {
     const record = records.find((candidate) => candidate.appId === manifest.id)
-    const container = findMemberContainer(containers, manifest.id, {
+    return findMemberContainer(containers, manifest.id, {
       ...(record && { recorded: record.containerName }),
       legacy: manifest.container.legacy_names,
     })
-    if (container) {
-      await agent.podman.remove(container.name)
-      removed.push(container.name)
-    }
+  })
+  // Another agent state's container is never removed from here; its Podman secrets and volumes
+  // (`archy.<id>.*`, one namespace per user) are that state's too, so --purge is refused.
+  const others = found.filter(
+    (container): container is PodmanContainer =>
+      container !== undefined && findOtherAgent(container, agent.agentId) !== undefined,
+  )
+  const kept = others.map((container) => container.name)
+  if (options.purge && kept.length > 0) {
+    throw new ArchyError(
+      'other-agent',
+      `--purge: container ${kept.join(', ')} is managed by another agent state, which shares ` +
+        `the app's Podman secrets and volumes; uninstall without --purge`,
+    )
+  }
+  const removed: string[] = []
+  for (const container of found) {
+    if (!container || others.includes(container)) continue
+    await agent.podman.remove(container.name)
+    removed.push(container.name)
   }
   // Networks hold no data: each goes once no container uses it (a shared one stays).
   for (const network of new Set(manifests.flatMap(networksOf))) {
@@ -114,7 +139,7 @@ export async function uninstallApp(
   }
   await removeUnits(agent, install.appId)
   agent.store.deleteInstall(install.appId)
-  if (!options.purge) return { removed, purged: [], volumes: [] }
+  if (!options.purge) return { removed, otherAgents: kept, purged: [], volumes: [] }
 
   const purged: string[] = []
   const volumes: string[] = []
@@ -133,7 +158,7 @@ export async function uninstallApp(
       volumes.push(volume)
     }
   }
-  return { removed, purged, volumes }
+  return { removed, otherAgents: kept, purged, volumes }
 }
 function networksOf(manifest: AppManifest): string[] {
   const policy = manifest.security.network_policy

@@ -1,8 +1,8 @@
 // The reconciler's decision for one app (DESIGN.md §5): from desired state and what Podman shows,
 // nothing, create, start, stop, recreate (the config hash changed, or the last create never
-// finished) or adopt. Pure, so every case is a table row in the tests.
+// finished), adopt, or a refusal (another agent state's container). Pure: each case a table row.
 import { APP_LABEL } from './container-spec.js'
-import { CONFIG_HASH_LABEL } from './config-hash.js'
+import { AGENT_LABEL, CONFIG_HASH_LABEL } from './config-hash.js'
 import type { DesiredState } from './agent-store.js'
 import type { PodmanContainer } from './podman.js'
 
@@ -10,6 +10,8 @@ export type MemberStep = 'create' | 'start' | 'stop' | 'recreate' | 'adopt'
 
 export interface MemberObservation {
   appId: string
+  /** This agent state's id (the value of its archy.agent label). */
+  agentId: string
   desired: DesiredState
   /** The hash of the spec the app should run with now. */
   configHash: string
@@ -24,6 +26,8 @@ export interface MemberObservation {
 export interface MemberDecision {
   steps: MemberStep[]
   reason: string
+  /** Set when another agent state manages the container: its archy.agent label. Never touched. */
+  otherAgent?: string
 }
 
 /** Decides what to do for one app; never more than one container per app. */
@@ -33,6 +37,13 @@ export function decideMember(observation: MemberObservation): MemberDecision {
     return desired === 'running'
       ? { steps: ['create'], reason: 'no container' }
       : { steps: [], reason: 'stopped, no container' }
+  }
+
+  // Another agent state's container is never adopted, recreated, stopped or removed. One with
+  // archy labels but no agent label predates the label and is judged as before.
+  const otherAgent = findOtherAgent(container, observation.agentId)
+  if (otherAgent !== undefined) {
+    return { steps: [], reason: "another agent state's container", otherAgent }
   }
 
   const owned = container.labels[APP_LABEL] === observation.appId
@@ -78,4 +89,10 @@ export function findMemberContainer(
     names.legacy.map(byName).find((container) => container !== undefined) ??
     containers.find((container) => container.labels[APP_LABEL] === appId)
   )
+}
+
+/** The archy.agent label of a container another agent state made; undefined for this one's. */
+export function findOtherAgent(container: PodmanContainer, agentId: string): string | undefined {
+  const label = container.labels[AGENT_LABEL]
+  return label !== undefined && label !== agentId ? label : undefined
 }

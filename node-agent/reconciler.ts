@@ -3,6 +3,8 @@
 // created or added to here, never removed.
 import { ArchyError } from '../src/errors.js'
 import type { Agent } from './agent-context.js'
+import type { DesiredState, MemberRecord } from './agent-store.js'
+import { AGENT_LABEL } from './config-hash.js'
 import { prepareAppData } from './app-data.js'
 import { checkBindSources } from './bind-sources.js'
 import { ensureImage } from './images.js'
@@ -12,7 +14,7 @@ import type { InstalledApp } from './installed-app.js'
 import type { PodmanContainer } from './podman.js'
 import { renderPodmanRunArgs } from './podman-args.js'
 import { decideMember, findMemberContainer } from './reconcile-decision.js'
-import type { MemberStep } from './reconcile-decision.js'
+import type { MemberDecision, MemberStep } from './reconcile-decision.js'
 import { ensurePodmanSecret, ensureSecretFile } from './secret-files.js'
 import type { PlannedMember } from './stack-plan.js'
 
@@ -29,6 +31,54 @@ export interface AppliedStep {
   reason: string
 }
 
+export interface MemberPlan {
+  member: PlannedMember
+  container: PodmanContainer | undefined
+  decision: MemberDecision
+}
+
+/**
+ * Decides every member against one listing, in the order given. A container that another agent
+ * state manages fails the whole pass before any step, naming it: it is never adopted, recreated,
+ * stopped or removed.
+ */
+export function decideMembers(
+  agent: Pick<Agent, 'agentId'>,
+  members: PlannedMember[],
+  records: MemberRecord[],
+  desired: DesiredState,
+  containers: PodmanContainer[],
+): MemberPlan[] {
+  const plans = members.map((member): MemberPlan => {
+    const id = member.manifest.id
+    const record = records.find((candidate) => candidate.appId === id)
+    const container = findMemberContainer(containers, id, {
+      ...(record && { recorded: record.containerName }),
+      legacy: member.manifest.container.legacy_names,
+    })
+    const decision = decideMember({
+      appId: id,
+      agentId: agent.agentId,
+      desired,
+      configHash: member.configHash,
+      ...(container && { container }),
+      adopted: record?.adopted ?? false,
+      recordedHash: record?.configHash ?? null,
+    })
+    return { member, container, decision }
+  })
+  const taken = plans.find((plan) => plan.decision.otherAgent !== undefined)
+  if (taken) {
+    throw new ArchyError(
+      'other-agent',
+      `${taken.member.manifest.id}: container ${taken.container!.name} is managed by another ` +
+        `agent state (label ${AGENT_LABEL}=${taken.decision.otherAgent}); this agent never ` +
+        'adopts, recreates, stops or removes it: manage the app from that state (--state)',
+    )
+  }
+  return plans
+}
+
 /** Converges one install on its desired state; returns the steps taken. */
 export async function reconcileInstalledApp(
   agent: Agent,
@@ -39,22 +89,10 @@ export async function reconcileInstalledApp(
   const desired = app.install.desired
   // Start dependencies first; stop dependents first.
   const members = desired === 'running' ? app.members : [...app.members].reverse()
+  const plans = decideMembers(agent, members, app.records, desired, containers)
   const applied: AppliedStep[] = []
-  for (const member of members) {
+  for (const { member, container, decision } of plans) {
     const id = member.manifest.id
-    const record = app.records.find((candidate) => candidate.appId === id)
-    const container = findMemberContainer(containers, id, {
-      ...(record && { recorded: record.containerName }),
-      legacy: member.manifest.container.legacy_names,
-    })
-    const decision = decideMember({
-      appId: id,
-      desired,
-      configHash: member.configHash,
-      ...(container && { container }),
-      adopted: record?.adopted ?? false,
-      recordedHash: record?.configHash ?? null,
-    })
     // A create prepares the data itself; a kept container gets back what went missing.
     const creates = decision.steps.some((step) => step === 'create' || step === 'recreate')
     if (options.refreshData && !creates) await prepareData(agent, member)

@@ -23,6 +23,8 @@ export interface PlanOptions {
   limits: LimitSupport
   /** Manifests of apps already installed on this node, for dependencies outside the stack. */
   installed: AppManifest[]
+  /** This agent state's id, labelled on every container it makes (config-hash.ts). */
+  agentId: string
 }
 
 /**
@@ -42,7 +44,7 @@ export function planStack(
     const limited = applyLimitSupport(namespaceVolumes(manifest, built.spec), options.limits)
     const warnings = [...built.warnings.map((w) => `${manifest.id}: ${w}`), ...limited.warnings]
 
-    const spec = labelContainerSpec(limited.spec)
+    const spec = labelContainerSpec(limited.spec, options.agentId)
     const secrets = listSecrets(manifest, secretOwners, known)
     return { manifest, spec, configHash: hashContainerSpec(spec), warnings, secrets }
   })

@@ -322,6 +322,7 @@ describe('uninstallApp --purge', () => {
     const result = await uninstallApp(agent, 'hello-web', { purge: true })
     expect(result).toEqual({
       removed: ['hello-web'],
+      otherAgents: [],
       purged: [path.join(dir, 'apps', 'hello-web')],
       volumes: ['archy.hello-web.cache'],
     })
@@ -333,7 +334,7 @@ describe('uninstallApp --purge', () => {
     const agent = await openTestAgent(removal)
     saveInstall(agent, signRawRelease(publisher, [appDocument('hello-web', { volumes })]))
     const result = await uninstallApp(agent, 'hello-web', { purge: false })
-    expect(result).toEqual({ removed: ['hello-web'], purged: [], volumes: [] })
+    expect(result).toEqual({ removed: ['hello-web'], otherAgents: [], purged: [], volumes: [] })
     expect(agent.stub.calls.map((call) => call.args[0])).toEqual(['ps', 'rm', 'network'])
     expect(agent.store.getInstall('hello-web')).toBeUndefined()
     await agent.close()

@@ -15,14 +15,22 @@ function container(
 ): PodmanContainer {
   return { id: 'a'.repeat(64), name, state, image: 'img', labels, createdAt: '' }
 }
+/** Archy labels as made before the agent label existed. */
 const ours = (hash: string): Record<string, string> => ({
   'archy.app': 'app',
   'archy.config-hash': hash,
   'archy.managed': 'true',
 })
+const THIS_AGENT = 'a'.repeat(64)
+const OTHER_AGENT = 'b'.repeat(64)
+const labelledBy = (agent: string, hash: string): Record<string, string> => ({
+  ...ours(hash),
+  'archy.agent': agent,
+})
 
 const base: MemberObservation = {
   appId: 'app',
+  agentId: THIS_AGENT,
   desired: 'running',
   configHash: 'h1',
   adopted: false,
@@ -98,10 +106,49 @@ describe('decideMember', () => {
       { adopted: true, recordedHash: 'h0', container: container('running') },
       ['recreate'],
     ],
+    [
+      "does nothing for this agent's running container with the same hash",
+      { recordedHash: 'h1', container: container('running', labelledBy(THIS_AGENT, 'h1')) },
+      [],
+    ],
+    [
+      "recreates this agent's container when the config hash changed",
+      { recordedHash: 'h0', container: container('running', labelledBy(THIS_AGENT, 'h0')) },
+      ['recreate'],
+    ],
   ]
   for (const [behaviour, observation, steps] of cases) {
     it(behaviour, () => {
-      expect(decideMember({ ...base, ...observation }).steps).toEqual(steps)
+      const decision = decideMember({ ...base, ...observation })
+      expect(decision.steps).toEqual(steps)
+      expect(decision.otherAgent).toBeUndefined()
+    })
+  }
+
+  // Another agent state's container: no step at all, whatever this state wants or recorded.
+  const refusals: [string, Partial<MemberObservation>][] = [
+    ['running, same hash', { container: container('running', labelledBy(OTHER_AGENT, 'h1')) }],
+    ['running, other hash', { container: container('running', labelledBy(OTHER_AGENT, 'h0')) }],
+    ['exited', { container: container('exited', labelledBy(OTHER_AGENT, 'h1')) }],
+    [
+      'running while stopped is wanted',
+      { desired: 'stopped', container: container('running', labelledBy(OTHER_AGENT, 'h1')) },
+    ],
+    [
+      'recorded as adopted here',
+      {
+        adopted: true,
+        recordedHash: 'h1',
+        container: container('running', labelledBy(OTHER_AGENT, 'h0')),
+      },
+    ],
+    ['labelled by another agent only', { container: container('running', { 'archy.agent': '' }) }],
+  ]
+  for (const [behaviour, observation] of refusals) {
+    it(`refuses another agent state's container (${behaviour})`, () => {
+      const decision = decideMember({ ...base, ...observation })
+      expect(decision.steps).toEqual([])
+      expect(decision.otherAgent).toBe(observation.container!.labels['archy.agent'])
     })
   }
 })

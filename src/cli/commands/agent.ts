@@ -269,9 +269,13 @@ export const commands: CommandSpec[] = [
         ...(await uninstallApp(agent, appId, { purge })),
         dataDir: appDataDir(agent.paths, appId),
       }))
-      const text = purge
-        ? `uninstalled ${appId}; deleted its data and secrets`
-        : `uninstalled ${appId}; data kept in ${result.dataDir}, secrets kept (--purge deletes them)`
+      const lines = [
+        purge
+          ? `uninstalled ${appId}; deleted its data and secrets`
+          : `uninstalled ${appId}; data kept in ${result.dataDir}, secrets kept (--purge deletes them)`,
+        ...result.otherAgents.map((name) => `left ${name}: another agent state manages it`),
+      ]
+      const text = lines.join('\n')
       printResult(input, { appId, purge, ...result }, text)
       return 0
     },
