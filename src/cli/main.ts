@@ -25,17 +25,29 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
       io.out(renderCommandHelp(command))
       return 0
     }
-    const parsed = parseCommandLine(command, rest)
+    let parsed
+    try {
+      parsed = parseCommandLine(command, rest)
+    } catch (error) {
+      // A bad command line points at the command's own help, which lists what it takes.
+      if (error instanceof UsageError) {
+        return reportUsage(io, error, `archy ${commandName(command)} --help`)
+      }
+      throw error
+    }
     return await command.run({ ...parsed, io })
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`archy: ${error.message} (see archy --help)`)
-      return 2
-    }
+    if (error instanceof UsageError) return reportUsage(io, error, 'archy --help')
     io.err(`archy: ${describeError(error)}`)
     if (!(error instanceof ArchyError) && process.env.ARCHY_DEBUG) io.err(String(error))
     return 1
   }
+}
+
+/** One line for a usage error, pointing at the help that explains it; the exit code is 2. */
+function reportUsage(io: CliIO, error: UsageError, help: string): number {
+  io.err(`archy: ${error.message} (see ${help})`)
+  return 2
 }
 
 function findCommand(commands: CommandSpec[], argv: string[]): CommandSpec {
@@ -63,12 +75,12 @@ function parseCommandLine(
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true })
   } catch (error) {
-    throw new UsageError(describeParseError(describeError(error)))
+    throw new UsageError(describeParseError(error))
   }
   refuseRepeatedOptions(command, parsed.tokens)
   const min = command.minArgs ?? 0
   const max = command.maxArgs ?? 0
-  const name = `${command.noun}${command.verb ? ' ' + command.verb : ''}`
+  const name = commandName(command)
   if (parsed.positionals.length < min) {
     throw new UsageError(`"${name}" needs ${command.args ?? 'arguments'}`)
   }
@@ -80,12 +92,25 @@ function parseCommandLine(
   return { positionals: parsed.positionals, options: values }
 }
 
-/** Node's parseArgs messages, shortened to one line naming the option. */
-function describeParseError(message: string): string {
-  const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message)
-  if (ambiguous) {
-    const option = ambiguous[1]
-    return `${option} needs a value; write a value that starts with "-" as ${option}=VALUE`
+/** `keys new`, or `version` for a noun-only command. */
+function commandName(command: CommandSpec): string {
+  return command.verb ? `${command.noun} ${command.verb}` : command.noun
+}
+
+/** Node's parseArgs errors, by their code, as one line in our words naming the option. */
+function describeParseError(error: unknown): string {
+  const message = describeError(error)
+  const code = (error as { code?: string }).code
+  const option = /^(?:Unknown option|Option) '(-{1,2}[^'\s<]+)/.exec(message)?.[1]
+  if (option !== undefined && code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return `unknown option ${option}`
+  }
+  if (option !== undefined && code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (message.includes('argument is ambiguous')) {
+      return `${option} needs a value; write a value that starts with "-" as ${option}=VALUE`
+    }
+    if (message.includes('argument missing')) return `${option} needs a value`
+    if (message.includes('does not take an argument')) return `${option} takes no value`
   }
   return message.split('\n')[0]!.replace(/\. To specify.*$/, '')
 }

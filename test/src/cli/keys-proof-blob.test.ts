@@ -95,7 +95,7 @@ describe('archy keys', () => {
       ),
     ]),
     [['keys', 'new'], /--out is required/],
-    [['keys', 'new', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
+    [['keys', 'new', '--out', '/tmp/x', '--bogus'], /unknown option --bogus \(see archy keys new/],
     [['keys', 'frobnicate'], /unknown command "keys frobnicate"/],
   ])('exits 2 on a usage error: %j', async (args, message) => {
     const run = await runCli(args)
