@@ -186,7 +186,8 @@ function chooseCandidate(
       throw new ArchyError(
         'installed-elsewhere',
         `${appId} is already installed from publisher ${existing.publisherDid} via ` +
-          `${existing.registryUrl}; uninstall it before installing another publisher's app of that id`,
+          `${existing.registryUrl}; uninstall it before installing another publisher's app ` +
+          'of that id',
       )
     }
   }

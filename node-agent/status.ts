@@ -21,7 +21,7 @@ export interface AppStatus {
   appId: string
   /** The version installed: a reinstall changes it only once the new release runs. */
   version: string
-  /** The version of a reinstall that has not succeeded yet (each reconcile tries it again); else null. */
+  /** A reinstall's version that has not run yet (each reconcile tries again); else null. */
   pendingVersion: string | null
   registryUrl: string
   publisherDid: string

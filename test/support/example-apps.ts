@@ -1,12 +1,12 @@
-// Example apps for tests that package or validate them without running them: a temporary copy of
-// an example's folder with a stand-in image archive, so no test depends on `npm run examples:images`.
+// Example apps for tests that package or validate them without running them: a temporary copy
+// of an example's folder with a stand-in image archive, so no such test needs examples:images.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 const EXAMPLES = path.resolve('examples/apps')
 
-/** Copies examples/apps/<name> (its manifests) to a new folder, with `image.tar` as stand-in bytes. */
+/** Copies examples/apps/<name> to a new folder, with stand-in bytes as its `image.tar`. */
 export function copyExampleApp(name: string): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'archy-example-')), name)
   mkdirSync(dir)

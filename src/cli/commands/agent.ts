@@ -215,7 +215,8 @@ export const commands: CommandSpec[] = [
       const options = readAgentOptions(input)
       const paths = resolveAgentPaths(options)
       if (!(await hasAgentState(paths))) {
-        const text = `no agent state in ${paths.stateDir}: no registries followed, no apps installed`
+        const text =
+          `no agent state in ${paths.stateDir}: ` + 'no registries followed, no apps installed'
         printResult(input, describeMissingState(paths), text)
         return 0
       }
@@ -272,7 +273,8 @@ export const commands: CommandSpec[] = [
       const lines = [
         purge
           ? `uninstalled ${appId}; deleted its data and secrets`
-          : `uninstalled ${appId}; data kept in ${result.dataDir}, secrets kept (--purge deletes them)`,
+          : `uninstalled ${appId}; data kept in ${result.dataDir}, ` +
+            'secrets kept (--purge deletes them)',
         ...result.otherAgents.map((name) => `left ${name}: another agent state manages it`),
       ]
       const text = lines.join('\n')
