@@ -1,13 +1,9 @@
 // Adoption (DESIGN.md §5): a container found under one of the app's legacy names is taken over as
 // it is, never recreated; the store records the adoption and later passes leave it alone.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { openAgent } from '../../node-agent/agent-context.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
-import { createStubExec, type ExecExpectation } from '../../node-agent/exec.js'
+import type { ExecExpectation } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import { reconcileApp } from '../../node-agent/lifecycle.js'
 import { collectStatus, renderStatus } from '../../node-agent/status.js'
@@ -15,22 +11,11 @@ import {
   buildCatalog,
   makePublisher,
   signRawRelease,
-  startTestRegistry,
-  type TestRegistry,
+  openStubAgent,
+  useAgentTestBed,
 } from './agent-test-registry.js'
 
-let dir: string
-let registry: TestRegistry
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'agent-adopt-'))
-  registry = await startTestRegistry()
-})
-
-afterEach(async () => {
-  await registry.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const bed = useAgentTestBed('agent-adopt-')
 
 const version: ExecExpectation = {
   command: 'podman',
@@ -64,17 +49,16 @@ function listing(state: string, times: number): ExecExpectation {
 
 describe('reconcileInstalledApp adoption', () => {
   it('adopts a running container under a legacy name without recreating it', async () => {
-    const stub = createStubExec([version, info, version, listing('running', 3)])
-    const agent = await openAgent({
-      state: path.join(dir, 'state'),
-      dataRoot: path.join(dir, 'apps'),
-      hostIp: '192.0.2.10',
-      exec: stub,
-    })
+    const agent = await openStubAgent(bed.dir, [version, info, version, listing('running', 3)])
+    const { stub } = agent
     const container = { image: 'registry.example/hello:1.0.0', legacy_names: ['old-hello'] }
     const manifest = { app: { id: 'hello-web', name: 'Hello', version: '1.0.0', container } }
-    registry.catalog = buildCatalog(registry, [signRawRelease(makePublisher(), [manifest])], 1)
-    await addRegistry(agent.store, registry.url, registry.operator.did)
+    bed.registry.catalog = buildCatalog(
+      bed.registry,
+      [signRawRelease(makePublisher(), [manifest])],
+      1,
+    )
+    await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
 
     const result = await installApp(agent, 'hello-web', { mode: 'podman' })
     expect(result.steps).toEqual([{ appId: 'hello-web', step: 'adopt', reason: 'adopted' }])
@@ -103,7 +87,7 @@ describe('reconcileInstalledApp adoption', () => {
   })
 
   it('adopts a stopped legacy container and starts it in place', async () => {
-    const stub = createStubExec([
+    const agent = await openStubAgent(bed.dir, [
       version,
       info,
       version,
@@ -111,16 +95,15 @@ describe('reconcileInstalledApp adoption', () => {
       { command: 'podman', args: ['start', 'old-hello'] },
       listing('running', 1),
     ])
-    const agent = await openAgent({
-      state: path.join(dir, 'state'),
-      dataRoot: path.join(dir, 'apps'),
-      hostIp: '192.0.2.10',
-      exec: stub,
-    })
+    const { stub } = agent
     const container = { image: 'registry.example/hello:1.0.0', legacy_names: ['old-hello'] }
     const manifest = { app: { id: 'hello-web', name: 'Hello', version: '1.0.0', container } }
-    registry.catalog = buildCatalog(registry, [signRawRelease(makePublisher(), [manifest])], 1)
-    await addRegistry(agent.store, registry.url, registry.operator.did)
+    bed.registry.catalog = buildCatalog(
+      bed.registry,
+      [signRawRelease(makePublisher(), [manifest])],
+      1,
+    )
+    await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
 
     const result = await installApp(agent, 'hello-web', { mode: 'podman' })
     expect(result.steps.map((step) => step.step)).toEqual(['adopt', 'start'])

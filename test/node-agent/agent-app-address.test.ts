@@ -1,13 +1,8 @@
 // `archy agent install id@<publisher did>`: when two publishers claim one id, the bare id installs
-// the entry the registry gives it and the address installs the other; unknown addresses name it.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+// the entry the bed.registry gives it and the address installs the other; unknown addresses name it.
+import { describe, expect, it } from 'vitest'
 
-import { openAgent, type Agent } from '../../node-agent/agent-context.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
-import { createStubExec, type ExecExpectation } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import { signCatalog, type Catalog } from '../../src/release/catalog.js'
 import {
@@ -16,33 +11,13 @@ import {
   buildCatalog,
   makePublisher,
   signRawRelease,
-  startTestRegistry,
-  type TestRegistry,
+  openStubAgent,
+  useAgentTestBed,
 } from './agent-test-registry.js'
 
-let dir: string
-let registry: TestRegistry
+const bed = useAgentTestBed('agent-app-address-')
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'agent-app-address-'))
-  registry = await startTestRegistry()
-})
-
-afterEach(async () => {
-  await registry.close()
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function openWith(expectations: ExecExpectation[]): Promise<Agent> {
-  return openAgent({
-    state: path.join(dir, 'state'),
-    dataRoot: path.join(dir, 'apps'),
-    hostIp: '192.0.2.10',
-    exec: createStubExec(expectations),
-  })
-}
-
-/** Two publishers' `shared` apps; the second is marked `address` as a registry marks it. */
+/** Two publishers' `shared` apps; the second is marked `address` as a bed.registry marks it. */
 function serveClaimedTwice(): { first: string; second: string } {
   const first = makePublisher()
   const second = makePublisher()
@@ -50,21 +25,21 @@ function serveClaimedTwice(): { first: string; second: string } {
     signRawRelease(first, [appOver('shared', 'old-shared')]),
     signRawRelease(second, [appOver('shared', 'old-shared')]),
   ]
-  const unsigned = buildCatalog(registry, releases, 1) as Catalog & Record<string, unknown>
+  const unsigned = buildCatalog(bed.registry, releases, 1) as Catalog & Record<string, unknown>
   const { proof: _proof, ...body } = unsigned
   const apps = body.apps.map((entry, index) =>
     index === 1 ? { ...entry, address: `shared@${second.ed25519.did}` } : entry,
   )
-  registry.catalog = signCatalog({ ...body, apps }, registry.operator)
+  bed.registry.catalog = signCatalog({ ...body, apps }, bed.registry.operator)
   return { first: first.ed25519.did, second: second.ed25519.did }
 }
 
 describe('installApp by app address', () => {
-  it('installs the bare id from the publisher that owns it on the registry', async () => {
+  it('installs the bare id from the publisher that owns it on the bed.registry', async () => {
     const { first } = serveClaimedTwice()
-    const agent = await openWith(adoptionProbes(['old-shared']))
+    const agent = await openStubAgent(bed.dir, adoptionProbes(['old-shared']))
     try {
-      await addRegistry(agent.store, registry.url, registry.operator.did)
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
       const result = await installApp(agent, 'shared', { mode: 'podman' })
       expect(result.publisherDid).toBe(first)
     } finally {
@@ -74,9 +49,9 @@ describe('installApp by app address', () => {
 
   it('installs id@<did> from that publisher', async () => {
     const { second } = serveClaimedTwice()
-    const agent = await openWith(adoptionProbes(['old-shared']))
+    const agent = await openStubAgent(bed.dir, adoptionProbes(['old-shared']))
     try {
-      await addRegistry(agent.store, registry.url, registry.operator.did)
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
       const result = await installApp(agent, `shared@${second}`, { mode: 'podman' })
       expect(result.publisherDid).toBe(second)
       expect(agent.store.getInstall('shared')?.publisherDid).toBe(second)
@@ -88,9 +63,9 @@ describe('installApp by app address', () => {
   it('names an address no followed catalog has', async () => {
     serveClaimedTwice()
     const stranger = makePublisher().ed25519.did
-    const agent = await openWith([])
+    const agent = await openStubAgent(bed.dir, [])
     try {
-      await addRegistry(agent.store, registry.url, registry.operator.did)
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
       await expect(installApp(agent, `shared@${stranger}`, { mode: 'podman' })).rejects.toThrow(
         `shared@${stranger} is in none of the followed registries' catalogs`,
       )

@@ -1,13 +1,8 @@
 // `archy agent install --with-dependencies`: missing app dependencies come first, from the
-// dependent's own registry; a cycle is refused; without the flag a missing one is named.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+// dependent's own bed.registry; a cycle is refused; without the flag a missing one is named.
+import { describe, expect, it } from 'vitest'
 
-import { openAgent, type Agent } from '../../node-agent/agent-context.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
-import { createStubExec, type ExecExpectation } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import {
   adoptionProbes,
@@ -15,45 +10,24 @@ import {
   buildCatalog,
   makePublisher,
   signRawRelease,
-  startTestRegistry,
-  type TestRegistry,
+  openStubAgent,
+  useAgentTestBed,
 } from './agent-test-registry.js'
 
-let dir: string
-let registry: TestRegistry
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'agent-dependencies-'))
-  registry = await startTestRegistry()
-})
-
-afterEach(async () => {
-  await registry.close()
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function openWith(expectations: ExecExpectation[]): Promise<Agent> {
-  const agent = await openAgent({
-    state: path.join(dir, 'state'),
-    dataRoot: path.join(dir, 'apps'),
-    hostIp: '192.0.2.10',
-    exec: createStubExec(expectations),
-  })
-  return agent
-}
+const bed = useAgentTestBed('agent-dependencies-')
 
 describe('installApp --with-dependencies', () => {
-  it('installs a missing dependency from the same registry first', async () => {
+  it('installs a missing dependency from the same bed.registry first', async () => {
     const publisher = makePublisher()
     const dep = appOver('dep-app', 'old-dep')
     const main = appOver('needs-dep', 'old-main', {
       dependencies: [{ app_id: 'dep-app', version: '>=1.0.0' }],
     })
     const releases = [signRawRelease(publisher, [dep]), signRawRelease(publisher, [main])]
-    registry.catalog = buildCatalog(registry, releases, 1)
-    const agent = await openWith(adoptionProbes(['old-dep', 'old-main']))
+    bed.registry.catalog = buildCatalog(bed.registry, releases, 1)
+    const agent = await openStubAgent(bed.dir, adoptionProbes(['old-dep', 'old-main']))
     try {
-      await addRegistry(agent.store, registry.url, registry.operator.did)
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
       const result = await installApp(agent, 'needs-dep', {
         mode: 'podman',
         withDependencies: true,
@@ -72,14 +46,14 @@ describe('installApp --with-dependencies', () => {
     const publisher = makePublisher()
     const a = appOver('app-a', 'old-a', { dependencies: [{ app_id: 'app-b' }] })
     const b = appOver('app-b', 'old-b', { dependencies: [{ app_id: 'app-a' }] })
-    registry.catalog = buildCatalog(
-      registry,
+    bed.registry.catalog = buildCatalog(
+      bed.registry,
       [signRawRelease(publisher, [a]), signRawRelease(publisher, [b])],
       1,
     )
-    const agent = await openWith([])
+    const agent = await openStubAgent(bed.dir, [])
     try {
-      await addRegistry(agent.store, registry.url, registry.operator.did)
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
       await expect(
         installApp(agent, 'app-a', { mode: 'podman', withDependencies: true }),
       ).rejects.toThrow('dependency cycle: app-a -> app-b -> app-a')
@@ -92,10 +66,10 @@ describe('installApp --with-dependencies', () => {
   it('names the flag when a dependency is missing and it was not given', async () => {
     const publisher = makePublisher()
     const main = appOver('needs-dep', 'old-main', { dependencies: [{ app_id: 'dep-app' }] })
-    registry.catalog = buildCatalog(registry, [signRawRelease(publisher, [main])], 1)
-    const agent = await openWith([])
+    bed.registry.catalog = buildCatalog(bed.registry, [signRawRelease(publisher, [main])], 1)
+    const agent = await openStubAgent(bed.dir, [])
     try {
-      await addRegistry(agent.store, registry.url, registry.operator.did)
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
       await expect(installApp(agent, 'needs-dep', { mode: 'podman' })).rejects.toThrow(
         'needs-dep: app.dependencies[0]: needs dep-app installed first ' +
           '(or install with --with-dependencies)',

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { openAgent, type Agent } from '../../node-agent/agent-context.js'
+import type { Agent } from '../../node-agent/agent-context.js'
 import type { InstallRecord } from '../../node-agent/agent-store.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
-import { createStubExec, type ExecExpectation, type StubExec } from '../../node-agent/exec.js'
+import type { ExecExpectation, StubExec } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import { uninstallApp } from '../../node-agent/lifecycle.js'
 import { ArchyError, ValidationError } from '../../src/errors.js'
@@ -19,6 +19,7 @@ import type { ReleaseDocument } from '../../src/release/release-document.js'
 import {
   buildCatalog,
   makePublisher,
+  openStubAgent,
   signRawRelease,
   startTestRegistry,
   type TestRegistry,
@@ -63,17 +64,8 @@ function appDocument(id: string, extra: Record<string, unknown> = {}): Record<st
   return { app: { id, name: id, version: '1.0.0', container, ...extra } }
 }
 
-async function openTestAgent(
-  expectations: ExecExpectation[] = [],
-): Promise<Agent & { stub: StubExec }> {
-  const stub = createStubExec(expectations)
-  const agent = await openAgent({
-    state: path.join(dir, 'state'),
-    dataRoot: path.join(dir, 'apps'),
-    hostIp: '192.0.2.10',
-    exec: stub,
-  })
-  return Object.assign(agent, { stub })
+function openTestAgent(expectations: ExecExpectation[] = []): Promise<Agent & { stub: StubExec }> {
+  return openStubAgent(dir, expectations)
 }
 
 /** Serves the releases and follows the registry. */

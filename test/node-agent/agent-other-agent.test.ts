@@ -1,14 +1,12 @@
 // Two agent states of one user (DESIGN.md §5): every container is labelled with the state that made
 // it, and a container another state manages is never adopted, recreated, stopped or removed.
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { openAgent, type Agent } from '../../node-agent/agent-context.js'
+import type { Agent } from '../../node-agent/agent-context.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
-import { createStubExec, type ExecExpectation, type StubExec } from '../../node-agent/exec.js'
+import type { ExecExpectation, StubExec } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import { reconcileApp, restartApp, setAppState, uninstallApp } from '../../node-agent/lifecycle.js'
 import { planStack } from '../../node-agent/stack-plan.js'
@@ -19,22 +17,11 @@ import {
   buildCatalog,
   makePublisher,
   signRawRelease,
-  startTestRegistry,
-  type TestRegistry,
+  openStubAgent,
+  useAgentTestBed,
 } from './agent-test-registry.js'
 
-let dir: string
-let registry: TestRegistry
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'agent-other-agent-'))
-  registry = await startTestRegistry()
-})
-
-afterEach(async () => {
-  await registry.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const bed = useAgentTestBed('agent-other-agent-')
 
 const OTHER_AGENT = 'b'.repeat(64)
 const MESSAGE =
@@ -73,21 +60,10 @@ function installProbes(versionCalls: number, running?: string[]): ExecExpectatio
   return [{ ...version!, times: versionCalls }, info!, ...listed]
 }
 
-async function openWith(expectations: ExecExpectation[]): Promise<Agent & { stub: StubExec }> {
-  const stub = createStubExec(expectations)
-  const agent = await openAgent({
-    state: path.join(dir, 'state'),
-    dataRoot: path.join(dir, 'apps'),
-    hostIp: '192.0.2.10',
-    exec: stub,
-  })
-  return Object.assign(agent, { stub })
-}
-
 async function follow(agent: Agent): Promise<void> {
   const release = signRawRelease(makePublisher(), [appOver('hello-web', 'old-hello')])
-  registry.catalog = buildCatalog(registry, [release], 1)
-  await addRegistry(agent.store, registry.url, registry.operator.did)
+  bed.registry.catalog = buildCatalog(bed.registry, [release], 1)
+  await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
 }
 
 function verbsOf(stub: StubExec): string[] {
@@ -110,7 +86,7 @@ describe('the agent label', () => {
   })
 
   it("is the node's Nostr public key of the state", async () => {
-    const agent = await openWith([])
+    const agent = await openStubAgent(bed.dir, [])
     expect(agent.agentId).toBe(agent.context.values.NODE_NOSTR_PUBKEY)
     await agent.close()
   })
@@ -118,22 +94,25 @@ describe('the agent label', () => {
 
 describe("another agent state's container", () => {
   it('refuses the install before any unit, data or record is written', async () => {
-    const agent = await openWith([...installProbes(1), otherAgentsListing()])
+    const agent = await openStubAgent(bed.dir, [...installProbes(1), otherAgentsListing()])
     await follow(agent)
     await expect(installApp(agent, 'hello-web', { mode: 'podman' })).rejects.toThrow(MESSAGE)
     expect(agent.store.listInstalls()).toEqual([])
     for (const verb of ['run', 'rm', 'stop', 'start', 'create']) {
       expect(verbsOf(agent.stub)).not.toContain(verb)
     }
-    expect(existsSync(path.join(dir, 'apps', 'hello-web'))).toBe(false)
-    expect(existsSync(path.join(dir, 'state', 'units', 'hello-web'))).toBe(false)
+    expect(existsSync(path.join(bed.dir, 'apps', 'hello-web'))).toBe(false)
+    expect(existsSync(path.join(bed.dir, 'state', 'units', 'hello-web'))).toBe(false)
     agent.stub.assertAllUsed()
     await agent.close()
   })
 
   it('fails reconcile, stop, start and restart without touching it', async () => {
     // Installed over an adopted legacy container; then another state's hello-web appears.
-    const agent = await openWith([...installProbes(2, ['old-hello']), otherAgentsListing(4)])
+    const agent = await openStubAgent(bed.dir, [
+      ...installProbes(2, ['old-hello']),
+      otherAgentsListing(4),
+    ])
     await follow(agent)
     await installApp(agent, 'hello-web', { mode: 'podman' })
 
@@ -150,7 +129,7 @@ describe("another agent state's container", () => {
   })
 
   it('is left by uninstall, which refuses --purge', async () => {
-    const agent = await openWith([
+    const agent = await openStubAgent(bed.dir, [
       ...installProbes(2, ['old-hello']),
       otherAgentsListing(2),
       { command: 'podman', args: ['network', 'rm', 'archy-net'], result: { exitCode: 2 } },

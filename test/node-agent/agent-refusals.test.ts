@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { openAgent, type Agent } from '../../node-agent/agent-context.js'
+import type { Agent } from '../../node-agent/agent-context.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
-import { createStubExec, type ExecExpectation, type StubExec } from '../../node-agent/exec.js'
+import type { ExecExpectation, StubExec } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import { generateEd25519 } from '../../src/identity/did-key.js'
 import type { KeyPairs } from '../../src/identity/key-file.js'
@@ -19,6 +19,7 @@ import { copyExampleApp } from '../support/example-apps.js'
 import {
   buildCatalog,
   makePublisher,
+  openStubAgent,
   publishFiles,
   signRawRelease,
   startTestRegistry,
@@ -45,17 +46,8 @@ afterEach(async () => {
 })
 
 /** Opens the agent with a stub exec that answers only the given calls. */
-async function openTestAgent(
-  expectations: ExecExpectation[] = [],
-): Promise<Agent & { stub: StubExec }> {
-  const stub = createStubExec(expectations)
-  const agent = await openAgent({
-    state: path.join(dir, 'state'),
-    dataRoot: path.join(dir, 'apps'),
-    hostIp: '192.0.2.10',
-    exec: stub,
-  })
-  return Object.assign(agent, { stub })
+function openTestAgent(expectations: ExecExpectation[] = []): Promise<Agent & { stub: StubExec }> {
+  return openStubAgent(dir, expectations)
 }
 
 /** Follows the registry at `sequence` (empty catalog), then serves `next` for the install. */

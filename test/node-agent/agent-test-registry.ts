@@ -1,15 +1,21 @@
 // A tiny registry for agent tests: real HTTP on 127.0.0.1, serving a catalog the test signs with
-// its own operator key (or any JSON it likes) and blobs by BLAKE3 digest.
-import { readFile } from 'node:fs/promises'
+// its own operator key (or any JSON it likes) and blobs by BLAKE3 digest; and the per-test bed
+// (a temporary directory, a registry, an agent over a stub exec) the agent tests share.
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+import { afterEach, beforeEach } from 'vitest'
 
 import { generateEd25519, type Ed25519Keypair } from '../../src/identity/did-key.js'
 import type { KeyPairs } from '../../src/identity/key-file.js'
 import { UNSCORED, signCatalog, type Catalog } from '../../src/release/catalog.js'
 import { packageRelease } from '../../src/release/package-release.js'
 import type { ReleaseDocument } from '../../src/release/release-document.js'
-import type { ExecExpectation } from '../../node-agent/exec.js'
+import { openAgent, type Agent } from '../../node-agent/agent-context.js'
+import { createStubExec, type ExecExpectation, type StubExec } from '../../node-agent/exec.js'
 import { signRelease } from '../support/release-fixtures.js'
 
 export interface TestRegistry {
@@ -33,13 +39,13 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     close: async () => undefined,
   }
   const server = createServer((request, response) => {
-    const path = request.url ?? '/'
-    if (path === '/v1/catalog') {
+    const target = request.url ?? '/'
+    if (target === '/v1/catalog') {
       response.writeHead(200, { 'content-type': 'application/json' })
       response.end(JSON.stringify(registry.catalog))
       return
     }
-    const blob = /^\/blobs\/([0-9a-f]{64})$/.exec(path)
+    const blob = /^\/blobs\/([0-9a-f]{64})$/.exec(target)
     const bytes = blob ? registry.blobs.get(blob[1]!) : undefined
     if (!bytes) {
       response.writeHead(404).end()
@@ -146,4 +152,39 @@ export function adoptionProbes(running: string[]): ExecExpectation[] {
       times: 10,
     },
   ]
+}
+
+export interface AgentTestBed {
+  /** A fresh temporary directory: the agent's state and data root go under it. */
+  dir: string
+  registry: TestRegistry
+}
+
+/** A new directory and test registry before each test of the file; both go after it. */
+export function useAgentTestBed(prefix: string): AgentTestBed {
+  const bed = {} as AgentTestBed
+  beforeEach(async () => {
+    bed.dir = await mkdtemp(path.join(tmpdir(), prefix))
+    bed.registry = await startTestRegistry()
+  })
+  afterEach(async () => {
+    await bed.registry.close()
+    await rm(bed.dir, { recursive: true, force: true })
+  })
+  return bed
+}
+
+/** An agent under `dir` (state/, apps/) whose exec is a stub answering only `expectations`. */
+export async function openStubAgent(
+  dir: string,
+  expectations: ExecExpectation[],
+): Promise<Agent & { stub: StubExec }> {
+  const stub = createStubExec(expectations)
+  const agent = await openAgent({
+    state: path.join(dir, 'state'),
+    dataRoot: path.join(dir, 'apps'),
+    hostIp: '192.0.2.10',
+    exec: stub,
+  })
+  return Object.assign(agent, { stub })
 }
