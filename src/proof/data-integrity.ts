@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { base58 } from '@scure/base'
 
 import { ValidationError, VerificationError } from '../errors.js'
+import { isRfc3339 } from '../rfc3339.js'
 import {
   decodeMultikey,
   encodeMultikey,
@@ -33,8 +34,6 @@ const PROOF_PURPOSES = [
   'capabilityInvocation',
   'capabilityDelegation',
 ]
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/
 
 export type Signed<T> = T & { proof: DataIntegrityProof | DataIntegrityProof[] }
 
@@ -229,27 +228,6 @@ function checkProofShape(proof: unknown, path: string): DataIntegrityProof {
     throw new ValidationError(`${path}.proofValue`, 'must be multibase base58btc (z...)')
   }
   return p as unknown as DataIntegrityProof
-}
-
-/** RFC 3339 §5.6 date-time with a time zone, every field in its range (second 60 for a leap). */
-function isRfc3339(value: string): boolean {
-  const match = RFC3339.exec(value)
-  if (!match) return false
-  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = match
-    .slice(1)
-    .map((part) => Number(part ?? 0))
-  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate()
-  return (
-    month! >= 1 &&
-    month! <= 12 &&
-    day! >= 1 &&
-    day! <= daysInMonth &&
-    hour! <= 23 &&
-    minute! <= 59 &&
-    second! <= 60 &&
-    offsetHour! <= 23 &&
-    offsetMinute! <= 59
-  )
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -7,6 +7,7 @@ import { ValidationError, VerificationError } from '../errors.js'
 import type { Ed25519Keypair } from '../identity/did-key.js'
 import { canonicalize } from '../proof/jcs.js'
 import { signDocument, verifyDocument, type DataIntegrityProof } from '../proof/data-integrity.js'
+import { isRfc3339 } from '../rfc3339.js'
 import { verifyRelease, type ReleaseAuthor, type VerifiedRelease } from './release-document.js'
 
 export interface TrustSummary {
@@ -133,7 +134,7 @@ function checkCatalogShape(value: unknown): Catalog {
     throw new ValidationError('catalog.sequence', 'must be a non-negative integer')
   }
   for (const field of ['issued_at', 'expires_at'] as const) {
-    if (typeof c[field] !== 'string' || Number.isNaN(Date.parse(c[field] as string))) {
+    if (typeof c[field] !== 'string' || !isRfc3339(c[field] as string)) {
       throw new ValidationError(`catalog.${field}`, 'must be an RFC 3339 timestamp')
     }
   }

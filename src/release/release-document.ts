@@ -8,6 +8,7 @@ import { isHexDigest } from '../digest/blake3.js'
 import type { AppManifest } from '../manifest/types.js'
 import { requireValidManifests } from '../manifest/validate.js'
 import { verifyDocument, type DataIntegrityProof } from '../proof/data-integrity.js'
+import { isRfc3339Utc } from '../rfc3339.js'
 
 export interface ReleaseArtifact {
   name: string
@@ -39,8 +40,6 @@ export interface VerifiedRelease {
   /** The normalized manifests, primary first. */
   manifests: AppManifest[]
 }
-
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 
 /** Checks a release document completely: shape, proof by author.did, manifests, artifacts. */
 export function verifyRelease(value: unknown, path = 'release'): VerifiedRelease {
@@ -102,7 +101,7 @@ function checkReleaseShape(value: unknown, path: string): ReleaseDocument {
     throw new ValidationError(`${path}.artifacts`, 'must be an array')
   r.artifacts.forEach((artifact, index) => checkArtifact(artifact, `${path}.artifacts[${index}]`))
   checkArtifactNamesUnique(r.artifacts as ReleaseArtifact[], path)
-  if (typeof r.published_at !== 'string' || !RFC3339_UTC.test(r.published_at)) {
+  if (typeof r.published_at !== 'string' || !isRfc3339Utc(r.published_at)) {
     throw new ValidationError(`${path}.published_at`, 'must be an RFC 3339 UTC timestamp')
   }
   return value as ReleaseDocument

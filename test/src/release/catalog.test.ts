@@ -31,6 +31,12 @@ describe('verifyCatalog', () => {
     expect(() => verifyCatalog(catalog, { pinnedDid, last })).not.toThrow()
   })
 
+  it('refuses a catalog whose issued_at is not an RFC 3339 timestamp', () => {
+    const { proof: _proof, ...body } = makeCatalog(operator, [release])
+    const catalog = signCatalog({ ...body, issued_at: '2026' }, operator)
+    expect(verifying(catalog)).toThrow('catalog.issued_at: must be an RFC 3339 timestamp')
+  })
+
   it('refuses a catalog whose release was changed after signing', () => {
     const catalog = structuredClone(makeCatalog(operator, [release]))
     ;(catalog.apps[0]!.release as any).manifests[0].app.name = 'Changed'
