@@ -17,7 +17,7 @@ export interface AddedRegistry {
   sequence: number
 }
 
-export const USERINFO_RULE =
+const USERINFO_RULE =
   'must not contain a user name or password (a registry serves its catalog to anyone)'
 
 /**

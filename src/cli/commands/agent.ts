@@ -4,7 +4,7 @@ import { isIPv4 } from 'node:net'
 
 import { hasAgentState, withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
 import { appDataDir, resolveAgentPaths } from '../../../node-agent/agent-paths.js'
-import { addRegistry, redactUserinfo, USERINFO_RULE } from '../../../node-agent/catalog-follower.js'
+import { addRegistry, normalizeRegistryUrl } from '../../../node-agent/catalog-follower.js'
 import { installApp } from '../../../node-agent/install.js'
 import {
   reconcileApp,
@@ -16,7 +16,7 @@ import { parseModeOption } from '../../../node-agent/runtime-mode.js'
 import { collectStatus, describeMissingState, renderStatus } from '../../../node-agent/status.js'
 import { UsageError, ValidationError } from '../../errors.js'
 import { isEd25519DidKey } from '../../identity/did-key.js'
-import { parseAppAddress } from '../../release/app-address.js'
+import { parseAppAddress, type AppAddress } from '../../release/app-address.js'
 import { flagOption, stringOption } from '../command.js'
 import type { CommandInput, CommandSpec, OptionSpec } from '../command.js'
 
@@ -74,39 +74,35 @@ function readMode(input: CommandInput): ReturnType<typeof parseModeOption> {
 }
 
 /** APP of `agent install`: an app id, or `id@<publisher did>`; a bad one is a usage error. */
-function checkAppAddress(value: string): void {
+function readAppAddress(value: string): AppAddress {
   try {
-    parseAppAddress(value, 'APP')
+    return parseAppAddress(value, 'APP')
   } catch (error) {
     if (error instanceof ValidationError) throw new UsageError(error.message)
     throw error
   }
 }
 
-/** URL of `agent add-registry`; a user name or password is refused and never shown. */
 /**
  * APP of the commands on an installed app: its id alone. A node has one app per id (DESIGN.md
  * §5), so a publisher's DID would name nothing more; a bad id is a usage error as for install.
  */
 function readInstalledAppId(value: string): string {
-  checkAppAddress(value)
-  const { id, did } = parseAppAddress(value, 'APP')
+  const { id, did } = readAppAddress(value)
   if (did !== undefined) {
     throw new UsageError(`APP: an installed app is named by its id alone ("${id}"), not id@did`)
   }
   return id
 }
 
+/** URL of `agent add-registry`, by the rules the follower applies (no userinfo ever shown). */
 function checkRegistryUrl(value: string): void {
-  const refusal = `"${redactUserinfo(value)}" is not a registry URL (http:// or https://)`
-  let url: URL
   try {
-    url = new URL(value)
-  } catch {
-    throw new UsageError(refusal)
+    normalizeRegistryUrl(value)
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message)
+    throw error
   }
-  if (url.username || url.password) throw new UsageError(`URL: ${USERINFO_RULE}`)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(refusal)
 }
 
 function printResult(input: CommandInput, value: unknown, text: string): void {
@@ -190,7 +186,7 @@ export const commands: CommandSpec[] = [
     },
     async run(input) {
       const mode = readMode(input)
-      checkAppAddress(input.positionals[0]!)
+      readAppAddress(input.positionals[0]!)
       const withDependencies = flagOption(input, 'with-dependencies')
       const result = await withAgent(readAgentOptions(input), (agent) =>
         installApp(agent, input.positionals[0]!, { mode, withDependencies }),

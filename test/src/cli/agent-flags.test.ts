@@ -8,8 +8,9 @@ const STATE = ['--state', '/nonexistent/archy-state-never-made']
 
 describe('archy agent flags', () => {
   it.each([
-    [['agent', 'add-registry', 'notaurl'], /"notaurl" is not a registry URL/],
-    [['agent', 'add-registry', 'ftp://x'], /is not a registry URL/],
+    [['agent', 'add-registry', 'notaurl'], /URL: "notaurl" is not a URL/],
+    [['agent', 'add-registry', 'ftp://x'], /URL: "ftp:\/\/x" must be an http or https URL/],
+    [['agent', 'add-registry', 'http://x/?a=1'], /URL: "http:\/\/x\/\?a=1" must have no query/],
     [
       ['agent', 'add-registry', 'http://127.0.0.1:1', '--did', 'did:web:x'],
       /--did: .* not an Ed25519/,
@@ -59,7 +60,7 @@ describe('archy agent flags', () => {
   ])('refuses %s without showing its user name or password', async (url) => {
     const run = await runCli(['agent', 'add-registry', url, ...STATE])
     expect(run.code).toBe(2)
-    expect(run.err).toMatch(/^archy: (URL: must not contain a user name or password|"[^"]*\*\*\*@)/)
+    expect(run.err).toMatch(/^archy: URL: (must not contain a user name or password|"[^"]*\*\*\*@)/)
     expect(run.err).not.toMatch(/alice|s3cret/)
   })
 })
