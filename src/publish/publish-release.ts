@@ -90,19 +90,12 @@ export async function waitForVerdict(
   eventId: string,
   timeoutMs: number,
 ): Promise<Verdict> {
-  const deadline = Date.now() + timeoutMs
   const url = new URL(`/v1/events/${eventId}/verdict`, registryUrl)
-  while (true) {
-    let verdict: Verdict = { status: 'pending' }
-    try {
-      const response = await fetch(url)
-      if (response.ok) verdict = (await response.json()) as Verdict
-    } catch (error) {
-      throw new ArchyError('registry-unreachable', `cannot reach ${url.origin}`, { cause: error })
-    }
-    if (verdict.status !== 'pending' || Date.now() >= deadline) return verdict
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const judged = await pollJson(url, timeoutMs, (body) => {
+    const verdict = body as Verdict | undefined
+    return verdict?.status === 'accepted' || verdict?.status === 'rejected' ? verdict : undefined
+  })
+  return judged ?? { status: 'pending' }
 }
 
 /** Polls `GET /v1/catalog` until an entry carries the event; null when none does in time. */
@@ -111,21 +104,41 @@ export async function waitForCatalog(
   eventId: string,
   timeoutMs: number,
 ): Promise<{ sequence: number } | null> {
-  const deadline = Date.now() + timeoutMs
   const url = new URL('/v1/catalog', registryUrl)
+  const listed = await pollJson(url, timeoutMs, (body) => {
+    const catalog = body as { sequence?: unknown; apps?: unknown } | undefined
+    const apps = Array.isArray(catalog?.apps) ? (catalog.apps as { event_id?: unknown }[]) : []
+    const found = apps.some((entry) => entry?.event_id === eventId)
+    return found && typeof catalog?.sequence === 'number'
+      ? { sequence: catalog.sequence }
+      : undefined
+  })
+  return listed ?? null
+}
+
+/**
+ * GETs `url` every 100 ms until `read` finds what it wants in a 2xx JSON body, or `timeoutMs`
+ * passes (undefined). Only a registry that cannot be reached is an error.
+ */
+async function pollJson<T>(
+  url: URL,
+  timeoutMs: number,
+  read: (body: unknown) => T | undefined,
+): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs
   while (true) {
+    let response: Response
     try {
-      const response = await fetch(url)
-      if (response.ok) {
-        const catalog = (await response.json()) as { sequence?: unknown; apps?: unknown }
-        const apps = Array.isArray(catalog.apps) ? (catalog.apps as { event_id?: unknown }[]) : []
-        const listed = apps.some((entry) => entry?.event_id === eventId)
-        if (listed && typeof catalog.sequence === 'number') return { sequence: catalog.sequence }
-      }
+      response = await fetch(url)
     } catch (error) {
       throw new ArchyError('registry-unreachable', `cannot reach ${url.origin}`, { cause: error })
     }
-    if (Date.now() >= deadline) return null
+    // A non-2xx answer (404: not judged or listed yet) is discarded and asked again.
+    if (!response.ok) await response.body?.cancel()
+    const body: unknown = response.ok ? await response.json().catch(() => undefined) : undefined
+    const found = body === undefined ? undefined : read(body)
+    if (found !== undefined) return found
+    if (Date.now() >= deadline) return undefined
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
