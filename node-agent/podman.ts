@@ -5,6 +5,7 @@ import { ArchyError, ExecError, ValidationError } from '../src/errors.js'
 import { execCommand } from './exec.js'
 import type { Exec, ExecOptions, ExecResult } from './exec.js'
 import { parseContainerList, parseImageId, parseInfo, parseLoadedImages } from './podman-output.js'
+import { readFileDriverSecret } from './podman-secret-read.js'
 import type { PodmanContainer, PodmanInfo } from './podman-output.js'
 
 export type { PodmanContainer, PodmanInfo } from './podman-output.js'
@@ -25,6 +26,8 @@ export interface Podman {
   secretExists(name: string): Promise<boolean>
   /** The value travels only in the child's environment; it is never an argument or logged. */
   createSecret(name: string, value: string): Promise<void>
+  /** A secret's value read back from Podman's file driver; undefined when there is none. */
+  readSecret(name: string): Promise<string | undefined>
   /** Ok if missing. */
   removeSecret(name: string): Promise<void>
   /** Removes a named volume and its contents; ok if missing, fails while a container uses it. */
@@ -136,6 +139,14 @@ export function createPodman(options: PodmanOptions = {}): Podman {
         env: { [SECRET_ENV]: value },
         redact: [value],
       })
+    },
+
+    async readSecret(name) {
+      const args = ['secret', 'inspect', name]
+      const result = await podman(args, { allowFailure: true })
+      if (result.exitCode !== 0 && /no such secret/i.test(result.stderr)) return undefined
+      if (result.exitCode !== 0) throw failure(binary, args, result)
+      return readFileDriverSecret(name, result.stdout)
     },
 
     async removeSecret(name) {

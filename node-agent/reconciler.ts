@@ -180,7 +180,7 @@ async function prepareMember(
 
   const redact: string[] = []
   for (const { ownerAppId, secret } of member.secrets) {
-    const file = await ensureSecretFile(paths.secretsDir, ownerAppId, secret)
+    const file = await ensureSecretFile(paths.secretsDir, ownerAppId, secret, podman)
     redact.push(file.value)
     await ensurePodmanSecret(podman, ownerAppId, secret, file)
   }

@@ -1,6 +1,7 @@
 // Generated secrets (DESIGN.md §2, §4): made once per node as 0600 files under
-// `<state>/secrets/<owner app>/<name>`, mirrored as Podman secrets, reused on every reinstall
-// and removed only by purge. A value never appears in argv, a log line or an error.
+// `<state>/secrets/<owner app>/<name>`, mirrored as Podman secrets (each recreated from the other
+// when one is missing), reused on every reinstall and removed only by purge. A value never
+// appears in argv, a log line or an error.
 import { randomInt } from 'node:crypto'
 import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -31,18 +32,32 @@ export function secretFilePath(secretsDir: string, ownerAppId: string, name: str
   return path.join(secretsDir, ownerAppId, name)
 }
 
-/** Reads the secret's file, making it first (0600, in a 0700 directory) when absent. */
+export interface SecretFile {
+  value: string
+  /** The file was just made with a new value. */
+  created: boolean
+  /** The file was missing and was recreated from the Podman secret. */
+  recovered?: boolean
+}
+
+/**
+ * Reads the secret's file. When it is absent, the value comes back from the Podman secret of
+ * that name if `podman` is given and one exists, else a new one is generated; either way it is
+ * written as a 0600 file in a 0700 directory.
+ */
 export async function ensureSecretFile(
   secretsDir: string,
   ownerAppId: string,
   secret: GeneratedSecret,
-): Promise<{ value: string; created: boolean }> {
+  podman?: Pick<Podman, 'readSecret'>,
+): Promise<SecretFile> {
   const file = secretFilePath(secretsDir, ownerAppId, secret.name)
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   const present = await readSecret(file)
   if (present !== undefined) return { value: present, created: false }
 
-  const value = generateSecretValue(secret.length, secret.charset)
+  const kept = await podman?.readSecret(podmanSecretName(ownerAppId, secret.name))
+  const value = kept ?? generateSecretValue(secret.length, secret.charset)
   const handle = await open(file, 'wx', 0o600)
   try {
     await handle.writeFile(value)
@@ -50,19 +65,20 @@ export async function ensureSecretFile(
   } finally {
     await handle.close()
   }
-  return { value, created: true }
+  return kept === undefined ? { value, created: true } : { value, created: false, recovered: true }
 }
 
 /**
- * Makes sure the Podman secret holds the file's value: created when missing, and replaced when
- * the file was just made (a leftover Podman secret of that name must not win).
+ * Makes sure the Podman secret holds the file's value: created when missing (from the file), and
+ * replaced when the file was just made (a leftover Podman secret of that name must not win).
  */
 export async function ensurePodmanSecret(
   podman: Podman,
   ownerAppId: string,
   secret: GeneratedSecret,
-  file: { value: string; created: boolean },
+  file: SecretFile,
 ): Promise<void> {
+  if (file.recovered) return
   const name = podmanSecretName(ownerAppId, secret.name)
   if (!file.created && (await podman.secretExists(name))) return
   if (file.created) await podman.removeSecret(name)
