@@ -8,6 +8,7 @@ import { digestBytes } from '../src/digest/blake3.js'
 import type { KeyPairs } from '../src/identity/key-file.js'
 import { signNostrEvent, type NostrEvent } from '../src/nostr/event.js'
 import { canonicalize } from '../src/proof/jcs.js'
+import { formatAppAddress } from '../src/release/app-address.js'
 import { RELEASE_KIND } from '../src/release/release-event.js'
 import {
   signCatalog,
@@ -42,6 +43,8 @@ export interface CatalogSignerOptions {
   logger: Logger
   debounceMs?: number
   validityMs?: number
+  /** The operator's allow list: app id -> the publisher DID that owns the bare id. */
+  owners?: ReadonlyMap<string, string>
 }
 
 export interface CatalogSigner {
@@ -66,7 +69,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
   let closed = false
 
   async function resignIfStale(): Promise<SignedCatalog> {
-    const apps = buildEntries(store.releases())
+    const apps = buildEntries(store.releases(), options.owners)
     const issued = current ? Date.parse(current.catalog.issued_at) : 0
     const halfGone = Date.now() - issued >= validityMs / 2
     const same = current && hasSameContent(current.catalog, registry, apps)
@@ -179,20 +182,35 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
 }
 
 /**
- * One entry per (publisher, app), its newest release by SemVer precedence. A bare id belongs to
- * the publisher with the earliest verified release of it: that entry comes first; the others
- * carry `address: id@<did>`. Records arrive oldest verified first.
+ * One entry per (publisher, app), its newest release by SemVer precedence that is not yanked. A
+ * bare id belongs to the publisher `owners` names for it (the operator's allow list); for an id
+ * it does not name, to the publisher with the earliest verified release of it (yanked or not).
+ * The owner's entry comes first; the others carry `address: id@<did>`. An id the allow list gives
+ * to a publisher without an entry has no bare owner. Records arrive oldest verified first.
  */
-export function buildEntries(records: ReleaseRecord[]): RegistryCatalogEntry[] {
-  const groups = new Map<string, { first: number; newest: ReleaseRecord }>()
+export function buildEntries(
+  records: ReleaseRecord[],
+  owners: ReadonlyMap<string, string> = new Map(),
+): RegistryCatalogEntry[] {
+  const groups = new Map<string, { first: number; newest?: ReleaseRecord }>()
   records.forEach((record, position) => {
     const key = `${record.app_id}\n${record.publisher.did}`
-    const group = groups.get(key)
-    if (!group) groups.set(key, { first: position, newest: record })
-    else if (semver.gt(record.version, group.newest.version)) group.newest = record
+    let group = groups.get(key)
+    if (!group) groups.set(key, (group = { first: position }))
+    if (record.yanked) return
+    if (!group.newest || semver.gt(record.version, group.newest.version)) group.newest = record
   })
-  const ordered = [...groups.values()].sort(
-    (a, b) => compareText(a.newest.app_id, b.newest.app_id) || a.first - b.first,
+
+  const live = [...groups.values()].flatMap(({ first, newest }) =>
+    newest ? [{ first, newest }] : [],
+  )
+  const rank = ({ first, newest }: { first: number; newest: ReleaseRecord }): number => {
+    const owner = owners.get(newest.app_id)
+    if (owner === undefined) return first
+    return owner === newest.publisher.did ? -1 : records.length + first
+  }
+  const ordered = live.sort(
+    (a, b) => compareText(a.newest.app_id, b.newest.app_id) || rank(a) - rank(b),
   )
   return ordered.map(({ newest }, index) => {
     const entry: RegistryCatalogEntry = {
@@ -203,8 +221,10 @@ export function buildEntries(records: ReleaseRecord[]): RegistryCatalogEntry[] {
       release: newest.release,
       trust: scorePublisher(newest.publisher.did),
     }
-    const owner = ordered.findIndex((group) => group.newest.app_id === newest.app_id)
-    if (owner !== index) entry.address = `${newest.app_id}@${newest.publisher.did}`
+    const owner = owners.get(newest.app_id)
+    const first = ordered.findIndex((group) => group.newest.app_id === newest.app_id)
+    const ownsId = owner === undefined ? first === index : owner === newest.publisher.did
+    if (!ownsId) entry.address = formatAppAddress(newest.app_id, newest.publisher.did)
     return entry
   })
 }

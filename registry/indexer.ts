@@ -1,5 +1,6 @@
 // The indexer (DESIGN.md §4, "Release event"): judges every release event the relay stores, adds
-// the history rule the relay cannot know, and records a verdict once per event id.
+// the history rule the relay cannot know, records a verdict once per event id, and yanks releases
+// their authors delete (NIP-09).
 import semver from 'semver'
 import type { Logger } from 'pino'
 
@@ -12,6 +13,7 @@ import {
   judgeReleaseEvent,
 } from '../src/release/release-event.js'
 import type { Relay } from '../relay/index.js'
+import { DELETION_KIND, applyDeletion, findDeletionsOf } from './release-yanks.js'
 import type { RegistryStore } from './store.js'
 
 /** A judged release event. There is no "pending": a stored release is judged before it is used. */
@@ -21,7 +23,7 @@ export interface IndexerOptions {
   relay: Relay
   store: RegistryStore
   logger: Logger
-  /** Called after every verdict that added a verified release. */
+  /** Called after every verdict that added a verified release, and after every yank. */
   onRelease?: () => void
 }
 
@@ -69,7 +71,7 @@ export function startIndexer(options: IndexerOptions): Indexer {
       return { status: 'rejected', reason }
     }
 
-    store.addRelease({
+    const record = {
       event_id: event.id,
       app_id: release.app,
       publisher: { ...release.author },
@@ -77,10 +79,29 @@ export function startIndexer(options: IndexerOptions): Indexer {
       created_at: event.created_at,
       verified_at: seenAt,
       release,
-    })
+    }
+    store.addRelease(record)
     logger.info({ eventId: event.id, appId: release.app }, 'release verified')
+    // A deletion can reach the relay before the release it names (from an upstream, say).
+    for (const deletion of findDeletionsOf(relay, record)) yankBy(deletion)
     options.onRelease?.()
     return { status: 'accepted' }
+  }
+
+  function yankBy(deletion: NostrEvent): number {
+    const yanked = applyDeletion(store, deletion)
+    for (const eventId of yanked) {
+      logger.info({ eventId, deletionId: deletion.id }, 'release yanked')
+    }
+    return yanked.length
+  }
+
+  function onStored(event: NostrEvent): void {
+    if (event.kind !== DELETION_KIND) {
+      indexEvent(event)
+      return
+    }
+    if (yankBy(event) > 0) options.onRelease?.()
   }
 
   function recordedVerdict(eventId: string): Verdict | undefined {
@@ -103,8 +124,9 @@ export function startIndexer(options: IndexerOptions): Indexer {
     .sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id))
   for (const event of backlog) indexEvent(event)
   if (backlog.length > 0) logger.info({ count: backlog.length }, 'indexed stored release events')
+  for (const deletion of relay.query([{ kinds: [DELETION_KIND] }])) yankBy(deletion)
 
-  const unsubscribe = relay.onStored((event) => void indexEvent(event))
+  const unsubscribe = relay.onStored(onStored)
   return { indexEvent, verdictFor, stop: unsubscribe }
 }
 

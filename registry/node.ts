@@ -5,11 +5,13 @@ import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 
+import { ValidationError } from '../src/errors.js'
 import { makeDirectory } from '../src/fs/make-directory.js'
 import { generateEd25519 } from '../src/identity/did-key.js'
 import { readKeyFile, writeKeyFile, type KeyPairs } from '../src/identity/key-file.js'
 import { generateNostrKeys } from '../src/identity/nostr-keys.js'
 import { createLogger } from '../src/log.js'
+import { parseAppAddress } from '../src/release/app-address.js'
 import { createRelay, writeInfoResponse } from '../relay/index.js'
 import { DEFAULT_MAX_BLOB_BYTES, openBlobStore } from './blob-store.js'
 import { startCatalogSigner, type CatalogSigner } from './catalog-signer.js'
@@ -30,6 +32,8 @@ export interface RegistryNodeOptions {
   maxBlobBytes?: number
   /** Delay before re-signing the catalog after a change. */
   catalogDebounceMs?: number
+  /** The operator's allow list of bare-id owners, `id@<publisher did>` each. */
+  appOwners?: string[]
 }
 
 export interface RegistryNode {
@@ -90,6 +94,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     url: publicUrl,
     logger,
     debounceMs: options.catalogDebounceMs,
+    owners: readOwners(options.appOwners ?? []),
   }))
   const app = createRegistryApp({
     catalog,
@@ -132,6 +137,17 @@ async function loadOperatorKeys(path: string): Promise<KeyPairs> {
   const keys = { ed25519: generateEd25519(), nostr: generateNostrKeys() }
   await writeKeyFile(path, keys)
   return keys
+}
+
+/** `id@did` addresses as a map from id to the DID that owns it (checked by the node config). */
+function readOwners(addresses: string[]): Map<string, string> {
+  const owners = new Map<string, string>()
+  for (const text of addresses) {
+    const { id, did } = parseAppAddress(text, 'app_owners')
+    if (did === undefined) throw new ValidationError('app_owners', `"${text}" names no publisher`)
+    owners.set(id, did)
+  }
+  return owners
 }
 
 function listen(

@@ -10,6 +10,14 @@ export interface ReleaseRecord {
   created_at: number
   verified_at: string
   release: unknown
+  /** Set once the publisher deleted the release (NIP-09): kept, never in the catalog. */
+  yanked?: YankRecord | null
+}
+
+export interface YankRecord {
+  /** The kind 5 deletion event that yanked the release. */
+  deletion_id: string
+  yanked_at: string
 }
 
 export interface RejectionRecord {
@@ -44,6 +52,8 @@ export interface RegistryStore {
   releases(): ReleaseRecord[]
   releasesOf(appId: string): ReleaseRecord[]
   releasesBy(appId: string, did: string): ReleaseRecord[]
+  /** Marks a release yanked; false when it was already yanked or is not stored. */
+  yankRelease(eventId: string, yank: YankRecord): boolean
   /** Newest first; `appId` narrows to one app. */
   rejections(options?: { appId?: string; limit?: number }): RejectionRecord[]
   catalogState(): CatalogState | undefined
@@ -62,7 +72,9 @@ CREATE TABLE IF NOT EXISTS releases (
   version TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   release_json TEXT NOT NULL,
-  verified_at TEXT NOT NULL
+  verified_at TEXT NOT NULL,
+  yanked_by TEXT,
+  yanked_at TEXT
 );
 CREATE INDEX IF NOT EXISTS releases_by_app ON releases (app_id, publisher_did);
 CREATE TABLE IF NOT EXISTS rejections (
@@ -96,6 +108,8 @@ interface ReleaseRow {
   created_at: number
   release_json: string
   verified_at: string
+  yanked_by: string | null
+  yanked_at: string | null
 }
 
 /** Opens (and creates when missing) the registry database at `path`. */
@@ -104,12 +118,16 @@ export function openRegistryStore(path: string): RegistryStore {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.exec(SCHEMA)
+  addYankColumns(db)
 
   // Insertion order (rowid) is verification order: "earliest verified release" reads it.
   const insertRelease = db.prepare(
     `INSERT OR IGNORE INTO releases VALUES
      (@event_id, @app_id, @publisher_did, @publisher_pubkey, @version, @created_at,
-      @release_json, @verified_at)`,
+      @release_json, @verified_at, NULL, NULL)`,
+  )
+  const updateYank = db.prepare(
+    'UPDATE releases SET yanked_by = ?, yanked_at = ? WHERE event_id = ? AND yanked_by IS NULL',
   )
   const insertRejection = db.prepare(
     'INSERT OR IGNORE INTO rejections VALUES (@event_id, @pubkey, @app_id, @reason, @seen_at)',
@@ -165,6 +183,8 @@ export function openRegistryStore(path: string): RegistryStore {
     releases: () => selectAll.all().map(readReleaseRow),
     releasesOf: (appId) => selectOfApp.all(appId).map(readReleaseRow),
     releasesBy: (appId, did) => selectBy.all(appId, did).map(readReleaseRow),
+    yankRelease: (eventId, yank) =>
+      updateYank.run(yank.deletion_id, yank.yanked_at, eventId).changes > 0,
     rejections({ appId, limit = 1000 } = {}) {
       return appId === undefined
         ? selectRejections.all(limit)
@@ -194,5 +214,17 @@ function readReleaseRow(row: ReleaseRow): ReleaseRecord {
     created_at: row.created_at,
     verified_at: row.verified_at,
     release: JSON.parse(row.release_json) as unknown,
+    yanked:
+      row.yanked_by === null
+        ? null
+        : { deletion_id: row.yanked_by, yanked_at: row.yanked_at ?? '' },
   }
+}
+
+/** Databases made before yanking existed get its two columns. */
+function addYankColumns(db: Database.Database): void {
+  const columns = db.pragma('table_info(releases)') as { name: string }[]
+  if (columns.some((column) => column.name === 'yanked_by')) return
+  db.exec('ALTER TABLE releases ADD COLUMN yanked_by TEXT')
+  db.exec('ALTER TABLE releases ADD COLUMN yanked_at TEXT')
 }

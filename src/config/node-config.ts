@@ -4,6 +4,7 @@ import { z } from 'zod'
 
 import { ValidationError } from '../errors.js'
 import { LOG_LEVELS } from '../log.js'
+import { parseAppAddress } from '../release/app-address.js'
 
 export const ENV_PREFIX = 'ARCHY_'
 
@@ -14,6 +15,7 @@ export interface NodeConfig {
   public_url: string | undefined
   log_level: (typeof LOG_LEVELS)[number]
   max_blob_bytes: number
+  app_owners: string[]
 }
 
 export interface SettingSpec {
@@ -33,6 +35,11 @@ export interface SettingSpec {
 }
 
 const asText = (text: string): unknown => text
+const asList = (text: string): unknown =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 const asInteger = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) : text)
 
 export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
@@ -89,6 +96,29 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     restart: true,
     fromText: asInteger,
   },
+  app_owners: {
+    schema: z.array(z.string().refine(isOwnerAddress)).refine(hasUniqueIds),
+    rule: 'a comma-separated list of id@<publisher did:key>, each id at most once',
+    default: [],
+    defaultText: 'none',
+    description:
+      'Who owns a bare app id here, overriding the earliest verified release (id@<did>,...).',
+    restart: true,
+    fromText: asList,
+  },
+}
+
+function isOwnerAddress(text: string): boolean {
+  try {
+    return parseAppAddress(text).did !== undefined
+  } catch {
+    return false
+  }
+}
+
+function hasUniqueIds(addresses: string[]): boolean {
+  const ids = addresses.map((address) => address.split('@')[0])
+  return new Set(ids).size === ids.length
 }
 
 /** The environment variable that overrides a key, e.g. `ARCHY_PORT`. */

@@ -26,6 +26,10 @@ function record(appId: string, did: string, version: string, eventId: string): R
   }
 }
 
+function yanked(release: ReleaseRecord): ReleaseRecord {
+  return { ...release, yanked: { deletion_id: 'd'.repeat(64), yanked_at: '2026-01-02T00:00:00Z' } }
+}
+
 describe('buildEntries', () => {
   it.each<[string, ReleaseRecord[], [string, string, string | undefined][]]>([
     ['no releases', [], []],
@@ -59,10 +63,65 @@ describe('buildEntries', () => {
         ['a', '9.0.0', 'a@did:second'],
       ],
     ],
+    [
+      'the newest release that is not yanked',
+      [
+        record('a', 'did:x', '1.0.0', '1'),
+        yanked(record('a', 'did:x', '1.1.0', '2')),
+        yanked(record('b', 'did:x', '1.0.0', '3')),
+      ],
+      [['a', '1.0.0', undefined]],
+    ],
+    [
+      'the bare id to the next publisher once the earliest has only yanked releases',
+      [
+        yanked(record('a', 'did:first', '1.0.0', '1')),
+        record('a', 'did:second', '1.0.0', '2'),
+        record('a', 'did:third', '1.0.0', '3'),
+      ],
+      [
+        ['a', '1.0.0', undefined],
+        ['a', '1.0.0', 'a@did:third'],
+      ],
+    ],
   ])('selects %s', (_name, records, expected) => {
     const entries = buildEntries(records)
     expect(entries.map((entry) => [entry.id, entry.version, entry.address])).toEqual(expected)
     for (const entry of entries) expect(entry.trust).toEqual({ score: null, band: 'unscored' })
+  })
+})
+
+describe('buildEntries with the operator allow list', () => {
+  const claims = [record('a', 'did:first', '1.0.0', '1'), record('a', 'did:second', '2.0.0', '2')]
+
+  it.each<[string, [string, string][], [string, string | undefined][]]>([
+    [
+      'without an entry for the id: the earliest',
+      [['b', 'did:second']],
+      [
+        ['1.0.0', undefined],
+        ['2.0.0', 'a@did:second'],
+      ],
+    ],
+    [
+      'naming the later publisher: that one, first',
+      [['a', 'did:second']],
+      [
+        ['2.0.0', undefined],
+        ['1.0.0', 'a@did:first'],
+      ],
+    ],
+    [
+      'naming a publisher with no release: nobody has the bare id',
+      [['a', 'did:other']],
+      [
+        ['1.0.0', 'a@did:first'],
+        ['2.0.0', 'a@did:second'],
+      ],
+    ],
+  ])('gives the bare id %s', (_name, owners, expected) => {
+    const entries = buildEntries(claims, new Map(owners))
+    expect(entries.map((entry) => [entry.version, entry.address])).toEqual(expected)
   })
 })
 

@@ -42,6 +42,7 @@ async function runNode(input: CommandInput): Promise<number> {
       publicUrl: config.public_url,
       logLevel: config.log_level,
       maxBlobBytes: config.max_blob_bytes,
+      appOwners: config.app_owners,
     })
   } catch (error) {
     throw describeStartError(error, config)

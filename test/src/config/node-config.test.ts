@@ -13,7 +13,14 @@ describe('loadNodeConfig', () => {
       public_url: undefined,
       log_level: 'info',
       max_blob_bytes: 2 * 1024 ** 3,
+      app_owners: [],
     })
+  })
+
+  it('reads ARCHY_APP_OWNERS as a comma-separated list of id@<did>', () => {
+    const did = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'
+    const env = { ARCHY_APP_OWNERS: ` photo-vault@${did}, notes@${did} ` }
+    expect(loadNodeConfig({}, env).app_owners).toEqual([`photo-vault@${did}`, `notes@${did}`])
   })
 
   it('reads ARCHY_* overrides and lets flags win over them', () => {
@@ -32,6 +39,15 @@ describe('loadNodeConfig', () => {
     [{ ARCHY_LOG_LEVEL: 'loud' }, /^log_level \(ARCHY_LOG_LEVEL\): must be one of fatal, /],
     [{ ARCHY_PUBLIC_URL: 'ftp://x' }, /^public_url \(ARCHY_PUBLIC_URL\): must be an http/],
     [{ ARCHY_MAX_BLOB_BYTES: '0' }, /^max_blob_bytes \(ARCHY_MAX_BLOB_BYTES\): must be a positive/],
+    [{ ARCHY_APP_OWNERS: 'photo-vault' }, /^app_owners \(ARCHY_APP_OWNERS\): must be a comma-/],
+    [
+      {
+        ARCHY_APP_OWNERS:
+          'a@did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK,' +
+          'a@did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+      },
+      /^app_owners \(ARCHY_APP_OWNERS\): must be .*each id at most once/,
+    ],
   ])('refuses %o naming the key', (env, message) => {
     expect(() => loadNodeConfig({}, env)).toThrow(message)
   })

@@ -1,0 +1,119 @@
+// Yanking through a real node: a NIP-09 deletion (kind 5) by a release's author, by `e` or by
+// `a`, keeps the release marked in its history and takes it out of the catalog; anyone else's
+// deletion changes nothing, and a yanked version still counts for the version rule.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import type { KeyPairs } from '../../src/identity/key-file.js'
+import { signNostrEvent, type NostrEvent } from '../../src/nostr/event.js'
+import { buildReleaseEvent } from '../../src/release/release-event.js'
+import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
+import { makeDataDir, startTestNode, waitForCatalog, type TestNode } from './harness.js'
+
+let clock = 1_800_100_000
+function nextSecond(): number {
+  return ++clock
+}
+
+function release(keys: KeyPairs, appId: string, version: string): NostrEvent {
+  const document = signRelease(keys, [manifestDocument(appId, version)])
+  return buildReleaseEvent(document, keys.nostr.secretKey, nextSecond())
+}
+
+function deletion(keys: KeyPairs, tags: string[][]): NostrEvent {
+  return signNostrEvent(
+    { kind: 5, created_at: nextSecond(), tags, content: 'withdrawn' },
+    keys.nostr.secretKey,
+  )
+}
+
+interface ReleaseSummary {
+  event_id: string
+  version: string
+  yanked: { deletion_id: string; yanked_at: string } | null
+}
+
+describe('yanking a release with a NIP-09 deletion', () => {
+  const data = makeDataDir()
+  const publisher = makeKeys()
+  let node: TestNode
+  const first = release(publisher, 'notes', '1.0.0')
+  const second = release(publisher, 'notes', '1.1.0')
+
+  beforeAll(async () => {
+    node = await startTestNode(data.dir)
+    await node.publish(first)
+    await node.publish(second)
+  })
+  afterAll(async () => {
+    await node.close()
+    data.remove()
+  })
+
+  async function releases(): Promise<ReleaseSummary[]> {
+    const { body } = await node.getJson('/v1/apps/notes/releases')
+    return body.releases as ReleaseSummary[]
+  }
+
+  async function catalogNow(): Promise<{ sequence: number; apps: { version: string }[] }> {
+    return (await node.getJson('/v1/catalog')).body as never
+  }
+
+  it('ignores a deletion of the release by another key', async () => {
+    const before = await waitForCatalog(node, 2)
+    expect(before.apps.map((entry) => entry.version)).toEqual(['1.1.0'])
+    await node.publish(deletion(makeKeys(), [['e', second.id]]))
+    expect((await releases()).map((entry) => entry.yanked)).toEqual([null, null])
+  })
+
+  it('yanks by e tag: kept and marked, the previous release back in the catalog', async () => {
+    const { sequence } = await catalogNow()
+    const request = deletion(publisher, [
+      ['e', second.id],
+      ['k', '30078'],
+    ])
+    await node.publish(request)
+
+    const [newest, older] = await releases()
+    expect(newest).toMatchObject({ event_id: second.id, yanked: { deletion_id: request.id } })
+    expect(older).toMatchObject({ event_id: first.id, yanked: null })
+    const catalog = await waitForCatalog(node, sequence + 1)
+    expect(catalog.apps.map((entry) => [entry.version, entry.event_id])).toEqual([
+      ['1.0.0', first.id],
+    ])
+    const page = await node.getJson('/v1/apps/notes')
+    expect((page.body.entries as { version: string }[]).map((entry) => entry.version)).toEqual([
+      '1.0.0',
+    ])
+  })
+
+  it('still refuses the yanked version again, naming the rule', async () => {
+    const again = release(publisher, 'notes', '1.1.0')
+    await node.publish(again)
+    const { body } = await node.getJson(`/v1/events/${again.id}/verdict`)
+    expect(body).toEqual({
+      status: 'rejected',
+      reason:
+        'release.version: 1.1.0 is not higher than 1.1.0, ' +
+        "this publisher's newest verified release of notes",
+    })
+    const rejections = (await node.getJson('/v1/rejections')).body.rejections
+    expect(rejections).toContainEqual(expect.objectContaining({ event_id: again.id }))
+  })
+
+  it('yanks every release at an address by a tag, and the app leaves the catalog', async () => {
+    const { sequence } = await catalogNow()
+    const address = `30078:${publisher.nostr.pubkey}:archipelago-app:notes`
+    await node.publish(deletion(publisher, [['a', address]]))
+    expect((await releases()).every((entry) => entry.yanked !== null)).toBe(true)
+    const catalog = await waitForCatalog(node, sequence + 1)
+    expect(catalog.apps).toEqual([])
+    expect((await node.getJson('/v1/apps/notes')).status).toBe(200)
+  })
+
+  it('keeps the yanks across a restart', async () => {
+    await node.close()
+    node = await startTestNode(data.dir)
+    expect((await releases()).every((entry) => entry.yanked !== null)).toBe(true)
+    expect((await catalogNow()).apps).toEqual([])
+  })
+})
