@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import type { NostrEvent } from 'nostr-tools/pure'
 import type { Filter } from 'nostr-tools/filter'
-import { describeError } from '../src/errors.js'
+import { VerificationError, describeError } from '../src/errors.js'
 import { openConnection } from './connection.js'
 import type { Connection } from './connection.js'
 import { openEventStore } from './event-store.js'
@@ -20,7 +20,7 @@ import { classifyKind } from './kinds.js'
 import { DEFAULT_LIMITS } from './limits.js'
 import { buildInfoDocument, isInfoRequest } from './nip11.js'
 import type { PublishResult, Relay, RelayOptions } from './types.js'
-import { verifyEventIntegrity } from './verify.js'
+import { startEventVerifier } from './verify.js'
 
 const CLOSE_GRACE_MS = 1000
 
@@ -35,6 +35,7 @@ export function createRelay(options: RelayOptions): Relay {
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
   const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
   const store = openEventStore(options.databasePath)
+  const verifier = startEventVerifier({ workers: options.verifyWorkers })
   const server = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageLength })
   const heartbeat = startHeartbeat(server, limits.pingIntervalMs)
   const connections = new Set<Connection>()
@@ -49,10 +50,11 @@ export function createRelay(options: RelayOptions): Relay {
     let event: NostrEvent
     try {
       event = parseEventShape(input)
-      verifyEventIntegrity(event)
     } catch (error) {
       return { accepted: false, message: `invalid: ${describeError(error)}` }
     }
+    const integrity = await checkIntegrity(event)
+    if (integrity !== null) return integrity
 
     // Ephemeral events go to live subscribers only (NIP-01).
     if (classifyKind(event.kind) === 'ephemeral') {
@@ -73,6 +75,20 @@ export function createRelay(options: RelayOptions): Relay {
       broadcast(event)
     }
     return ANSWERS[outcome]
+  }
+
+  // The id and the signature, on the verifier's worker threads (relay/verify.ts).
+  async function checkIntegrity(event: NostrEvent): Promise<PublishResult | null> {
+    try {
+      await verifier.verify(event)
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        return { accepted: false, message: `invalid: ${describeError(error)}` }
+      }
+      logger.error({ eventId: event.id, err: error }, 'relay could not verify an event')
+      return { accepted: false, message: 'error: could not verify the event' }
+    }
+    return closed ? { accepted: false, message: 'error: the relay is closed' } : null
   }
 
   function notifyStored(event: NostrEvent): void {
@@ -108,6 +124,7 @@ export function createRelay(options: RelayOptions): Relay {
     heartbeat.stop()
     await Promise.all([...server.clients].map(closeSocket))
     await new Promise<void>((resolve) => server.close(() => resolve()))
+    await verifier.close()
     store.close()
   }
 

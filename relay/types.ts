@@ -27,6 +27,8 @@ export interface RelayOptions {
   url?: string
   /** Overrides of the default limits (DEFAULT_LIMITS). */
   limits?: Partial<RelayLimits>
+  /** Signature-check worker threads; default one fewer than the cores, at least one. */
+  verifyWorkers?: number
   /** Logger for connection lifecycle and storage failures; never given event contents. */
   logger?: Logger
 }

@@ -1,19 +1,146 @@
-// The one seam for event integrity: id recomputation and BIP-340 signature check. Today it is
-// nostr-tools' pure-JS verifier; TODO(#3): swap in a native verifier on a worker pool.
-import { getEventHash, verifyEvent } from 'nostr-tools/pure'
+// The one seam for event integrity: the NIP-01 id (SHA-256 of the serialized event) and the
+// BIP-340 signature, checked off the main thread by a pool of workers (relay/verify-worker.ts).
+import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { VerificationError } from '../src/errors.js'
+import { VERDICT, VERIFY_WORKER_SOURCE } from './verify-worker.js'
+import type { EventTuple, VerifyReply, VerifyRequest } from './verify-worker.js'
 
-/** Throws VerificationError when the id is not the event's hash or the signature is bad. */
-export function verifyEventIntegrity(event: NostrEvent): void {
-  if (getEventHash(event) !== event.id) {
-    throw new VerificationError('event id does not match the hash of its content')
+/** native: bcrypto's libsecp256k1 binding; js: bcrypto's pure-JS BIP-340, when that is missing. */
+export type SchnorrBackend = 'native' | 'js'
+
+export interface EventVerifierOptions {
+  /** Worker threads; default one fewer than the cores, at least one. */
+  workers?: number
+  /** Force a backend; default native when its build loads, otherwise js. */
+  backend?: SchnorrBackend
+}
+
+export interface EventVerifier {
+  readonly backend: SchnorrBackend
+  /** Resolves when the id and the signature are right; rejects with VerificationError if not. */
+  verify(event: NostrEvent): Promise<void>
+  /** Ends the workers; pending checks reject. */
+  close(): Promise<void>
+}
+
+interface Pending {
+  resolve(): void
+  reject(error: Error): void
+}
+
+interface PoolWorker {
+  worker: Worker
+  inFlight: Map<number, Pending[]>
+}
+
+// Events that arrive in one turn of the event loop travel to a worker as one message.
+const MAX_BATCH = 256
+const require = createRequire(import.meta.url)
+const MODULES: Record<SchnorrBackend, string> = {
+  native: 'bcrypto/lib/native/schnorr',
+  js: 'bcrypto/lib/js/schnorr',
+}
+
+/** Starts the worker pool. */
+export function startEventVerifier(options: EventVerifierOptions = {}): EventVerifier {
+  const backend = options.backend ?? detectBackend()
+  const size = options.workers ?? Math.max(1, availableParallelism() - 1)
+  const workerData = { schnorrPath: require.resolve(MODULES[backend]) }
+  const pool: PoolWorker[] = []
+  for (let i = 0; i < size; i += 1) pool.push(spawn())
+  let queued: Array<{ event: NostrEvent; pending: Pending }> = []
+  let nextBatch = 0
+  let closed = false
+
+  function spawn(): PoolWorker {
+    const worker = new Worker(VERIFY_WORKER_SOURCE, { eval: true, workerData })
+    const entry: PoolWorker = { worker, inFlight: new Map() }
+    worker.unref()
+    worker.on('message', (reply: VerifyReply) => settle(entry, reply))
+    worker.on('error', (error: Error) => replace(entry, error))
+    worker.on('exit', (code: number) => replace(entry, new Error(`worker exited (${code})`)))
+    return entry
   }
 
-  // A copy of the seven fields: nostr-tools caches a verdict on the object under a symbol, and a
-  // caller's object may already carry one.
-  const { id, pubkey, created_at, kind, tags, content, sig } = event
-  if (!verifyEvent({ id, pubkey, created_at, kind, tags, content, sig })) {
-    throw new VerificationError('signature does not verify for this pubkey')
+  function settle(entry: PoolWorker, reply: VerifyReply): void {
+    const batch = entry.inFlight.get(reply.batch)
+    if (!batch) return
+    entry.inFlight.delete(reply.batch)
+    batch.forEach((pending, index) => {
+      const verdict = reply.verdicts[index]
+      if (verdict === VERDICT.valid) return pending.resolve()
+      pending.reject(new VerificationError(describeVerdict(verdict)))
+    })
   }
+
+  // A worker that died fails its batches (the relay answers `error:`) and is replaced.
+  function replace(entry: PoolWorker, cause: Error): void {
+    const index = pool.indexOf(entry)
+    if (index === -1) return
+    for (const batch of entry.inFlight.values()) batch.forEach((p) => p.reject(cause))
+    entry.inFlight.clear()
+    if (closed) pool.splice(index, 1)
+    else pool[index] = spawn()
+  }
+
+  function verify(event: NostrEvent): Promise<void> {
+    if (closed) return Promise.reject(new Error('the verifier is closed'))
+    return new Promise((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush)
+      queued.push({ event, pending: { resolve, reject } })
+      if (queued.length >= MAX_BATCH) flush()
+    })
+  }
+
+  // To the least busy worker, only the seven NIP-01 fields.
+  function flush(): void {
+    if (queued.length === 0 || pool.length === 0) return
+    const items = queued
+    queued = []
+    const target = pool.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a))
+    const batch = nextBatch++
+    target.inFlight.set(
+      batch,
+      items.map((item) => item.pending),
+    )
+    const events = items.map(({ event: e }): EventTuple => [
+      e.id,
+      e.pubkey,
+      e.created_at,
+      e.kind,
+      e.tags,
+      e.content,
+      e.sig,
+    ])
+    const request: VerifyRequest = { batch, events }
+    target.worker.postMessage(request)
+  }
+
+  async function close(): Promise<void> {
+    closed = true
+    const closing = new Error('the verifier is closed')
+    for (const { pending } of queued) pending.reject(closing)
+    queued = []
+    await Promise.all(pool.map((entry) => entry.worker.terminate()))
+  }
+
+  return { backend, verify, close }
+}
+
+/** native when bcrypto's compiled binding loads here, js otherwise. */
+export function detectBackend(): SchnorrBackend {
+  try {
+    require(MODULES.native)
+    return 'native'
+  } catch {
+    return 'js'
+  }
+}
+
+function describeVerdict(verdict: number | undefined): string {
+  if (verdict === VERDICT.badId) return 'event id does not match the hash of its content'
+  return 'signature does not verify for this pubkey'
 }
