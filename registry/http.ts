@@ -15,6 +15,7 @@ import { methodNotAllowed, notFound, respondError, respondToError } from './http
 import { readQuery } from './http-query.js'
 import type { Indexer } from './indexer.js'
 import type { ReleaseRecord } from './store.js'
+import { addWebRoutes } from './web/routes.js'
 
 export interface RegistryHttpOptions extends BlobRoutesOptions {
   catalog: CatalogSigner
@@ -127,6 +128,8 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
     throw methodNotAllowed(c.req.method, 'GET or HEAD')
   })
 
+  // The pages come before the blob routes, whose paths may take any segment.
+  addWebRoutes(app, { catalog, store })
   addBlobRoutes(app, options)
   return app
 }

@@ -1,0 +1,138 @@
+// The marketplace pages on the registry's Hono app: `/`, `/apps/:address` and `/rejections`.
+// They read the signed catalog and the store as the JSON API does; a bad query or an unknown app
+// is an HTML page naming the field and the rule, with the status the API would give.
+import type { Context, Hono } from 'hono'
+import type { HttpBindings } from '@hono/node-server'
+
+import { ArchyError, ValidationError } from '../../src/errors.js'
+import type { AppManifest } from '../../src/manifest/types.js'
+import { requireValidManifests } from '../../src/manifest/validate.js'
+import { parseAppAddress } from '../../src/release/app-address.js'
+import type { ReleaseDocument } from '../../src/release/release-document.js'
+import type { CatalogSigner } from '../catalog-signer.js'
+import { methodNotAllowed, notFound } from '../http-errors.js'
+import { readQuery } from '../http-query.js'
+import type { RegistryStore } from '../store.js'
+import { countFacets, filterApps, listApps, readAppFilter } from './app-listing.js'
+import { renderAppPage } from './app-page.js'
+import { renderErrorPage, respondPage } from './layout.js'
+import { renderMarketplacePage } from './marketplace-page.js'
+import { renderRejectionsPage } from './rejections-page.js'
+
+export interface WebRoutesOptions {
+  catalog: CatalogSigner
+  store: RegistryStore
+}
+
+export const WEB_PATHS = ['/', '/apps/:address', '/rejections']
+
+const HEADING_BY_CODE: Record<string, [400 | 404, string]> = {
+  invalid: [400, 'Bad request'],
+  'not-found': [404, 'Not found'],
+}
+
+/** Adds the pages to `app`; register them before routes with a catch-all path parameter. */
+export function addWebRoutes(
+  app: Hono<{ Bindings: HttpBindings }>,
+  options: WebRoutesOptions,
+): void {
+  const { catalog, store } = options
+  const operatorDid = (): string => catalog.current().catalog.registry.did
+
+  app.get('/', (c) =>
+    answer(c, operatorDid(), () => {
+      const filter = readAppFilter(readQuery(c, ['q', 'category', 'trust']))
+      const signed = catalog.current().catalog
+      const all = listApps(signed.apps)
+      const page = renderMarketplacePage({
+        operatorDid: signed.registry.did,
+        filter,
+        apps: filterApps(all, filter),
+        total: all.length,
+        categories: countFacets(all, (listing) => listing.category),
+        bands: countFacets(all, (listing) => listing.trust.band),
+        sequence: signed.sequence,
+      })
+      return respondPage(c, 200, page)
+    }),
+  )
+
+  app.get('/apps/:address', (c) =>
+    answer(c, operatorDid(), () => {
+      readQuery(c)
+      const address = c.req.param('address')
+      const { id, did } = parseAppAddress(address, 'address')
+      const signed = catalog.current().catalog
+      const all = listApps(signed.apps)
+      // A bare id is the owner's app; `id@did` is that publisher's, owner or not.
+      const app = all.find((listing) =>
+        did ? listing.id === id && listing.publisher.did === did : listing.address === id,
+      )
+      if (!app) throw notFound(`app ${address} is not in this registry's catalog`)
+      const entry = signed.apps.find((candidate) => candidate.event_id === app.eventId)!
+      const page = renderAppPage({
+        registry: { url: signed.registry.url, did: signed.registry.did },
+        app,
+        offeredEventId: entry.event_id,
+        manifests: normalizeManifests(entry.release as ReleaseDocument),
+        releases: store.releasesBy(id, app.publisher.did).reverse(),
+        otherClaimants: all.filter((other) => other.id === id && other !== app),
+        rejections: store.rejections({ appId: id }).length,
+      })
+      return respondPage(c, 200, page)
+    }),
+  )
+
+  app.get('/rejections', (c) =>
+    answer(c, operatorDid(), () => {
+      const query = readQuery(c, ['app', 'limit'])
+      const limit = readLimit(query.limit)
+      const appId = query.app?.trim() || undefined
+      if (appId !== undefined && appId.length > 256) {
+        throw new ValidationError('app', 'must be at most 256 characters')
+      }
+      const rejections = store.rejections({ ...(appId && { appId }), limit })
+      const view = { operatorDid: operatorDid(), rejections, limit }
+      return respondPage(c, 200, renderRejectionsPage(appId ? { ...view, appId } : view))
+    }),
+  )
+
+  // The pages are read-only, as the API is.
+  app.on(['POST', 'PUT', 'DELETE', 'PATCH'], WEB_PATHS, (c) => {
+    c.header('allow', 'GET, HEAD')
+    throw methodNotAllowed(c.req.method, 'GET or HEAD')
+  })
+
+  /** Maps a bad query or an unknown app to an error page; anything else goes to onError. */
+  function answer(
+    c: Context,
+    did: string,
+    render: () => Response | Promise<Response>,
+  ): Response | Promise<Response> {
+    try {
+      return render()
+    } catch (error) {
+      const mapped = error instanceof ArchyError ? HEADING_BY_CODE[error.code] : undefined
+      if (!mapped) throw error
+      const message = (error as ArchyError).message
+      return respondPage(c, mapped[0], renderErrorPage(did, mapped[1], message))
+    }
+  }
+}
+
+/** The manifests as the agent will read them (defaults applied), or why they do not validate. */
+function normalizeManifests(release: ReleaseDocument): AppManifest[] | { problem: string } {
+  try {
+    return requireValidManifests(release.manifests)
+  } catch (error) {
+    return { problem: `the manifests no longer validate: ${(error as Error).message}` }
+  }
+}
+
+function readLimit(text: string | undefined): number {
+  if (text === undefined) return 100
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
+    throw new ValidationError('limit', 'must be an integer from 1 to 1000')
+  }
+  return Number(text)
+}
