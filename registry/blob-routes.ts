@@ -1,102 +1,83 @@
-// Blob routes (DESIGN.md §4, "Artifacts"): `GET|HEAD /blobs/:blake3` with immutable caching and a
-// single byte range (RFC 9110 §14), and `PUT /blobs` authorized by a Blossom kind 24242 event.
-import { Readable } from 'node:stream'
+// Blob routes (DESIGN.md §4, "Artifacts"): `GET|HEAD /blobs/:blake3` with immutable caching and
+// byte ranges (RFC 9110 §14), and `PUT /blobs` authorized by a Blossom kind 24242 event.
 import type { HttpBindings } from '@hono/node-server'
-import type { Hono } from 'hono'
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 
-import { isHexDigest } from '../src/digest/blake3.js'
-import { ArchyError, ValidationError } from '../src/errors.js'
+import { ArchyError } from '../src/errors.js'
+import { Blake3Param, ErrorBody, UploadResult } from './api-schemas.js'
+import type { Artifacts } from './artifacts.js'
+import type { IndexedBlob } from './blob-index.js'
 import type { BlobStore } from './blob-store.js'
-import { tooLarge } from './blob-store.js'
+import { sendBlob } from './blob-serve.js'
 import { checkUploadAuthorization } from './blossom-auth.js'
-import { matchesIfNoneMatch } from './http-conditional.js'
 import { methodNotAllowed, notFound } from './http-errors.js'
 import { readQuery } from './http-query.js'
-import type { RegistryStore } from './store.js'
 
 export interface BlobRoutesOptions {
+  artifacts: Artifacts
   blobs: BlobStore
-  store: RegistryStore
-  maxBlobBytes: number
+  /** The URL blob descriptors point at (BUD-02 `url`). */
+  publicUrl: string
   /** This server's host name, checked against BUD-11 `server` tags. */
   serverHost?: string
 }
 
+export type RegistryApp = OpenAPIHono<{ Bindings: HttpBindings }>
+
+const errors = (description: string): { description: string; content: object } => ({
+  description,
+  content: { 'application/json': { schema: ErrorBody } },
+})
+
+const getBlob = createRoute({
+  method: 'get',
+  path: '/blobs/{blake3}',
+  summary: 'An artifact by BLAKE3 digest, with byte ranges and immutable caching',
+  request: { params: Blake3Param },
+  responses: {
+    200: { description: 'The bytes', content: { 'application/octet-stream': { schema: {} } } },
+    206: { description: 'The requested ranges (multipart/byteranges for several)' },
+    304: { description: 'If-None-Match matched the digest' },
+    400: errors('A bad digest or query'),
+    404: errors('Not stored here'),
+    416: errors('No requested range overlaps the blob'),
+  },
+})
+
+const putBlob = createRoute({
+  method: 'put',
+  path: '/blobs',
+  summary: 'Uploads an artifact; Authorization: Nostr <base64 kind 24242 event>',
+  request: { body: { content: { 'application/octet-stream': { schema: {} } } } },
+  responses: {
+    201: {
+      description: 'Stored, on disk under its digest',
+      content: { 'application/json': { schema: UploadResult } },
+    },
+    400: errors('The body does not match the authorization, or was cut off'),
+    401: errors('A missing, expired or wrongly scoped authorization'),
+    413: errors('Over the size limit or the uploader’s quota'),
+  },
+})
+
 /** Adds the blob routes to `app`. */
-export function addBlobRoutes(
-  app: Hono<{ Bindings: HttpBindings }>,
-  options: BlobRoutesOptions,
-): void {
-  const { blobs, store } = options
+export function addBlobRoutes(app: RegistryApp, options: BlobRoutesOptions): void {
+  const { artifacts, blobs } = options
 
   // HEAD is answered by the GET handler (Hono runs it), so it refuses the same queries.
-  app.get('/blobs/:blake3', async (c) => {
+  app.openapi(getBlob, async (c) => {
     readQuery(c)
-    const blake3 = c.req.param('blake3')
-    if (!isHexDigest(blake3)) throw new ValidationError('blake3', 'must be 64 lowercase hex')
-    const size = await blobs.sizeOf(blake3)
-    if (size === undefined) throw notFound(`blob ${blake3} is not stored here`)
-
-    const etag = `"${blake3}"`
-    const headers: Record<string, string> = {
-      'content-type': 'application/octet-stream',
-      'cache-control': 'public, max-age=31536000, immutable',
-      'accept-ranges': 'bytes',
-      etag,
-    }
-    if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
-
-    let range: { start: number; end: number } | undefined
-    try {
-      range = parseRange(c.req.header('range'), size)
-    } catch (error) {
-      return c.json({ error: 'range-not-satisfiable', message: (error as Error).message }, 416, {
-        'content-range': `bytes */${size}`,
-      })
-    }
-    const length = range ? range.end - range.start + 1 : size
-    headers['content-length'] = String(length)
-    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`
-    const status = range ? 206 : 200
-    // HEAD is answered by this handler too (Hono runs GET): never open the file for it.
-    if (c.req.method === 'HEAD' || length === 0) return c.body(null, status, headers)
-    const stream = Readable.toWeb(blobs.read(blake3, range)) as ReadableStream
-    return c.body(stream, status, headers)
+    const { blake3 } = c.req.valid('param')
+    const blob = await artifacts.findByBlake3(blake3)
+    if (!blob) throw notFound(`blob ${blake3} is not stored here`)
+    return sendBlob(c, blobs, blob) as never
   })
 
-  app.put('/blobs', async (c) => {
+  app.openapi(putBlob, async (c) => {
     readQuery(c)
-    const auth = checkUploadAuthorization(c.req.header('authorization'), {
-      serverHost: options.serverHost,
-    })
-    const declared = c.req.header('content-length')
-    if (declared !== undefined && Number(declared) > options.maxBlobBytes) {
-      throw tooLarge(options.maxBlobBytes)
-    }
-
-    const body = c.env?.incoming ?? c.req.raw.body ?? []
-    const digests = await blobs
-      .write(body as AsyncIterable<Uint8Array>, (found) => {
-        if (!auth.sha256.includes(found.sha256)) {
-          throw new ValidationError(
-            'body',
-            `its SHA-256 ${found.sha256} is not named by an x tag of the authorization`,
-          )
-        }
-      })
-      .catch((error: unknown) => {
-        // A client that hangs up mid-body is its own failure, not the server's.
-        if (c.env?.incoming?.destroyed && !(error instanceof ArchyError)) {
-          throw new ArchyError('aborted', 'body: the upload was cut off', { cause: error })
-        }
-        throw error
-      })
-    store.addBlob({
-      ...digests,
-      uploaded_by: auth.event.pubkey,
-      created_at: new Date().toISOString(),
-    })
-    return c.json({ blake3: digests.blake3, sha256: digests.sha256, size: digests.size }, 201)
+    const blob = await receiveUpload(c, options)
+    return c.json(describeBlob(blob, options.publicUrl), 201)
   })
 
   // Blobs are immutable: other methods are answered 405 with the ones that apply.
@@ -110,25 +91,41 @@ export function addBlobRoutes(
   })
 }
 
-/**
- * One `bytes=a-b`, `bytes=a-` or `bytes=-n` range within `size`. Undefined (serve the whole blob)
- * when there is no Range header, several ranges, another unit or an invalid range: RFC 9110
- * §14.2 lets a server ignore such a header. Only a valid range past the end is unsatisfiable.
- */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | undefined {
-  if (header === undefined) return undefined
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!match) return undefined
-  const [, first = '', last = ''] = match
-  if (first === '' && last === '') return undefined
-  if (first !== '' && last !== '' && Number(first) > Number(last)) return undefined
-  const start = first === '' ? Math.max(0, size - Number(last)) : Number(first)
-  const end = first === '' || last === '' ? size - 1 : Math.min(Number(last), size - 1)
-  if (start >= size || (first === '' && Number(last) === 0)) {
-    throw new ArchyError('range-not-satisfiable', `range: ${header} is outside the ${size} bytes`)
+/** Checks the authorization and streams the body into the store (PUT /blobs, PUT /upload). */
+export async function receiveUpload(
+  c: Context<{ Bindings: HttpBindings }>,
+  options: BlobRoutesOptions,
+): Promise<IndexedBlob> {
+  const auth = checkUploadAuthorization(c.req.header('authorization'), {
+    serverHost: options.serverHost,
+  })
+  const declared = c.req.header('content-length')
+  const body = c.env?.incoming ?? c.req.raw.body ?? []
+  const type = c.req.header('content-type')?.split(';')[0]?.trim()
+  try {
+    return await options.artifacts.upload({
+      body: body as AsyncIterable<Uint8Array>,
+      auth,
+      declaredSize: declared === undefined ? undefined : Number(declared),
+      type: type && type !== 'application/octet-stream' ? type : undefined,
+    })
+  } catch (error) {
+    // A client that hangs up mid-body is its own failure, not the server's.
+    if (c.env?.incoming?.destroyed && !(error instanceof ArchyError)) {
+      throw new ArchyError('aborted', 'body: the upload was cut off', { cause: error })
+    }
+    throw error
   }
-  return { start, end }
+}
+
+/** A Blossom blob descriptor (BUD-02) with the artifact's BLAKE3. */
+export function describeBlob(blob: IndexedBlob, publicUrl: string): Record<string, unknown> {
+  return {
+    blake3: blob.blake3,
+    sha256: blob.sha256,
+    size: blob.size,
+    url: `${publicUrl}/${blob.sha256}`,
+    ...(blob.type ? { type: blob.type } : {}),
+    uploaded: blob.uploaded,
+  }
 }

@@ -3,7 +3,7 @@
 // and is renamed into place only once its digests are accepted, so a blob is whole or absent.
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 
@@ -11,6 +11,25 @@ import { createDigestHasher, isHexDigest, type Digests } from '../src/digest/bla
 import { ArchyError, ValidationError } from '../src/errors.js'
 
 export const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 ** 3
+
+/** Read buffer for serving blobs: large reads keep a loopback GET near the disk's speed. */
+export const READ_HIGH_WATER_MARK = 1024 * 1024
+
+export interface WriteOptions {
+  /** Sees the digests before the rename and throws to refuse them. */
+  accept?: (digests: Digests) => void
+  /** A limit below the store's own for this write (a quota's remainder). */
+  maxBytes?: number
+  /** The error for a body over `maxBytes`; default `tooLarge`. */
+  tooLarge?: () => Error
+}
+
+export interface StoredFile {
+  blake3: string
+  size: number
+  /** Last modification, in milliseconds since the epoch. */
+  mtimeMs: number
+}
 
 export interface BlobStore {
   /** Where the blob lives, whether or not it exists. */
@@ -20,13 +39,17 @@ export interface BlobStore {
   /** Streams bytes `start`..`end` (inclusive) of a stored blob. */
   read(blake3: string, range?: { start: number; end: number }): Readable
   /**
-   * Stores a stream. `accept` sees the digests before the rename and throws to refuse them; a
-   * refusal, an error or a stream over `maxBytes` leaves nothing behind.
+   * Stores a stream. A refusal by `accept`, an error or a stream over the limit leaves nothing
+   * behind.
    */
   write(
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-    accept?: (digests: Digests) => void,
+    options?: WriteOptions,
   ): Promise<Digests>
+  /** Deletes a stored blob; absent is fine. */
+  remove(blake3: string): Promise<void>
+  /** Every stored blob file, for garbage collection. */
+  list(): Promise<StoredFile[]>
 }
 
 /** A blob store rooted at `root` (created when missing). */
@@ -47,8 +70,10 @@ export async function openBlobStore(
 
   async function write(
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-    accept?: (digests: Digests) => void,
+    { accept, ...limit }: WriteOptions = {},
   ): Promise<Digests> {
+    const writeLimit = Math.min(limit.maxBytes ?? maxBytes, maxBytes)
+    const refuse = limit.tooLarge ?? (() => tooLarge(writeLimit))
     const tempPath = join(temp, `${Date.now()}-${randomBytes(8).toString('hex')}`)
     const handle = await open(tempPath, 'wx', 0o644)
     let closed = false
@@ -57,7 +82,7 @@ export async function openBlobStore(
       let size = 0
       for await (const chunk of body) {
         size += chunk.length
-        if (size > maxBytes) throw tooLarge(maxBytes)
+        if (size > writeLimit) throw refuse()
         hasher.update(chunk)
         await handle.write(chunk)
       }
@@ -89,8 +114,24 @@ export async function openBlobStore(
         return undefined
       }
     },
-    read: (blake3, range) => createReadStream(pathOf(blake3), range ?? {}),
+    read: (blake3, range) =>
+      createReadStream(pathOf(blake3), { ...range, highWaterMark: READ_HIGH_WATER_MARK }),
     write,
+    async remove(blake3) {
+      await rm(pathOf(blake3), { force: true })
+    },
+    async list() {
+      const found: StoredFile[] = []
+      for (const prefix of await readdir(root)) {
+        if (!/^[0-9a-f]{2}$/.test(prefix)) continue
+        for (const name of await readdir(join(root, prefix))) {
+          if (!isHexDigest(name) || !name.startsWith(prefix)) continue
+          const info = await stat(join(root, prefix, name)).catch(() => undefined)
+          if (info?.isFile()) found.push({ blake3: name, size: info.size, mtimeMs: info.mtimeMs })
+        }
+      }
+      return found
+    },
   }
 }
 

@@ -1,15 +1,23 @@
-// Upload authorization as Blossom defines it (BUD-02 with BUD-11's auth event): the header
-// `Authorization: Nostr <base64 event>`, a signed kind 24242 event with `t=upload`, a future
-// `expiration`, and `x` tags naming the SHA-256 of the bodies it allows.
+// Authorization as Blossom defines it (BUD-01, BUD-02, BUD-11): the header
+// `Authorization: Nostr <base64 event>`, a signed kind 24242 event whose `t` tag is the verb
+// (`upload`, `delete`, `list`), a future `expiration`, and `x` tags naming the SHA-256 of the
+// blobs it allows, which upload and delete require.
 import { ArchyError, describeError } from '../src/errors.js'
 import { firstTagValue, tagValues, verifyNostrEvent, type NostrEvent } from '../src/nostr/event.js'
 
 export const BLOSSOM_AUTH_KIND = 24242
 
-export interface UploadAuthorization {
+export type BlossomVerb = 'upload' | 'delete' | 'list'
+
+export interface BlossomAuthorization {
   event: NostrEvent
   /** The SHA-256 digests this authorization allows (its `x` tags). */
   sha256: string[]
+}
+
+export interface AuthorizationOptions {
+  now?: number
+  serverHost?: string
 }
 
 /** The error for a missing or bad authorization; the HTTP edge maps it to 401. */
@@ -20,8 +28,17 @@ export function unauthorized(message: string): ArchyError {
 /** Parses and checks an upload authorization header; throws `unauthorized` naming the rule. */
 export function checkUploadAuthorization(
   header: string | undefined,
-  options: { now?: number; serverHost?: string } = {},
-): UploadAuthorization {
+  options: AuthorizationOptions = {},
+): BlossomAuthorization {
+  return checkBlossomAuthorization(header, 'upload', options)
+}
+
+/** Parses and checks an authorization for `verb`; throws `unauthorized` naming the rule. */
+export function checkBlossomAuthorization(
+  header: string | undefined,
+  verb: BlossomVerb,
+  options: AuthorizationOptions = {},
+): BlossomAuthorization {
   if (!header) throw unauthorized('missing; send "Authorization: Nostr <base64 kind 24242 event>"')
   const match = /^Nostr\s+([A-Za-z0-9+/=_-]+)$/.exec(header.trim())
   if (!match) throw unauthorized('must be "Nostr <base64 event>"')
@@ -42,7 +59,7 @@ export function checkUploadAuthorization(
   const now = options.now ?? Math.floor(Date.now() / 1000)
   if (event.kind !== BLOSSOM_AUTH_KIND) throw unauthorized(`kind must be ${BLOSSOM_AUTH_KIND}`)
   if (event.created_at > now + 60) throw unauthorized('created_at is in the future')
-  if (firstTagValue(event, 't') !== 'upload') throw unauthorized('t tag must be "upload"')
+  if (firstTagValue(event, 't') !== verb) throw unauthorized(`t tag must be "${verb}"`)
   const expiration = parseExpiration(firstTagValue(event, 'expiration'))
   if (expiration <= now) throw unauthorized('has expired')
 
@@ -52,7 +69,9 @@ export function checkUploadAuthorization(
     throw unauthorized(`server tags do not name ${options.serverHost}`)
   }
   const sha256 = tagValues(event, 'x').filter((value) => /^[0-9a-f]{64}$/.test(value))
-  if (sha256.length === 0) throw unauthorized('needs an x tag with the SHA-256 of the body')
+  if (sha256.length === 0 && verb !== 'list') {
+    throw unauthorized(`needs an x tag with the SHA-256 of the blob to ${verb}`)
+  }
   return { event, sha256 }
 }
 

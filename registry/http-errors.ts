@@ -11,9 +11,11 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   aborted: 400,
   unauthorized: 401,
   unverified: 401,
+  forbidden: 403,
   'not-found': 404,
   'method-not-allowed': 405,
   'too-large': 413,
+  'quota-exceeded': 413,
   'range-not-satisfiable': 416,
 }
 

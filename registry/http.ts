@@ -1,31 +1,46 @@
 // The registry's HTTP API on Hono: the signed catalog, app summaries and verdicts, rejections,
-// the verdict of one event (for `archy publish`), blobs, and a health check. JSON everywhere.
+// the verdict of one event (for `archy publish`), blobs, health, metrics and the OpenAPI
+// document. JSON everywhere, errors included; CORS open to every origin, as Blossom (BUD-01) asks.
 import type { HttpBindings } from '@hono/node-server'
-import { Hono } from 'hono'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Logger } from 'pino'
 
-import { ValidationError } from '../src/errors.js'
-import { parseAppAddress } from '../src/release/app-address.js'
 import type { ReleaseDocument } from '../src/release/release-document.js'
 import { RELEASE_D_PREFIX, RELEASE_KIND } from '../src/release/release-event.js'
-import { addBlobRoutes, type BlobRoutesOptions } from './blob-routes.js'
+import {
+  AppAddressParam,
+  documentApiRoutes,
+  EventIdParam,
+  openApiDocument,
+  parseParams,
+} from './api-docs.js'
+import { LimitQuery, toValidationError } from './api-schemas.js'
+import { addBlobRoutes, type BlobRoutesOptions, type RegistryApp } from './blob-routes.js'
+import { addBlossomRoutes } from './blossom-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
 import { matchesIfNoneMatch } from './http-conditional.js'
+import { allowCrossOrigin } from './http-cors.js'
 import { methodNotAllowed, notFound, respondError, respondToError } from './http-errors.js'
 import { readQuery } from './http-query.js'
 import type { Indexer } from './indexer.js'
-import type { ReleaseRecord } from './store.js'
+import { statusOf, type RegistryMetrics } from './metrics.js'
+import type { RegistryStore, ReleaseRecord } from './store.js'
 import { addWebRoutes } from './web/routes.js'
 
 export interface RegistryHttpOptions extends BlobRoutesOptions {
   catalog: CatalogSigner
   indexer: Indexer
+  store: RegistryStore
   logger: Logger
+  metrics: RegistryMetrics
+  /** The software version the OpenAPI document names. */
+  version: string
 }
 
-const EVENT_ID = /^[0-9a-f]{64}$/
 const API_PATHS = [
   '/healthz',
+  '/metrics',
+  '/v1/openapi.json',
   '/v1/catalog',
   '/v1/apps',
   '/v1/apps/:id',
@@ -35,16 +50,24 @@ const API_PATHS = [
 ]
 
 /** Builds the Hono app; the node mounts it on its own node:http server. */
-export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings: HttpBindings }> {
-  const { catalog, indexer, store, logger } = options
-  const app = new Hono<{ Bindings: HttpBindings }>()
+export function createRegistryApp(options: RegistryHttpOptions): RegistryApp {
+  const { catalog, indexer, store, logger, metrics } = options
+  const app: RegistryApp = new OpenAPIHono<{ Bindings: HttpBindings }>({
+    // A failed validation is the one 400 of every route, naming the field and the rule.
+    defaultHook: (result) => {
+      if (!result.success) throw toValidationError(result.error)
+    },
+  })
 
+  app.use(metrics.middleware)
   app.use(async (c, next) => {
     const started = performance.now()
     await next()
     const ms = Math.round(performance.now() - started)
-    logger.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http')
+    const fields = { method: c.req.method, path: c.req.path, status: statusOf(c), ms }
+    logger.debug(fields, 'http')
   })
+  app.use(allowCrossOrigin())
   app.onError((error, c) => respondToError(c, error, logger))
   app.notFound((c) =>
     respondError(c, 404, 'not-found', `no route for ${c.req.method} ${c.req.path}`),
@@ -53,6 +76,19 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   app.get('/healthz', (c) => {
     readQuery(c)
     return c.json({ status: 'ok' })
+  })
+
+  app.get('/metrics', async (c) => {
+    readQuery(c)
+    const text = await metrics.registry.metrics()
+    return c.body(text, 200, { 'content-type': metrics.registry.contentType })
+  })
+
+  documentApiRoutes(app)
+  // Generated on each request: routes registered later (the pages, plugins) are in it too.
+  app.get('/v1/openapi.json', (c) => {
+    readQuery(c)
+    return c.json(openApiDocument(app, options.version) as object)
   })
 
   app.get('/v1/catalog', (c) => {
@@ -73,7 +109,7 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   // `:id` is an app address: a bare id, or `id@<publisher did>` for one publisher's app.
   app.get('/v1/apps/:id', (c) => {
     readQuery(c)
-    const { id, did } = parseAppAddress(c.req.param('id'), 'id')
+    const { id, did } = parseParams(AppAddressParam, c.req.param()).id
     const byPublisher = (publisher: { did: string }): boolean => !did || publisher.did === did
     const entries = catalog
       .current()
@@ -88,7 +124,7 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
 
   app.get('/v1/apps/:id/releases', (c) => {
     readQuery(c)
-    const { id, did } = parseAppAddress(c.req.param('id'), 'id')
+    const { id, did } = parseParams(AppAddressParam, c.req.param()).id
     const releases = releasesOf(id, did)
     if (releases.length === 0 && (did || store.rejections({ appId: id }).length === 0)) {
       throw notFound(`app ${c.req.param('id')} has no releases or rejections here`)
@@ -102,16 +138,14 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   }
 
   app.get('/v1/rejections', (c) => {
-    const limit = parseLimit(readQuery(c, ['limit']).limit)
+    readQuery(c, ['limit'])
+    const limit = parseParams(LimitQuery, c.req.query()).limit ?? 100
     return c.json({ rejections: store.rejections({ limit }) })
   })
 
   app.get('/v1/events/:id/verdict', (c) => {
     readQuery(c)
-    const id = c.req.param('id')
-    if (!EVENT_ID.test(id)) {
-      throw new ValidationError('id', 'must be an event id: 64 lowercase hex characters')
-    }
+    const { id } = parseParams(EventIdParam, c.req.param())
     const verdict = indexer.verdictFor(id)
     if (!verdict) {
       throw notFound(
@@ -131,6 +165,7 @@ export function createRegistryApp(options: RegistryHttpOptions): Hono<{ Bindings
   // The pages come before the blob routes, whose paths may take any segment.
   addWebRoutes(app, { catalog, store })
   addBlobRoutes(app, options)
+  addBlossomRoutes(app, options)
   return app
 }
 
@@ -153,12 +188,4 @@ function summarizeEntry(entry: RegistryCatalogEntry): Record<string, unknown> {
 function summarizeRelease(record: ReleaseRecord): Omit<ReleaseRecord, 'release'> {
   const { release: _release, ...summary } = record
   return summary
-}
-
-function parseLimit(text: string | undefined): number {
-  if (text === undefined) return 100
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
-    throw new ValidationError('limit', 'must be an integer from 1 to 1000')
-  }
-  return Number(text)
 }

@@ -13,10 +13,16 @@ import { generateNostrKeys } from '../src/identity/nostr-keys.js'
 import { createLogger } from '../src/log.js'
 import { parseAppAddress } from '../src/release/app-address.js'
 import { createRelay, writeInfoResponse } from '../relay/index.js'
-import { DEFAULT_MAX_BLOB_BYTES, openBlobStore } from './blob-store.js'
+import {
+  DEFAULT_BLOB_GRACE_SECONDS,
+  DEFAULT_BLOB_QUOTA_BYTES,
+  openArtifactService,
+} from './artifact-service.js'
+import { DEFAULT_MAX_BLOB_BYTES } from './blob-store.js'
 import { startCatalogSigner, type CatalogSigner } from './catalog-signer.js'
 import { createRegistryApp } from './http.js'
 import { startIndexer } from './indexer.js'
+import { createMetrics } from './metrics.js'
 import { openRegistryStore } from './store.js'
 
 export const SOFTWARE = 'archipelago-registry'
@@ -30,6 +36,12 @@ export interface RegistryNodeOptions {
   publicUrl?: string
   logLevel?: string
   maxBlobBytes?: number
+  /** Bytes one uploader may hold (README, "Artifacts"). */
+  blobQuotaBytes?: number
+  /** How long a blob no release names is kept after its last upload. */
+  blobGraceSeconds?: number
+  /** How often unreferenced blobs are collected. */
+  blobGcIntervalMs?: number
   /** Delay before re-signing the catalog after a change. */
   catalogDebounceMs?: number
   /** The operator's allow list of bare-id owners, `id@<publisher did>` each. */
@@ -64,8 +76,17 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     logger: logger.child({ component: 'relay' }),
   })
   const store = openRegistryStore(join(dataDir, 'registry.sqlite'))
-  const maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES
-  const blobs = await openBlobStore(join(dataDir, 'blobs'), { maxBytes: maxBlobBytes })
+  const metrics = createMetrics()
+  const { artifacts, blobs, ...artifactService } = await openArtifactService({
+    dataDir,
+    store,
+    logger,
+    metrics,
+    maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
+    quotaBytes: options.blobQuotaBytes ?? DEFAULT_BLOB_QUOTA_BYTES,
+    graceSeconds: options.blobGraceSeconds ?? DEFAULT_BLOB_GRACE_SECONDS,
+    gcIntervalMs: options.blobGcIntervalMs,
+  })
   // The catalog signer needs the listening URL; releases indexed before it exists are in the store.
   const late: { catalog?: CatalogSigner } = {}
   const indexer = startIndexer({ relay, store, logger, onRelease: () => late.catalog?.schedule() })
@@ -100,9 +121,12 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     catalog,
     indexer,
     store,
+    artifacts,
     blobs,
     logger,
-    maxBlobBytes,
+    metrics,
+    version: SOFTWARE_VERSION,
+    publicUrl,
     serverHost: new URL(publicUrl).hostname,
   })
   const listener = getRequestListener(app.fetch)
@@ -120,6 +144,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     await relay.close()
     server.closeAllConnections()
     await closed
+    await artifactService.close()
     store.close()
     logger.info({ url }, 'registry node stopped')
     logger.flush()

@@ -15,6 +15,8 @@ export interface NodeConfig {
   public_url: string | undefined
   log_level: (typeof LOG_LEVELS)[number]
   max_blob_bytes: number
+  blob_quota_bytes: number
+  blob_grace_seconds: number
   app_owners: string[]
 }
 
@@ -93,6 +95,24 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     default: 2 * 1024 ** 3,
     defaultText: '2 GiB',
     description: 'Largest blob PUT /blobs accepts, in bytes.',
+    restart: true,
+    fromText: asInteger,
+  },
+  blob_quota_bytes: {
+    schema: z.number().int().positive(),
+    rule: 'a positive integer (bytes)',
+    default: 10 * 1024 ** 3,
+    defaultText: '10 GiB',
+    description: 'Bytes of blobs one uploader (Nostr key) may hold; each uploader of a blob pays.',
+    restart: true,
+    fromText: asInteger,
+  },
+  blob_grace_seconds: {
+    schema: z.number().int().min(0),
+    rule: 'a whole number of seconds',
+    default: 7 * 24 * 3600,
+    defaultText: '7 days',
+    description: 'How long a blob no kept release names stays after its last upload.',
     restart: true,
     fromText: asInteger,
   },

@@ -1,5 +1,6 @@
 // Blob routes over real HTTP: Blossom-authorized uploads that land on disk only when whole and
-// matching, GET/HEAD with immutable caching, a single byte range, and every refusal as JSON.
+// matching, GET/HEAD with immutable caching, byte ranges (one, several, If-Range), CORS, and
+// every refusal as JSON.
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { request } from 'node:http'
@@ -74,7 +75,13 @@ describe('blob routes', () => {
   it('stores an authorized upload under its BLAKE3 and answers 201 with both digests', async () => {
     const response = await put(body, authorization([sha256(body)]))
     expect(response.status).toBe(201)
-    expect(await response.json()).toEqual({ blake3, sha256: sha256(body), size: body.length })
+    expect(await response.json()).toEqual({
+      blake3,
+      sha256: sha256(body),
+      size: body.length,
+      url: `${node.url}/${sha256(body)}`,
+      uploaded: expect.any(Number),
+    })
     expect(blobFiles()).toEqual([`${blake3.slice(0, 2)}/${blake3}`])
   })
 
@@ -132,8 +139,8 @@ describe('blob routes', () => {
     expect(bytes.equals(body.subarray(start, end + 1))).toBe(true)
   })
 
-  it.each(['bytes=50-10', 'bytes=-', 'items=0-1', 'bytes=abc', 'bytes=0-1,5-6'])(
-    'ignores the invalid or multiple range %s and serves the whole blob (RFC 9110 §14.2)',
+  it.each(['bytes=50-10', 'bytes=-', 'items=0-1', 'bytes=abc', 'bytes=0-1,x', 'bytes=0-1,-'])(
+    'ignores the invalid range %s and serves the whole blob (RFC 9110 §14.2)',
     async (range) => {
       const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })
       expect(response.status).toBe(200)
@@ -141,7 +148,78 @@ describe('blob routes', () => {
     },
   )
 
-  it.each(['bytes=10000-', 'bytes=20000-30000', 'bytes=-0'])(
+  it('serves several ranges as multipart/byteranges, merging overlaps (RFC 9110 §14.6)', async () => {
+    const range = 'bytes=0-9, 5-19, 100-109, -5'
+    const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })
+    expect(response.status).toBe(206)
+    const type = response.headers.get('content-type') ?? ''
+    const boundary = /^multipart\/byteranges; boundary=(\S+)$/.exec(type)?.[1]
+    expect(boundary).toBeDefined()
+    const bytes = Buffer.from(await response.arrayBuffer())
+    expect(response.headers.get('content-length')).toBe(String(bytes.length))
+
+    const parts = bytes.toString('latin1').split(`--${boundary}`).slice(1, -1)
+    const expected = [
+      [0, 19],
+      [100, 109],
+      [9995, 9999],
+    ]
+    expect(parts).toHaveLength(expected.length)
+    parts.forEach((part, i) => {
+      const [start, end] = expected[i]!
+      const [head, payload] = part.split('\r\n\r\n') as [string, string]
+      expect(head).toContain(`content-range: bytes ${start}-${end}/${body.length}`)
+      expect(head).toContain('content-type: application/octet-stream')
+      const slice = Buffer.from(payload.slice(0, end! - start! + 1), 'latin1')
+      expect(slice.equals(body.subarray(start, end! + 1))).toBe(true)
+    })
+    expect(bytes.toString('latin1').endsWith(`\r\n--${boundary}--\r\n`)).toBe(true)
+  })
+
+  it('honours a Range whose If-Range is the current ETag, and sends it all otherwise', async () => {
+    const url = `${node.url}/blobs/${blake3}`
+    const headers = { range: 'bytes=0-9', 'if-range': `"${blake3}"` }
+    const matching = await fetch(url, { headers })
+    expect(matching.status).toBe(206)
+    expect((await matching.arrayBuffer()).byteLength).toBe(10)
+
+    for (const ifRange of [
+      `"${'c'.repeat(64)}"`,
+      `W/"${blake3}"`,
+      'Tue, 01 Dec 2026 00:00:00 GMT',
+    ]) {
+      const stale = await fetch(url, { headers: { ...headers, 'if-range': ifRange } })
+      expect(stale.status).toBe(200)
+      expect(Buffer.from(await stale.arrayBuffer()).equals(body)).toBe(true)
+    }
+  })
+
+  it('ignores more than 32 ranges and serves the whole blob', async () => {
+    const ranges = Array.from({ length: 33 }, (_, i) => `${i * 10}-${i * 10 + 1}`).join(',')
+    const response = await fetch(`${node.url}/blobs/${blake3}`, {
+      headers: { range: `bytes=${ranges}` },
+    })
+    expect(response.status).toBe(200)
+    expect((await response.arrayBuffer()).byteLength).toBe(body.length)
+  })
+
+  it('answers blob reads and errors with CORS headers, and preflights with 204', async () => {
+    const read = await fetch(`${node.url}/blobs/${blake3}`)
+    expect(read.headers.get('access-control-allow-origin')).toBe('*')
+    await read.arrayBuffer()
+    const missing = await fetch(`${node.url}/blobs/${'b'.repeat(64)}`)
+    expect(missing.headers.get('access-control-allow-origin')).toBe('*')
+
+    const preflight = await fetch(`${node.url}/upload`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT')
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization')
+  })
+
+  it.each(['bytes=10000-', 'bytes=20000-30000', 'bytes=-0', 'bytes=20000-, 30000-'])(
     'refuses the unsatisfiable range %s with 416',
     async (range) => {
       const response = await fetch(`${node.url}/blobs/${blake3}`, { headers: { range } })

@@ -7,7 +7,11 @@ import { WebSocket } from 'ws'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { Relay as RelayClient, useWebSocketImplementation } from 'nostr-tools/relay'
 
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import {
+  startRegistryNode,
+  type RegistryNode,
+  type RegistryNodeOptions,
+} from '../../registry/index.js'
 
 useWebSocketImplementation(WebSocket)
 
@@ -29,7 +33,7 @@ export function makeDataDir(): { dir: string; remove: () => void } {
 /** Starts a node on `dataDir`; `close()` also closes the WebSocket client it opened. */
 export async function startTestNode(
   dataDir: string,
-  options: { maxBlobBytes?: number; port?: number } = {},
+  options: Partial<Omit<RegistryNodeOptions, 'dataDir' | 'host'>> = {},
 ): Promise<TestNode> {
   const node = await startRegistryNode({
     dataDir,

@@ -13,6 +13,8 @@ describe('loadNodeConfig', () => {
       public_url: undefined,
       log_level: 'info',
       max_blob_bytes: 2 * 1024 ** 3,
+      blob_quota_bytes: 10 * 1024 ** 3,
+      blob_grace_seconds: 7 * 24 * 3600,
       app_owners: [],
     })
   })
