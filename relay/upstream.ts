@@ -1,0 +1,207 @@
+// Following upstream relays: for each configured URL, one connection that subscribes to release
+// events and the kinds trust needs, catches up with NIP-77 where the upstream speaks it and with
+// `since` where it does not, and reconnects with jittered exponential backoff. Every event goes
+// through the relay's own publish path, so it meets the same checks and policy as a local one.
+import type { Logger } from 'pino'
+import type { Filter } from 'nostr-tools/filter'
+import type { NostrEvent } from 'nostr-tools/pure'
+import { describeError } from '../src/errors.js'
+import { syncWithNegentropy } from './nip77-client.js'
+import { connectUpstream, requestUntilEose } from './upstream-socket.js'
+import type { UpstreamSocket } from './upstream-socket.js'
+import type { PublishResult } from './types.js'
+
+/** Release events (DESIGN.md §4) and the kinds trust reads: profiles, follows, reports, labels,
+ * mute lists, relay lists and trust assertions. */
+export const FOLLOW_FILTERS: Filter[] = [
+  { kinds: [30078], '#t': ['archipelago-marketplace'] },
+  { kinds: [0, 3, 1984, 1985, 10000, 10002, 30382] },
+]
+
+/** Ids asked for in one REQ while fetching what negentropy found missing. */
+const FETCH_BATCH = 100
+/** Live subscriptions start this far back, so nothing published during catch-up is missed. */
+const LIVE_OVERLAP_SECONDS = 60
+
+export interface FollowOptions {
+  urls: string[]
+  relay: {
+    publish(event: NostrEvent): Promise<PublishResult>
+    query(filters: Filter[]): NostrEvent[]
+  }
+  logger: Logger
+  filters?: Filter[]
+  /** First reconnect delay and its ceiling, in milliseconds. */
+  backoff?: { initialMs: number; maxMs: number }
+  /** How long to wait for a connection, a NEG-MSG or an EOSE. */
+  timeoutMs?: number
+}
+
+export interface UpstreamStatus {
+  url: string
+  connected: boolean
+  /** How the last catch-up ran: NIP-77, `since` (the upstream refused NIP-77), or not yet. */
+  catchUp: 'negentropy' | 'since' | null
+  /** Events this node stored from the upstream (not duplicates, not refusals). */
+  stored: number
+  /** Completed catch-ups since start. */
+  syncs: number
+}
+
+export interface UpstreamFollower {
+  status(): UpstreamStatus[]
+  /** Resolves after the next catch-up of every upstream completes (for tests and start-up). */
+  whenSynced(minimumSyncs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** Starts following every URL; connections run until `close()`. */
+export function followUpstreams(options: FollowOptions): UpstreamFollower {
+  const filters = options.filters ?? FOLLOW_FILTERS
+  const backoff = options.backoff ?? { initialMs: 1000, maxMs: 60_000 }
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const { relay, logger } = options
+  const states = options.urls.map((url) => ({
+    status: { url, connected: false, catchUp: null, stored: 0, syncs: 0 } as UpstreamStatus,
+    /** Newest created_at ingested from this upstream, and that as of the last catch-up. */
+    seen: undefined as number | undefined,
+    cursor: undefined as number | undefined,
+    socket: undefined as UpstreamSocket | undefined,
+  }))
+  const syncWaiters = new Set<() => void>()
+  const sleepers = new Set<() => void>()
+  let closed = false
+
+  async function ingest(state: (typeof states)[number], input: unknown): Promise<void> {
+    const event = input as NostrEvent
+    const result = await relay.publish(event)
+    if (typeof event?.created_at === 'number') {
+      state.seen = Math.max(state.seen ?? 0, event.created_at)
+    }
+    if (result.accepted && result.message === '') state.status.stored++
+    else if (!result.accepted) {
+      logger.debug({ upstream: state.status.url, reason: result.message }, 'upstream event refused')
+    }
+  }
+
+  async function catchUp(
+    state: (typeof states)[number],
+    upstream: UpstreamSocket,
+    cursor: number | undefined,
+  ): Promise<void> {
+    const pending: Promise<void>[] = []
+    const take = (input: unknown): void => void pending.push(ingest(state, input))
+    let method: UpstreamStatus['catchUp'] = 'negentropy'
+
+    for (const [index, filter] of filters.entries()) {
+      const local = relay.query([filter])
+      const result = await syncWithNegentropy(upstream, filter, local, timeoutMs)
+      if (result.supported) {
+        // What only the upstream holds is fetched by id; what only we hold it can pull itself.
+        for (let start = 0; start < result.need.length; start += FETCH_BATCH) {
+          const ids = result.need.slice(start, start + FETCH_BATCH)
+          await requestUntilEose(upstream, `fetch-${index}-${start}`, [{ ids }], take, timeoutMs)
+        }
+      } else {
+        method = 'since'
+        logger.info(
+          { upstream: state.status.url, reason: result.reason },
+          'upstream without NIP-77',
+        )
+        const since = cursor === undefined ? {} : { since: cursor }
+        await requestUntilEose(
+          upstream,
+          `since-${index}`,
+          [{ ...filter, ...since }],
+          take,
+          timeoutMs,
+        )
+      }
+    }
+    await Promise.all(pending)
+    state.status.catchUp = method
+    state.cursor = state.seen
+    state.status.syncs++
+    for (const waiter of syncWaiters) waiter()
+  }
+
+  async function session(state: (typeof states)[number]): Promise<void> {
+    const upstream = await connectUpstream(state.status.url, timeoutMs)
+    state.socket = upstream
+    state.status.connected = true
+    logger.info({ upstream: state.status.url }, 'upstream connected')
+    try {
+      // Live first, from a little before now, then catch up: no gap between the two. The
+      // `since` fallback starts from the last completed catch-up, whatever arrives live.
+      const cursor = state.cursor
+      const since = Math.floor(Date.now() / 1000) - LIVE_OVERLAP_SECONDS
+      upstream.route('live', (message) => {
+        if (message[0] === 'EVENT') void ingest(state, message[2])
+      })
+      upstream.send(['REQ', 'live', ...filters.map((filter) => ({ ...filter, since }))])
+      await catchUp(state, upstream, cursor)
+      await upstream.closed
+      state.cursor = state.seen
+    } finally {
+      upstream.close()
+      state.socket = undefined
+      state.status.connected = false
+    }
+  }
+
+  async function follow(state: (typeof states)[number]): Promise<void> {
+    let attempt = 0
+    while (!closed) {
+      const started = Date.now()
+      try {
+        await session(state)
+      } catch (error) {
+        if (!closed) {
+          logger.warn({ upstream: state.status.url, err: describeError(error) }, 'upstream failed')
+        }
+      }
+      if (closed) return
+      // A connection that lasted a while starts the backoff over.
+      if (Date.now() - started > backoff.maxMs) attempt = 0
+      const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt)
+      attempt++
+      await sleep(ceiling / 2 + Math.random() * (ceiling / 2))
+    }
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        sleepers.delete(wake)
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      sleepers.add(wake)
+    })
+  }
+
+  const running = states.map((state) => follow(state))
+
+  return {
+    status: () => states.map((state) => ({ ...state.status })),
+    whenSynced(minimumSyncs = 1) {
+      return new Promise((resolve) => {
+        const check = (): void => {
+          if (states.every((state) => state.status.syncs >= minimumSyncs)) {
+            syncWaiters.delete(check)
+            resolve()
+          }
+        }
+        syncWaiters.add(check)
+        check()
+      })
+    },
+    async close() {
+      closed = true
+      for (const wake of [...sleepers]) wake()
+      for (const state of states) state.socket?.close()
+      await Promise.all(running)
+    },
+  }
+}
