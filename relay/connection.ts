@@ -14,6 +14,9 @@ import { parseClientMessage } from './messages.js'
 import type { ClientMessage } from './messages.js'
 import type { PublishResult } from './types.js'
 
+/** EVENTs of one connection being checked and committed at once. */
+const MAX_PUBLISHING = 256
+
 /** What a connection needs from its relay. */
 export interface ConnectionContext {
   limits: RelayLimits
@@ -37,6 +40,8 @@ export function openConnection(
   const subscriptions = new Map<string, ParsedFilter[]>()
   const remote = request.socket.remoteAddress
   let queue = Promise.resolve()
+  let lastEvent = Promise.resolve()
+  let publishing = 0
 
   logger.debug({ remote }, 'relay connection opened')
   socket.on('close', (code: number) => {
@@ -66,14 +71,34 @@ export function openConnection(
       return send(['NOTICE', `invalid: ${describeError(error)}`])
     }
 
-    if (message.type === 'EVENT') return handleEvent(message.event)
+    if (message.type === 'EVENT') return startEvent(message.event)
+    // Anything else waits for the EVENTs before it: a REQ sees what this connection published.
+    await lastEvent
     if (message.type === 'REQ') return handleReq(message.subscriptionId, message.filters)
     subscriptions.delete(message.subscriptionId)
   }
 
-  async function handleEvent(input: unknown): Promise<void> {
+  // An EVENT's checks and commit start at once, so that many of them share a commit (group
+  // commit); its OK still waits for the OKs before it. Past MAX_PUBLISHING the socket stops
+  // being read until half of them are answered.
+  function startEvent(input: unknown): void {
+    publishing += 1
+    if (publishing >= MAX_PUBLISHING) socket.pause()
+    lastEvent = handleEvent(input, lastEvent)
+      .catch((error: unknown) => {
+        logger.error({ remote, err: error }, 'relay failed to handle an event')
+        send(['NOTICE', 'error: the relay could not handle that event'])
+      })
+      .finally(() => {
+        publishing -= 1
+        if (socket.isPaused && publishing <= MAX_PUBLISHING / 2) socket.resume()
+      })
+  }
+
+  async function handleEvent(input: unknown, before: Promise<void>): Promise<void> {
     const result = await context.publish(input)
     const id = readEventId(input)
+    await before
     if (id === null) return send(['NOTICE', result.message])
     send(['OK', id, result.accepted, result.message])
   }

@@ -12,6 +12,8 @@ export type SaveOutcome = 'stored' | 'duplicate' | 'outdated'
 
 export interface EventStore {
   save(event: NostrEvent): SaveOutcome
+  /** Saves `events` in one transaction: per event, its outcome or the Error it threw. */
+  saveBatch(events: NostrEvent[]): Array<SaveOutcome | Error>
   query(filters: ParsedFilter[]): NostrEvent[]
   close(): void
 }
@@ -105,7 +107,19 @@ export function openEventStore(path: string): EventStore {
     return [...found.values()].sort(compareNewestFirst)
   }
 
-  return { save, query, close: () => db.close() }
+  // Group commit (relay/group-commit.ts): each save is a savepoint, so one failing event is undone
+  // alone and the others still commit.
+  const saveBatch = db.transaction((events: NostrEvent[]) =>
+    events.map((event) => {
+      try {
+        return save(event)
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error))
+      }
+    }),
+  )
+
+  return { save, saveBatch, query, close: () => db.close() }
 }
 
 /** Newest first; lowest id first on equal created_at. */

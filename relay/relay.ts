@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS } from './limits.js'
 import { buildInfoDocument, isInfoRequest } from './nip11.js'
 import type { PublishResult, Relay, RelayOptions } from './types.js'
 import { startEventVerifier } from './verify.js'
+import { startGroupCommit } from './group-commit.js'
 
 const CLOSE_GRACE_MS = 1000
 
@@ -36,6 +37,7 @@ export function createRelay(options: RelayOptions): Relay {
   const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
   const store = openEventStore(options.databasePath)
   const verifier = startEventVerifier({ workers: options.verifyWorkers })
+  const writer = startGroupCommit({ commit: (events: NostrEvent[]) => store.saveBatch(events) })
   const server = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageLength })
   const heartbeat = startHeartbeat(server, limits.pingIntervalMs)
   const connections = new Set<Connection>()
@@ -64,7 +66,7 @@ export function createRelay(options: RelayOptions): Relay {
 
     let outcome: SaveOutcome
     try {
-      outcome = store.save(event)
+      outcome = await writer.submit(event)
     } catch (error) {
       logger.error({ eventId: event.id, err: error }, 'relay could not store an event')
       return { accepted: false, message: 'error: could not store the event' }
