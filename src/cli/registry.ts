@@ -8,6 +8,7 @@ export async function loadCommands(): Promise<CommandSpec[]> {
     import('./commands/app.js'),
     import('./commands/app-validate.js'),
     import('./commands/app-render.js'),
+    import('./commands/app-import.js'),
     import('./commands/proof.js'),
     import('./commands/blob.js'),
     import('./commands/publish.js'),

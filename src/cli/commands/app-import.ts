@@ -1,0 +1,86 @@
+// `archy app import umbrel DIR --out DIR`: converts Umbrel apps into manifests and prints the
+// report (or writes it to --report FILE, which must lie outside the output directory).
+// Exit 0 when every app converted, 1 when any was refused.
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+
+import { UsageError, ValidationError } from '../../errors.js'
+import { describeFsError } from '../../fs/make-directory.js'
+import { checkIdPrefix, importUmbrelApps } from '../../import/umbrel/import-umbrel.js'
+import { renderReport } from '../../import/umbrel/report.js'
+import { writeImportedApps } from '../../import/umbrel/write-output.js'
+import { flagOption, stringOption } from '../command.js'
+import type { CommandInput, CommandSpec } from '../command.js'
+
+const FORMATS = ['umbrel']
+
+export const commands: CommandSpec[] = [
+  {
+    noun: 'app',
+    verb: 'import',
+    summary: 'convert Umbrel apps (one, or a store checkout) into manifests, with a report',
+    args: 'umbrel DIR',
+    minArgs: 2,
+    maxArgs: 2,
+    options: {
+      out: {
+        type: 'string',
+        description: 'directory for the manifests (required)',
+        valueName: 'DIR',
+      },
+      report: {
+        type: 'string',
+        description: 'write the report to FILE (outside --out) instead of standard output',
+        valueName: 'FILE',
+      },
+      'id-prefix': {
+        type: 'string',
+        description: 'put PREFIX before every app id, e.g. umbrel- for umbrel-immich',
+        valueName: 'PREFIX',
+      },
+      json: { type: 'boolean', description: 'print the report as JSON' },
+    },
+    run: runImport,
+  },
+]
+
+async function runImport(input: CommandInput): Promise<number> {
+  const [format = '', dir = ''] = input.positionals
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(
+      `"app import" takes a format first: ${FORMATS.join(', ')} (got "${format}")`,
+    )
+  }
+  const out = stringOption(input, 'out')
+  if (!out) throw new UsageError('"app import" needs --out DIR')
+  const idPrefix = stringOption(input, 'id-prefix') ?? ''
+  const prefixProblem = checkIdPrefix(idPrefix)
+  if (prefixProblem) throw new UsageError(`--id-prefix: ${prefixProblem}`)
+  const report = stringOption(input, 'report')
+  if (report !== undefined && isInside(path.resolve(report), path.resolve(out))) {
+    throw new UsageError(`--report ${report} is inside --out ${out}; write it elsewhere`)
+  }
+
+  const apps = await importUmbrelApps(dir, { idPrefix })
+  const written = await writeImportedApps(out, apps)
+  const text = flagOption(input, 'json')
+    ? JSON.stringify({ apps: apps.map(({ manifests, ...rest }) => ({ ...rest,
+        files: manifests.map((m) => m.file) })) }, null, 2) // prettier-ignore
+    : renderReport(apps)
+  if (report === undefined) input.io.out(text)
+  else {
+    try {
+      await writeFile(report, text)
+    } catch (error) {
+      const reason = describeFsError(error)
+      throw new ValidationError('--report', `cannot write ${report}: ${reason}`, { cause: error })
+    }
+    input.io.err(`report written to ${report}; ${written.length} manifests under ${out}`)
+  }
+  return apps.every((app) => app.status === 'converted') ? 0 : 1
+}
+
+function isInside(file: string, dir: string): boolean {
+  const relative = path.relative(dir, file)
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
+}

@@ -1,0 +1,89 @@
+// What Umbrel's install-time variables become on Archipelago. Umbrel fills them from its own
+// state and from each app's exports.sh (a script, which the importer never runs); the ones with
+// an Archipelago equivalent are listed here, and any other is reported as having no value.
+import type { Charset } from '../../manifest/types.js'
+import { listAddressVariables } from './app-plan.js'
+import type { AppPlan } from './app-plan.js'
+import type { Resolver } from './variables.js'
+
+/** Umbrel's generated values, as generated_secrets of the app. */
+export const SECRET_VARIABLES: Record<string, { name: string; length: number; charset: Charset }> =
+  {
+    // Umbrel's APP_SEED is 256 bits in hex; APP_PASSWORD a password derived from it.
+    APP_SEED: { name: 'umbrel-app-seed', length: 64, charset: 'hex' },
+    APP_PASSWORD: { name: 'umbrel-app-password', length: 32, charset: 'alphanumeric' },
+  }
+
+/** Variables the agent fills in per node (DESIGN.md §4, placeholders). */
+export const PLACEHOLDER_VARIABLES: Record<string, string> = {
+  DEVICE_DOMAIN_NAME: '{{HOST_MDNS}}',
+  APP_DOMAIN: '{{HOST_MDNS}}',
+}
+
+/**
+ * Data directories other apps' exports.sh publish, as (app, path inside its data directory).
+ * From getumbrel/umbrel-apps: bitcoin, lightning and core-lightning export these; the files here
+ * carry no exports.sh, so the table stands in for them.
+ */
+export const EXPORTED_DATA_DIRS: Record<string, { app: string; path: string }> = {
+  APP_BITCOIN_DATA_DIR: { app: 'bitcoin', path: 'data/bitcoin' },
+  APP_LIGHTNING_NODE_DATA_DIR: { app: 'lightning', path: 'data/lnd' },
+  APP_CORE_LIGHTNING_DATA_DIR: { app: 'core-lightning', path: 'data/lightningd' },
+}
+
+/** Names every service of the apps imported together answers to on Umbrel's network. */
+export interface StoreIndex {
+  /** `APP_X_IP` (a service's static address) -> the app id that service becomes. */
+  addresses: Map<string, string>
+  /** `<umbrel id>_<service>_1` (Umbrel's container name) -> the app id. */
+  containerNames: Map<string, string>
+}
+
+export function indexStore(plans: AppPlan[]): StoreIndex {
+  const index: StoreIndex = { addresses: new Map(), containerNames: new Map() }
+  for (const plan of plans) {
+    for (const [name, service] of plan.services) {
+      const id = plan.memberIds.get(name)
+      if (id === undefined) continue
+      index.containerNames.set(`${plan.umbrelId}_${name}_1`, id)
+      for (const variable of listAddressVariables(service)) index.addresses.set(variable, id)
+    }
+  }
+  return index
+}
+
+/**
+ * The resolver for one app: a static address becomes the name of the container holding it
+ * (containers reach each other by name on archy-net), APP_VERSION the app's version.
+ */
+export function createResolver(plan: AppPlan, index: StoreIndex): Resolver {
+  return (name) => {
+    const secret = SECRET_VARIABLES[name]
+    if (secret) return { kind: 'secret', name: secret.name }
+    const placeholder = PLACEHOLDER_VARIABLES[name]
+    if (placeholder) return { kind: 'placeholder', value: placeholder }
+    if (name === 'APP_VERSION') return { kind: 'text', value: String(plan.app.meta.version ?? '') }
+    const host = index.addresses.get(name)
+    return host === undefined ? undefined : { kind: 'text', value: host }
+  }
+}
+
+/**
+ * Host names in a value as Archipelago names the containers: Umbrel container names anywhere,
+ * and this app's bare service names where they are used as `host:port`, as Compose resolves them.
+ */
+export function rewriteHosts(text: string, plan: AppPlan, index: StoreIndex): string {
+  let result = text.replace(/\b[a-z0-9-]+_[A-Za-z0-9_.-]+?_1\b/g, (name) => {
+    return index.containerNames.get(name) ?? name
+  })
+  for (const [service, id] of plan.memberIds) {
+    if (service === id) continue
+    const pattern = new RegExp(`(^|[^A-Za-z0-9_.-])${escapeRegExp(service)}(?=:[0-9])`, 'g')
+    result = result.replace(pattern, (_whole, before: string) => before + id)
+  }
+  return result
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
