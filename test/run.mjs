@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const SUITES = (process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,e2e').split(
-  ',',
-)
+const SUITES = (
+  process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,deploy,e2e'
+).split(',')
 const suites = SUITES.filter((name) => existsSync(`test/${name}`) && hasTests(`test/${name}`))
 const reports = mkdtempSync(join(tmpdir(), 'archy-test-reports-'))
 
