@@ -4,7 +4,7 @@
 import path from 'node:path'
 
 import { checkAppId } from '../../manifest/formats.js'
-import { describeError } from '../../errors.js'
+import { ValidationError, describeError } from '../../errors.js'
 import { readUmbrelId } from './app-meta.js'
 import { planApp } from './app-plan.js'
 import type { AppPlan } from './app-plan.js'
@@ -36,7 +36,10 @@ export async function importUmbrelApps(
       const plan = umbrelId === undefined ? undefined : planApp(app, umbrelId, idPrefix)
       entries.push({ directory, notes, plan, fallbackId })
     } catch (error) {
-      notes.refuse(path.basename(directory), 'files', describeError(error))
+      // A file that cannot be read or parsed refuses its app; the report names the file.
+      const file = error instanceof ValidationError ? error.path : directory
+      const message = describeError(error).replace(`${file}: `, '')
+      notes.refuse(path.basename(file), 'file', message)
       entries.push({ directory, notes, fallbackId })
     }
   }

@@ -1,0 +1,58 @@
+// `archy app import` through the CLI's main(): exit codes, where the report goes, and usage
+// errors in the command's terms.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { runCli } from '../../../support/cli.js'
+import { UMBREL_APPS } from '../../../support/umbrel-apps.js'
+
+const root = mkdtempSync(path.join(tmpdir(), 'archy-import-cli-'))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+const VAULTWARDEN = path.join(UMBREL_APPS, 'vaultwarden')
+
+describe('archy app import umbrel', () => {
+  it('exits 0 when every app converted and prints the report on standard output', async () => {
+    const out = path.join(root, 'one')
+    const result = await runCli(['app', 'import', 'umbrel', VAULTWARDEN, '--out', out])
+    expect(result.code).toBe(0)
+    expect(result.out).toMatch(/^vaultwarden: converted to vaultwarden\/manifest\.yml\n/)
+    expect(result.out).toContain('\n1 converted, 0 refused, 0 elements needing a decision')
+    const text = readFileSync(path.join(out, 'vaultwarden/manifest.yml'), 'utf8')
+    expect(text).toMatch(/^# Imported from the Umbrel app vaultwarden/)
+  })
+
+  it('writes the report to --report and exits 1 when an app is refused', async () => {
+    const out = path.join(root, 'refused')
+    const report = path.join(root, 'refused-report.txt')
+    const dir = path.join(UMBREL_APPS, 'home-assistant')
+    const result = await runCli(['app', 'import', 'umbrel', dir, '--out', out, '--report', report])
+    expect(result.code).toBe(1)
+    expect(result.out).toBe('')
+    expect(result.err).toBe(`report written to ${report}; 0 manifests under ${out}`)
+    expect(readFileSync(report, 'utf8')).toMatch(/^home-assistant: refused\n {2}refused:\n/)
+    expect(existsSync(path.join(out, 'home-assistant'))).toBe(false)
+  })
+
+  it.each([
+    [['docker', VAULTWARDEN, '--out', 'x'], 'archy: "app import" takes a format first: umbrel'],
+    [['umbrel', VAULTWARDEN], 'archy: "app import" needs --out DIR'],
+    [['umbrel', VAULTWARDEN, '--out', 'x', '--id-prefix', 'Umb-'], 'archy: --id-prefix: "Umb-"'],
+    [['umbrel', VAULTWARDEN, '--out', '/tmp/o', '--report', '/tmp/o/r.txt'],
+      'archy: --report /tmp/o/r.txt is inside --out /tmp/o; write it elsewhere'],
+    [['umbrel'], 'archy: "app import" needs umbrel DIR'],
+  ])('refuses %j as a usage error', async (args, message) => {
+    const result = await runCli(['app', 'import', ...args])
+    expect(result.code).toBe(2)
+    expect(result.err).toContain(message)
+  }) // prettier-ignore
+
+  it('fails naming a directory that holds no app', async () => {
+    const result = await runCli(['app', 'import', 'umbrel', root, '--out', path.join(root, 'x')])
+    expect(result.code).toBe(1)
+    expect(result.err).toBe(`archy: ${root}: holds no umbrel-app.yml, nor any folder with one`)
+  })
+})

@@ -1,0 +1,333 @@
+// The importer's rules on small made-up apps: what refuses an app, what is left out for a
+// decision, what is left out and why, and how values, ports, mounts and checks convert.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { importUmbrelApps } from '../../../../src/import/umbrel/import-umbrel.js'
+import { formatNote } from '../../../../src/import/umbrel/report.js'
+import type { AppImport } from '../../../../src/import/umbrel/report.js'
+
+const root = mkdtempSync(path.join(tmpdir(), 'archy-umbrel-rules-'))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+const IMAGE = 'example/web:1.0.0@sha256:' + 'a'.repeat(64)
+let count = 0
+
+/** Writes one app (umbrel-app.yml fields and the compose services) and imports it. */
+async function importApp(
+  services: string,
+  meta = '',
+  options: { idPrefix?: string } = {},
+): Promise<AppImport> {
+  const dir = path.join(root, `app-${(count += 1)}`)
+  mkdirSync(dir)
+  writeFileSync(
+    path.join(dir, 'umbrel-app.yml'),
+    `id: demo\nname: Demo\nversion: "1.2.3"\nport: 18500\ndependencies: [other]\n${meta}`,
+  )
+  writeFileSync(path.join(dir, 'docker-compose.yml'), `version: "3.7"\nservices:\n${services}`)
+  const [app] = await importUmbrelApps(dir, options)
+  return app!
+}
+
+const proxy = (host = 'demo_web_1', port = '8080') =>
+  `  app_proxy:\n    environment:\n      APP_HOST: ${host}\n      APP_PORT: ${port}\n`
+const web = (extra = '') => `  web:\n    image: ${IMAGE}\n${extra}`
+const side = (extra = '') => `  side:\n    image: ${IMAGE}\n${extra}`
+const notes = (list: AppImport['refusals']) => list.map(formatNote)
+const primary = (app: AppImport) => app.manifests[0]!.document.app as Record<string, any>
+const member = (app: AppImport, id: string) =>
+  app.manifests.find((m) => m.document.app.id === id)!.document.app as Record<string, any>
+
+describe('what refuses an app', () => {
+  it.each([
+    ['privileged', '    privileged: true\n', 'service web, privileged: privileged mode is refused'],
+    [
+      'host networking',
+      '    network_mode: host\n',
+      'service web, network_mode: host networking is refused: apps never share the host network',
+    ],
+    [
+      'a Docker socket',
+      '    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n',
+      'service web, volumes[0]: the host socket or runtime path "/var/run/docker.sock" is refused',
+    ],
+    [
+      'a device',
+      '    devices:\n      - /dev/ttyUSB0:/dev/ttyUSB0\n',
+      'service web, devices: devices are refused',
+    ],
+    [
+      'a capability outside the allowlist',
+      '    cap_add: [NET_ADMIN]\n',
+      'service web, cap_add: NET_ADMIN is outside the rootless default capability set (CHOWN, ' +
+        'DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, ' +
+        'SYS_CHROOT)',
+    ],
+    [
+      'a security option',
+      '    security_opt: [seccomp:unconfined]\n',
+      'service web, security_opt: seccomp:unconfined is refused',
+    ],
+    [
+      'a PID namespace',
+      '    pid: host\n',
+      'service web, pid: sharing a PID namespace ("host") is refused',
+    ],
+  ])('refuses a main service with %s', async (_name, extra, refusal) => {
+    const app = await importApp(proxy() + web(extra))
+    expect(app.status).toBe('refused')
+    expect(notes(app.refusals)).toEqual([refusal])
+    expect(app.manifests).toEqual([])
+  })
+
+  it('refuses a build step and an unpinned image', async () => {
+    const built = await importApp(proxy() + '  web:\n    build: .\n')
+    expect(notes(built.refusals)).toEqual([
+      'service web, build: build steps are refused: an app ships a pinned image',
+    ])
+    const latest = await importApp(proxy() + '  web:\n    image: example/web:latest\n')
+    expect(notes(latest.refusals)).toEqual([
+      'service web, image: "example/web:latest" is not pinned: "latest" is refused, use a ' +
+        'version tag or an @sha256 digest',
+    ])
+  })
+
+  it.each([
+    [
+      'an id that is no DNS label',
+      'id: My_App\n',
+      'umbrel-app.yml, id: "My_App" is not a lowercase',
+    ],
+    [
+      'a version that is no SemVer',
+      'version: nightly\n',
+      'umbrel-app.yml, version: "nightly" is not',
+    ],
+    ['a UI port below 1024', 'port: 80\n', 'umbrel-app.yml, port: port 80 is outside 1024-65535'],
+  ])('refuses %s', async (_name, meta, refusal) => {
+    const dir = path.join(root, `meta-${(count += 1)}`)
+    mkdirSync(dir)
+    const base = { id: 'id: demo\n', version: 'version: "1.0.0"\n', port: 'port: 18500\n' }
+    const key = meta.split(':')[0] as keyof typeof base
+    const fields = { ...base, [key]: meta }
+    writeFileSync(path.join(dir, 'umbrel-app.yml'), `name: Demo\n${Object.values(fields).join('')}`)
+    writeFileSync(path.join(dir, 'docker-compose.yml'), `services:\n${proxy()}${web()}`)
+    const [app] = await importUmbrelApps(dir)
+    expect(app!.status).toBe('refused')
+    expect(notes(app!.refusals)[0]).toContain(refusal)
+  })
+
+  it('refuses an app whose main service is unclear', async () => {
+    const unknown = await importApp(proxy('demo_api_1') + web())
+    expect(notes(unknown.refusals)).toEqual([
+      'app_proxy, APP_HOST: "demo_api_1" names no service of this app (expected ' +
+        "<app id>_<service>_1 or a service's ipv4_address variable)",
+    ])
+    const two = await importApp(web() + side())
+    expect(notes(two.refusals)).toEqual([
+      'docker-compose.yml, services: there is no app_proxy service and several services, so ' +
+        'the main service is unclear',
+    ])
+  })
+
+  it('refuses an app whose compose file is not YAML, naming the file', async () => {
+    const dir = path.join(root, 'broken')
+    mkdirSync(dir)
+    writeFileSync(path.join(dir, 'umbrel-app.yml'), 'id: broken\nname: B\nversion: "1.0.0"\n')
+    writeFileSync(path.join(dir, 'docker-compose.yml'), 'services: [\n')
+    const [app] = await importUmbrelApps(dir)
+    expect(app!.umbrelId).toBe('broken')
+    expect(notes(app!.refusals)[0]).toMatch(/^docker-compose\.yml, file: YAML syntax error at line/)
+  })
+
+  it('lists every refusal of an app at once', async () => {
+    const app = await importApp(proxy() + web('    privileged: true\n    network_mode: host\n'))
+    expect(app.refusals.map((note) => note.key)).toEqual(['privileged', 'network_mode'])
+  })
+})
+
+describe('what is left out for a decision', () => {
+  it('leaves out an unsafe side service, and the dependency on it', async () => {
+    const app = await importApp(
+      proxy() + web('    depends_on: [side]\n') + side('    privileged: true\n'),
+    )
+    expect(app.status).toBe('converted')
+    expect(notes(app.decisions)).toEqual([
+      'service side, privileged: privileged mode is refused; service side is left out',
+    ])
+    expect(notes(app.leftOut)).toContain(
+      'service web, depends_on: service side is not part of the conversion',
+    )
+    expect(app.manifests.map((m) => m.file)).toEqual(['demo/manifest.yml'])
+  })
+
+  it("leaves out host paths and an undeclared app's data, keeping the app", async () => {
+    const app = await importApp(
+      proxy() +
+        web(
+          '    volumes:\n      - ${APP_DATA_DIR}/data:/data\n      - /srv/media:/media\n' +
+            '      - ${UMBREL_ROOT}/app-data/stranger/x:/x:ro\n',
+        ),
+    )
+    expect(notes(app.decisions)).toEqual([
+      'service web, volumes[1]: "/srv/media" is a host path outside the app\'s data directory; ' +
+        'the mount is left out',
+      'service web, volumes[2]: "${UMBREL_ROOT}/app-data/stranger/x:/x:ro" reads the data of app ' +
+        'stranger, which umbrel-app.yml does not declare as a dependency; the mount is left out',
+    ])
+    expect(primary(app).volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/demo/data', target: '/data' },
+    ])
+  })
+
+  it("mounts a declared dependency's data read-only, listing a read-write one", async () => {
+    const app = await importApp(
+      proxy() + web('    volumes:\n      - ${UMBREL_ROOT}/app-data/other/data/keys:/keys\n'),
+    )
+    expect(primary(app).volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/other/data/keys', target: '/keys',
+        options: ['ro'] },
+    ]) // prettier-ignore
+    expect(notes(app.decisions)).toEqual([
+      'service web, volumes[0]: mounted read-only: the data belongs to dependency other, and an ' +
+        "app mounts another's data read-only only; the compose file mounts it read-write",
+    ])
+  })
+})
+
+describe('how values convert', () => {
+  it.each([
+    ['a literal', 'A: plain', { environment: [{ key: 'A', value: 'plain' }] }],
+    ['$$ as a dollar sign', 'A: "$$HOME"', { environment: [{ key: 'A', value: '$HOME' }] }],
+    ['a default', 'A: "${MISSING:-7}"', { environment: [{ key: 'A', value: '7' }] }],
+    ['a number', 'A: 3', { environment: [{ key: 'A', value: '3' }] }],
+    ['APP_VERSION', 'A: "v${APP_VERSION}"', { environment: [{ key: 'A', value: 'v1.2.3' }] }],
+    ['a placeholder', 'A: "https://${DEVICE_DOMAIN_NAME}/"', {
+      derived_env: [{ key: 'A', template: 'https://{{HOST_MDNS}}/' }] }],
+    ['a secret', 'A: $APP_SEED', { secret_env: [{ key: 'A', secret_file: 'umbrel-app-seed' }] }],
+    ['a service host:port', 'A: "side:5432"', { environment: [{ key: 'A', value: 'demo-side:5432' }] }],
+    ['a container name', 'A: demo_side_1', { environment: [{ key: 'A', value: 'demo-side' }] }],
+  ])('converts %s', async (_name, entry, expected) => {
+    const app = await importApp(proxy() + web(`    environment:\n      ${entry}\n`) + side())
+    const manifest = primary(app)
+    const found = {
+      environment: manifest.environment,
+      derived_env: manifest.container.derived_env,
+      secret_env: manifest.container.secret_env,
+    }
+    expect(found).toMatchObject(expected)
+  }) // prettier-ignore
+
+  it.each([
+    ['an unknown variable', 'A: "${TOR_PROXY_IP}:9050"',
+      'service web, environment.A: uses $TOR_PROXY_IP, which Umbrel sets at install time and ' +
+        'Archipelago has no value for'],
+    ['a secret inside text', 'A: "seed=${APP_SEED}"',
+      'service web, environment.A: uses the generated secret umbrel-app-seed inside other ' +
+        'text; a secret can only be the whole value of a variable'],
+    ['a value from the environment', 'A:',
+      "service web, environment.A: takes its value from Umbrel's own environment"],
+  ])('leaves out %s', async (_name, entry, note) => {
+    const app = await importApp(proxy() + web(`    environment:\n      ${entry}\n`))
+    expect(notes(app.leftOut)).toContain(note)
+    expect(primary(app).environment).toBeUndefined()
+  }) // prettier-ignore
+
+  it('leaves out a command with an unknown variable, so the image command runs', async () => {
+    const app = await importApp(proxy() + web('    command: "run --peer=${PEER_IP}"\n'))
+    expect(primary(app).container.command).toBeUndefined()
+    expect(notes(app.leftOut)).toContain(
+      'service web, command: uses $PEER_IP, which Umbrel sets at install time and Archipelago ' +
+        "has no value for; the image's own command runs",
+    )
+  })
+
+  it('splits a command string as Compose does', async () => {
+    const app = await importApp(
+      proxy() + web(`    command: "./wait-for side:3306 -- nginx -g 'daemon off;'"\n`) + side(),
+    )
+    expect(primary(app).container.command).toEqual([
+      './wait-for', 'demo-side:3306', '--', 'nginx', '-g', 'daemon off;',
+    ]) // prettier-ignore
+  })
+})
+
+describe('how ports, mounts, checks and ids convert', () => {
+  it('publishes compose ports rootless Podman can bind and lists the others', async () => {
+    const ports =
+      '    ports:\n      - "9735:9735"\n      - "127.0.0.1:18600:80/udp"\n      - "80:80"\n' +
+      '      - "8080"\n      - "7000-7001:7000-7001"\n      - { target: 53, published: 18553 }\n'
+    const app = await importApp(proxy() + web(ports))
+    expect(primary(app).ports.map((p: any) => [p.host, p.container, p.protocol, p.bind])).toEqual([
+      [18500, 8080, 'tcp', '127.0.0.1'],
+      [9735, 9735, 'tcp', '0.0.0.0'],
+      [18600, 80, 'udp', '127.0.0.1'],
+      [18553, 53, 'tcp', '0.0.0.0'],
+    ])
+    expect(notes(app.leftOut)).toEqual([
+      'service web, ports[2]: host port 80 is below 1024 and rootless Podman cannot bind it',
+      'service web, ports[3]: "8080" publishes no host port (Compose would pick a random one)',
+      'service web, ports[4]: "7000-7001:7000-7001" is a port range, which a manifest lists ' +
+        'port by port',
+    ])
+  })
+
+  it('gives a shared data path to the service the others start after', async () => {
+    const app = await importApp(
+      proxy() +
+        web('    depends_on: [side]\n    volumes:\n      - ${APP_DATA_DIR}/shared:/shared:ro\n') +
+        side('    volumes:\n      - ${APP_DATA_DIR}/shared:/var/shared\n'),
+    )
+    expect(member(app, 'demo-side').volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/demo-side/shared', target: '/var/shared' },
+    ])
+    expect(primary(app).volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/demo-side/shared', target: '/shared',
+        options: ['ro'] },
+    ]) // prettier-ignore
+    expect(app.decisions).toEqual([])
+  })
+
+  it('converts volumes, tmpfs, read_only, cap_drop and health checks', async () => {
+    const app = await importApp(
+      proxy() +
+        web(
+          '    read_only: true\n    cap_drop: [ALL]\n    cap_add: [CHOWN]\n' +
+            '    security_opt: [no-new-privileges:true]\n    tmpfs: [/run]\n' +
+            '    volumes:\n      - cache:/cache\n    healthcheck:\n' +
+            '      test: ["CMD-SHELL", "wget -q -O- localhost:8080"]\n      interval: 1m30s\n',
+        ),
+    )
+    const manifest = primary(app)
+    expect(manifest.security).toEqual({ capabilities: ['CHOWN'], readonly_root: true })
+    expect(manifest.volumes).toEqual([
+      { type: 'volume', source: 'cache', target: '/cache' },
+      { type: 'tmpfs', target: '/run' },
+    ])
+    expect(manifest.health_check).toEqual({
+      type: 'exec', command: ['sh', '-c', 'wget -q -O- localhost:8080'], interval: '1m30s',
+    }) // prettier-ignore
+  })
+
+  it('puts the prefix before every id and every reference to one', async () => {
+    const app = await importApp(
+      proxy() + web('    depends_on: [side]\n    environment:\n      DB: demo_side_1\n') + side(),
+      '',
+      { idPrefix: 'umbrel-' },
+    )
+    expect(app.manifests.map((m) => m.file)).toEqual([
+      'umbrel-demo/manifest.yml',
+      'umbrel-demo/umbrel-demo-side.manifest.yml',
+    ])
+    expect(primary(app).dependencies).toEqual([
+      { app_id: 'umbrel-demo-side' },
+      { app_id: 'umbrel-other' },
+    ])
+    expect(primary(app).environment).toEqual([{ key: 'DB', value: 'umbrel-demo-side' }])
+    expect(primary(app).container.image).toBe(`docker.io/${IMAGE}`)
+  })
+})
