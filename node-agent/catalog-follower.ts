@@ -1,9 +1,14 @@
-// Following registries: fetch `GET <url>/v1/catalog`, verify it against the pinned DID and the
-// last accepted sequence, and only then store it (DESIGN.md §4, "Catalog"). Nothing unverified
-// is ever kept or used.
+// Following registries: fetch `GET <url>/v1/catalog`, verify it against the pinned DID (moved only
+// by a key rotation chain) and the last accepted sequence, and only then store it (DESIGN.md §4,
+// "Catalog"). Nothing unverified is ever kept or used; there is no unsigned path.
 import { ArchyError, ValidationError, VerificationError } from '../src/errors.js'
 import { isEd25519DidKey } from '../src/identity/did-key.js'
 import { verifyCatalog, type VerifiedCatalog } from '../src/release/catalog.js'
+import {
+  checkRotationChain,
+  followRotations,
+  type KeyRotation,
+} from '../src/release/key-rotation.js'
 import type { AgentStore, RegistryRecord } from './agent-store.js'
 
 const CATALOG_TIMEOUT_MS = 30_000
@@ -60,9 +65,10 @@ export async function addRegistry(
     throw new ValidationError('--did', `"${did}" is not an Ed25519 did:key`)
   }
   const existing = store.getRegistry(url)
-  if (existing && did !== undefined && existing.did !== did) {
+  const current = existing && readCurrentPin(existing)
+  if (current && did !== undefined && current.did !== did) {
     throw new VerificationError(
-      `${url} is already followed with the pinned key ${existing.did}; ` +
+      `${url} is already followed with the pinned key ${current.did}; ` +
         'a pin moves only by a key rotation statement',
     )
   }
@@ -72,14 +78,14 @@ export async function addRegistry(
   const verified = verifyFor(
     url,
     value,
-    existing ?? { did: pinnedDid, sequence: null, contentDigest: null },
+    existing ?? { did: pinnedDid, sequence: null, contentDigest: null, catalog: null },
   )
   // Store the pin only together with a catalog that verified under it.
   store.addRegistry(url, pinnedDid)
   acceptInto(store, url, existing ?? undefined, verified)
   return {
     url,
-    did: pinnedDid,
+    did: verified.signerDid,
     pinnedFirstSeen: existing === undefined && did === undefined,
     apps: verified.entries.length,
     sequence: verified.catalog.sequence,
@@ -97,17 +103,41 @@ export async function refreshRegistry(
   return verified
 }
 
+/**
+ * The key a followed registry signs with now: the DID pinned when it was added, moved along the
+ * rotation chain of the last catalog accepted from it (which verified before it was stored).
+ */
+export function readCurrentPin(registry: Pick<RegistryRecord, 'did' | 'catalog'>): {
+  did: string
+  rotations: KeyRotation[]
+} {
+  const stored = (registry.catalog as { rotations?: unknown } | null)?.rotations
+  let rotations: KeyRotation[] = []
+  try {
+    if (stored !== undefined) rotations = checkRotationChain(stored)
+  } catch {
+    rotations = []
+  }
+  const path = followRotations(rotations, registry.did)
+  return { did: path.at(-1)?.new_did ?? registry.did, rotations }
+}
+
 function verifyFor(
   url: string,
   value: unknown,
-  registry: Pick<RegistryRecord, 'did' | 'sequence' | 'contentDigest'>,
+  registry: Pick<RegistryRecord, 'did' | 'sequence' | 'contentDigest' | 'catalog'>,
 ): VerifiedCatalog {
   const last =
     registry.sequence !== null && registry.contentDigest !== null
       ? { sequence: registry.sequence, contentDigest: registry.contentDigest }
       : undefined
+  const pin = readCurrentPin(registry)
   try {
-    return verifyCatalog(value, { pinnedDid: registry.did, ...(last && { last }) })
+    return verifyCatalog(value, {
+      pinnedDid: pin.did,
+      knownRotations: pin.rotations,
+      ...(last && { last }),
+    })
   } catch (error) {
     throw new VerificationError(`${url}: refused: ${(error as Error).message}`, { cause: error })
   }

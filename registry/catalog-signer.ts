@@ -9,6 +9,7 @@ import type { KeyPairs } from '../src/identity/key-file.js'
 import { signNostrEvent, type NostrEvent } from '../src/nostr/event.js'
 import { canonicalize } from '../src/proof/jcs.js'
 import { formatAppAddress } from '../src/release/app-address.js'
+import type { KeyRotation } from '../src/release/key-rotation.js'
 import { RELEASE_KIND } from '../src/release/release-event.js'
 import {
   signCatalog,
@@ -45,6 +46,8 @@ export interface CatalogSignerOptions {
   validityMs?: number
   /** The operator's allow list: app id -> the publisher DID that owns the bare id. */
   owners?: ReadonlyMap<string, string>
+  /** Every rotation of the operator key, oldest first; embedded in every catalog. */
+  rotations?: KeyRotation[]
 }
 
 export interface CatalogSigner {
@@ -62,6 +65,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
   const { store, relay, keys, logger } = options
   const validityMs = options.validityMs ?? CATALOG_VALIDITY_MS
   const registry = { did: keys.ed25519.did, url: options.url, relay: deriveRelayUrl(options.url) }
+  const rotations = options.rotations ?? []
   let current: SignedCatalog | undefined = await loadStored(store)
   let debounce: NodeJS.Timeout | undefined
   let expiryTimer: NodeJS.Timeout | undefined
@@ -72,7 +76,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
     const apps = buildEntries(store.releases(), options.owners)
     const issued = current ? Date.parse(current.catalog.issued_at) : 0
     const halfGone = Date.now() - issued >= validityMs / 2
-    const same = current && hasSameContent(current.catalog, registry, apps)
+    const same = current && hasSameContent(current.catalog, { registry, apps, rotations })
     if (current && same && !halfGone) return current
 
     const now = new Date()
@@ -83,6 +87,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
       issued_at: formatTimestamp(now),
       expires_at: formatTimestamp(new Date(now.getTime() + validityMs)),
       apps,
+      ...(rotations.length > 0 && { rotations }),
     }
     const catalog = signCatalog(body, keys.ed25519) as SignedCatalog['catalog']
     const json = JSON.stringify(catalog)
@@ -238,10 +243,10 @@ async function loadStored(store: RegistryStore): Promise<SignedCatalog | undefin
 
 function hasSameContent(
   catalog: CatalogBody,
-  registry: CatalogBody['registry'],
-  apps: unknown[],
+  next: Pick<CatalogBody, 'registry' | 'apps' | 'rotations'>,
 ): boolean {
-  return canonicalize([catalog.registry, catalog.apps]) === canonicalize([registry, apps])
+  const served = [catalog.registry, catalog.apps, catalog.rotations ?? []]
+  return canonicalize(served) === canonicalize([next.registry, next.apps, next.rotations])
 }
 
 function deriveRelayUrl(url: string): string {

@@ -7,9 +7,6 @@ import { getRequestListener } from '@hono/node-server'
 
 import { ValidationError } from '../src/errors.js'
 import { makeDirectory } from '../src/fs/make-directory.js'
-import { generateEd25519 } from '../src/identity/did-key.js'
-import { readKeyFile, writeKeyFile, type KeyPairs } from '../src/identity/key-file.js'
-import { generateNostrKeys } from '../src/identity/nostr-keys.js'
 import { createLogger } from '../src/log.js'
 import { parseAppAddress } from '../src/release/app-address.js'
 import { createRelay, writeInfoResponse } from '../relay/index.js'
@@ -22,6 +19,8 @@ import { DEFAULT_MAX_BLOB_BYTES } from './blob-store.js'
 import { startCatalogSigner, type CatalogSigner } from './catalog-signer.js'
 import { createRegistryApp } from './http.js'
 import { startIndexer } from './indexer.js'
+import { loadOperatorIdentity } from './operator-keys.js'
+import { addRotationRoutes } from './rotation-routes.js'
 import { createMetrics } from './metrics.js'
 import { openRegistryStore } from './store.js'
 
@@ -62,7 +61,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   const logger = createLogger('registry', options.logLevel ?? 'info')
   // Named by its setting, `data`: errors are read by the operator who set it.
   await makeDirectory(dataDir, { field: 'data', mode: 0o700 })
-  const keys = await loadOperatorKeys(join(dataDir, 'operator.keys.json'))
+  const { keys, rotations } = await loadOperatorIdentity(dataDir)
 
   const relay = createRelay({
     databasePath: join(dataDir, 'relay.sqlite'),
@@ -116,6 +115,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     logger,
     debounceMs: options.catalogDebounceMs,
     owners: readOwners(options.appOwners ?? []),
+    rotations,
   }))
   const app = createRegistryApp({
     catalog,
@@ -129,6 +129,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     publicUrl,
     serverHost: new URL(publicUrl).hostname,
   })
+  addRotationRoutes(app, rotations)
   const listener = getRequestListener(app.fetch)
   handle = (request, response) => {
     if (relay.isInfoRequest(request)) writeInfoResponse(relay, response)
@@ -150,18 +151,6 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     logger.flush()
   }
   return { url, did: keys.ed25519.did, close: () => (closing ??= close()) }
-}
-
-/** Reads the operator key file, or makes one (0600) on first start. */
-async function loadOperatorKeys(path: string): Promise<KeyPairs> {
-  try {
-    return await readKeyFile(path)
-  } catch (error) {
-    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw error
-  }
-  const keys = { ed25519: generateEd25519(), nostr: generateNostrKeys() }
-  await writeKeyFile(path, keys)
-  return keys
 }
 
 /** `id@did` addresses as a map from id to the DID that owns it (checked by the node config). */

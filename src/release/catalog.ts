@@ -1,6 +1,6 @@
 // The signed catalog (DESIGN.md §4, "Catalog"): one entry per (publisher, app), signed by the
-// registry's DID. Verification is what an agent does before trusting any entry: pinned signer,
-// monotonic sequence, expiry, and each entry's own release proof.
+// registry's DID. Verification is what an agent does before trusting any entry: pinned signer (or
+// a key rotation chain from it), monotonic sequence, expiry, and each entry's own release proof.
 import { createHash } from 'node:crypto'
 
 import { ValidationError, VerificationError } from '../errors.js'
@@ -8,6 +8,7 @@ import type { Ed25519Keypair } from '../identity/did-key.js'
 import { canonicalize } from '../proof/jcs.js'
 import { signDocument, verifyDocument, type DataIntegrityProof } from '../proof/data-integrity.js'
 import { isRfc3339 } from '../rfc3339.js'
+import { checkRotationChain, followRotations, type KeyRotation } from './key-rotation.js'
 import { verifyRelease, type ReleaseAuthor, type VerifiedRelease } from './release-document.js'
 
 export interface TrustSummary {
@@ -31,7 +32,8 @@ export interface CatalogBody {
   issued_at: string
   expires_at: string
   apps: CatalogEntry[]
-  rotations?: unknown[]
+  /** Every key rotation of this registry so far, oldest first (DESIGN.md §4, "Key rotation"). */
+  rotations?: KeyRotation[]
 }
 
 export type Catalog = CatalogBody & { proof: DataIntegrityProof }
@@ -45,6 +47,8 @@ export interface AcceptedCatalog {
 export interface VerifiedCatalog {
   catalog: Catalog
   contentDigest: string
+  /** The key that signed it: the pinned one, or where the rotations lead from it. */
+  signerDid: string
   entries: (VerifiedRelease & { entry: CatalogEntry })[]
 }
 
@@ -62,26 +66,33 @@ export function catalogContentDigest(catalog: object): string {
 }
 
 /**
- * Verifies a catalog for an agent: signed by the pinned DID, not expired, sequence not lower than
- * the last accepted one (nor equal with other content), and every entry's release proof valid.
+ * Verifies a catalog for an agent: signed by the pinned DID or by the key its rotation chain leads
+ * to from the pinned one, not expired, sequence not lower than the last accepted one (nor equal
+ * with other content), and every entry's release proof valid. `knownRotations` (the last accepted
+ * catalog's) only make the refusal of a rotated-out key say so.
  */
 export function verifyCatalog(
   value: unknown,
-  options: { pinnedDid: string; last?: AcceptedCatalog; now?: Date },
+  options: {
+    pinnedDid: string
+    last?: AcceptedCatalog
+    now?: Date
+    knownRotations?: KeyRotation[]
+  },
 ): VerifiedCatalog {
   const catalog = checkCatalogShape(value)
+  const rotations = readRotations(catalog)
   let signers: string[]
   try {
     signers = verifyDocument(catalog).map((proof) => proof.did)
   } catch (error) {
     throw new VerificationError(`catalog: ${(error as Error).message}`, { cause: error })
   }
-  if (signers.length !== 1 || signers[0] !== options.pinnedDid) {
-    throw new VerificationError(
-      `catalog: signed by ${signers.join(', ')}, ` +
-        `not by the pinned registry key ${options.pinnedDid}`,
-    )
+  if (signers.length !== 1) {
+    throw new VerificationError(`catalog: signed by ${signers.join(', ')}, not by one key`)
   }
+  const signerDid = signers[0]!
+  checkSigner(catalog, signerDid, rotations, options)
 
   const now = options.now ?? new Date()
   if (Date.parse(catalog.expires_at) <= now.getTime()) {
@@ -105,7 +116,60 @@ export function verifyCatalog(
     checkEntryMatches(entry, verified, index)
     return { ...verified, entry }
   })
-  return { catalog, contentDigest, entries }
+  return { catalog, contentDigest, signerDid, entries }
+}
+
+function readRotations(catalog: Catalog): KeyRotation[] {
+  if (catalog.rotations === undefined) return []
+  try {
+    return checkRotationChain(catalog.rotations, 'catalog.rotations')
+  } catch (error) {
+    throw new VerificationError(`catalog: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/** The signer is the registry's key now: the pinned one, or the end of a chain from it. */
+function checkSigner(
+  catalog: Catalog,
+  signer: string,
+  rotations: KeyRotation[],
+  options: { pinnedDid: string; knownRotations?: KeyRotation[] },
+): void {
+  const pinned = options.pinnedDid
+  if (catalog.registry.did !== signer) {
+    throw new VerificationError(
+      `catalog: registry.did ${catalog.registry.did} is not the key that signed it (${signer})`,
+    )
+  }
+  const newest = rotations.at(-1)
+  if (newest && newest.new_did !== signer) {
+    throw new VerificationError(
+      `catalog: signed by ${signer}, a key its own rotations replaced by ${newest.new_did} ` +
+        `at sequence ${newest.sequence}`,
+    )
+  }
+  if (signer === pinned) return
+
+  const path = followRotations(rotations, pinned)
+  if (path.length === 0) {
+    const retired = [...(options.knownRotations ?? []), ...rotations].find(
+      (rotation) => rotation.old_did === signer,
+    )
+    throw new VerificationError(
+      retired
+        ? `catalog: signed by ${signer}, a key rotated out at sequence ${retired.sequence}; ` +
+            `the pinned registry key is ${pinned}`
+        : `catalog: signed by ${signer}, not by the pinned registry key ${pinned}, and no ` +
+            'rotation statement in it leads from that key',
+    )
+  }
+  const start = path.at(-1)!.sequence
+  if (catalog.sequence < start) {
+    throw new VerificationError(
+      `catalog: sequence ${catalog.sequence} is lower than ${start}, where the rotation to ` +
+        `${signer} begins`,
+    )
+  }
 }
 
 function checkEntryMatches(entry: CatalogEntry, verified: VerifiedRelease, index: number): void {

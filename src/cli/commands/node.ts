@@ -3,7 +3,11 @@
 import { ArchyError, UsageError } from '../../errors.js'
 import { loadNodeConfig, type NodeConfig } from '../../config/node-config.js'
 import { renderExampleEnv, renderSettingsTable } from '../../config/settings-doc.js'
-import { startRegistryNode, type RegistryNode } from '../../../registry/index.js'
+import {
+  rotateOperatorKey,
+  startRegistryNode,
+  type RegistryNode,
+} from '../../../registry/index.js'
 import { flagOption, stringOption, type CommandInput, type CommandSpec } from '../command.js'
 
 export const commands: CommandSpec[] = [
@@ -29,7 +33,37 @@ export const commands: CommandSpec[] = [
     },
     run: runNode,
   },
+  {
+    noun: 'node',
+    verb: 'rotate-key',
+    summary: "rotate the operator's catalog key; the node signs with the new one once restarted",
+    options: {
+      data: { type: 'string', valueName: 'DIR', description: 'data directory (default ./data)' },
+      json: { type: 'boolean', description: 'print the old and new DID and the sequence as JSON' },
+    },
+    run: runRotateKey,
+  },
 ]
+
+/** `archy node rotate-key`: the statement signed by both keys, then the key files swapped. */
+async function runRotateKey(input: CommandInput): Promise<number> {
+  const config = loadNodeConfig(readFlags(input))
+  const result = await rotateOperatorKey(config.data)
+  if (flagOption(input, 'json')) {
+    input.io.out(JSON.stringify(result))
+    return 0
+  }
+  input.io.out(
+    [
+      `rotated ${result.oldDid}`,
+      `     to ${result.newDid}`,
+      `from catalog sequence ${result.sequence}`,
+      ...(result.retiredKeyFile ? [`old key kept at ${result.retiredKeyFile}`] : []),
+    ].join('\n'),
+  )
+  input.io.err('restart the node to sign catalogs with the new key')
+  return 0
+}
 
 async function runNode(input: CommandInput): Promise<number> {
   const config = loadNodeConfig(readFlags(input))

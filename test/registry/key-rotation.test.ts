@@ -1,0 +1,126 @@
+// Operator key rotation on a real node: `archy node rotate-key` signs a statement with both keys,
+// the restarted node signs with the new key, serves the chain at /v1/rotations and in its catalog,
+// and an agent that pinned the old key follows it; an interrupted rotation is finished, not lost.
+import { readdirSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { openAgentStore, type AgentStore } from '../../node-agent/agent-store.js'
+import { addRegistry, readCurrentPin, refreshRegistry } from '../../node-agent/catalog-follower.js'
+import { runCli } from '../support/cli.js'
+import { makeDataDir, startTestNode, type TestNode } from './harness.js'
+
+let data: ReturnType<typeof makeDataDir>
+let agentDir: ReturnType<typeof makeDataDir>
+let store: AgentStore
+let node: TestNode | undefined
+
+beforeEach(() => {
+  data = makeDataDir()
+  agentDir = makeDataDir()
+  store = openAgentStore(join(agentDir.dir, 'agent.sqlite'))
+})
+afterEach(async () => {
+  await node?.close()
+  node = undefined
+  store.close()
+  data.remove()
+  agentDir.remove()
+})
+
+async function rotateKey(): Promise<{ oldDid: string; newDid: string; sequence: number }> {
+  const run = await runCli(['node', 'rotate-key', '--data', data.dir, '--json'])
+  expect(run.err).toBe('')
+  expect(run.code).toBe(0)
+  return JSON.parse(run.out) as { oldDid: string; newDid: string; sequence: number }
+}
+
+async function follow(): Promise<string> {
+  const record = store.getRegistry(node!.url)!
+  await refreshRegistry(store, record)
+  return readCurrentPin(store.getRegistry(node!.url)!).did
+}
+
+describe('archy node rotate-key', () => {
+  it('rotates twice, and an agent that pinned the first key follows both', async () => {
+    node = await startTestNode(data.dir, { port: 0 })
+    const firstDid = node.did
+    const added = await addRegistry(store, node.url)
+    expect(added).toMatchObject({ did: firstDid, sequence: 1 })
+    const { port } = new URL(node.url)
+    await node.close()
+
+    const first = await rotateKey()
+    expect(first).toMatchObject({ oldDid: firstDid, sequence: 2 })
+    node = await startTestNode(data.dir, { port: Number(port) })
+    expect(node.did).toBe(first.newDid)
+
+    const { body } = await node.getJson('/v1/rotations')
+    const rotations = body.rotations as { old_did: string; new_did: string; proof: unknown[] }[]
+    expect(rotations).toMatchObject([{ old_did: firstDid, new_did: first.newDid, sequence: 2 }])
+    expect(rotations[0]!.proof).toHaveLength(2)
+    const catalog = (await node.getJson('/v1/catalog')).body
+    expect(catalog).toMatchObject({ sequence: 2, registry: { did: first.newDid }, rotations })
+    expect(await follow()).toBe(first.newDid)
+
+    await node.close()
+    const second = await rotateKey()
+    expect(second).toMatchObject({ oldDid: first.newDid, sequence: 3 })
+    node = await startTestNode(data.dir, { port: Number(port) })
+    expect(await follow()).toBe(second.newDid)
+    expect(((await node.getJson('/v1/rotations')).body.rotations as unknown[]).length).toBe(2)
+  })
+
+  it('finishes a rotation interrupted before the key files were swapped', async () => {
+    node = await startTestNode(data.dir)
+    await node.close()
+    node = undefined
+    const rotated = await rotateKey()
+
+    // Undo the swap as a crash before it would have left things: old key in place, new one aside.
+    const retired = readdirSync(data.dir).find((name) => name.startsWith('operator.keys.retired-'))
+    renameSync(join(data.dir, 'operator.keys.json'), join(data.dir, 'operator.keys.next.json'))
+    renameSync(join(data.dir, retired!), join(data.dir, 'operator.keys.json'))
+    await expect(startTestNode(data.dir)).rejects.toThrow(
+      /^rotations\.json: the rotations end at \S+, not at the operator key \S+; a key rotation was interrupted: run archy node rotate-key to finish it$/,
+    )
+
+    const finished = await rotateKey()
+    expect(finished).toMatchObject({ newDid: rotated.newDid, sequence: rotated.sequence })
+    node = await startTestNode(data.dir)
+    expect(node.did).toBe(rotated.newDid)
+    expect(((await node.getJson('/v1/rotations')).body.rotations as unknown[]).length).toBe(1)
+  })
+
+  it('refuses a rotations file that does not end at the operator key', async () => {
+    node = await startTestNode(data.dir)
+    await node.close()
+    node = undefined
+    await rotateKey()
+    const other = makeDataDir()
+    try {
+      const fresh = await startTestNode(other.dir)
+      await fresh.close()
+      renameSync(join(data.dir, 'rotations.json'), join(other.dir, 'rotations.json'))
+      await expect(startTestNode(other.dir)).rejects.toThrow(
+        /^rotations\.json: the rotations end at \S+, not at the operator key \S+$/,
+      )
+    } finally {
+      other.remove()
+    }
+  })
+
+  it('exits 1 naming the key file when the node never started there', async () => {
+    const run = await runCli(['node', 'rotate-key', '--data', data.dir])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(
+      `archy: data: ${join(data.dir, 'operator.keys.json')} does not exist; ` +
+        'a node makes its operator key when it first starts',
+    )
+  })
+
+  it('refuses a rotations file that is not JSON', async () => {
+    writeFileSync(join(data.dir, 'rotations.json'), '{')
+    await expect(startTestNode(data.dir)).rejects.toThrow(/^rotations\.json: not JSON$/)
+  })
+})
