@@ -9,8 +9,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 image_name=localhost/archy-busybox:1
 # iptables: netavark sets up user networks through it and fails with 'Permission denied' without it.
+# nginx and openssl: the reverse-proxy test of deploy/registry/nginx.conf (and bench:registry).
 packages=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables busybox-static
-  b3sum chromium)
+  b3sum chromium nginx openssl)
 
 say() { printf 'setup-host: %s\n' "$*"; }
 
