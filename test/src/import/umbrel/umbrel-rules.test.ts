@@ -209,7 +209,7 @@ describe('how values convert', () => {
     ['a placeholder', 'A: "https://${DEVICE_DOMAIN_NAME}/"', {
       derived_env: [{ key: 'A', template: 'https://{{HOST_MDNS}}/' }] }],
     ['a secret', 'A: $APP_SEED', { secret_env: [{ key: 'A', secret_file: 'umbrel-app-seed' }] }],
-    ['a service host:port', 'A: "side:5432"', { environment: [{ key: 'A', value: 'demo-side:5432' }] }],
+    ['a host:port', 'A: "side:5432"', { environment: [{ key: 'A', value: 'demo-side:5432' }] }],
     ['a container name', 'A: demo_side_1', { environment: [{ key: 'A', value: 'demo-side' }] }],
   ])('converts %s', async (_name, entry, expected) => {
     const app = await importApp(proxy() + web(`    environment:\n      ${entry}\n`) + side())
