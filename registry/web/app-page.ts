@@ -151,11 +151,21 @@ function renderReleases(view: AppPageView): Html {
             <td>${(record.release as ReleaseDocument).published_at}</td>
             <td>${record.verified_at}</td>
             <td><code title="${record.event_id}">${record.event_id.slice(0, 12)}…</code></td>
-            <td>${offered ? html`<span class="badge">offered</span>` : 'earlier'}</td>
+            <td>${renderReleaseState(record, offered)}</td>
           </tr>`
         })}
       </tbody>
     </table>`
+}
+
+/** Offered (in the catalog), yanked by its publisher (NIP-09: kept, never offered), or earlier. */
+function renderReleaseState(record: ReleaseRecord, offered: boolean): Html | string {
+  if (record.yanked) {
+    return html`<span class="badge warn" title="${record.yanked.deletion_id}"
+      >yanked ${record.yanked.yanked_at}</span
+    >`
+  }
+  return offered ? html`<span class="badge">offered</span>` : 'earlier'
 }
 
 function isStack(manifests: AppPageView['manifests']): boolean {

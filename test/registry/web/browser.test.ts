@@ -103,7 +103,9 @@ describeBrowser('marketplace in headless Chromium', () => {
     const needs = await page.locator('#host-needs').textContent()
     expect(needs).toContain('127.0.0.1:18443 -> 8080/tcp (gated)')
     expect(needs).toContain('CHOWN')
-    expect(await page.locator('#versions tbody tr').count()).toBe(2)
+    const versions = await page.locator('#versions tbody tr').allTextContents()
+    expect(versions).toHaveLength(3)
+    expect(versions[2]).toMatch(/1\.0\.0[\s\S]*yanked/)
     await expect(page.locator('#publisher').textContent()).resolves.toContain(
       market.publisher.nostr.npub,
     )

@@ -1,10 +1,11 @@
 // A registry node holding a small marketplace for the page tests: apps in two categories, a stack
-// with ports, volumes, secrets and capabilities, two releases of one app, an id claimed by two
-// publishers, a name that is markup, and a rejected release.
+// with ports, volumes, secrets and capabilities, three releases of one app (the first yanked), an
+// id claimed by two publishers, a name that is markup, and a rejected release.
 import type { KeyPairs } from '../../../src/identity/key-file.js'
+import { signNostrEvent } from '../../../src/nostr/event.js'
 import { buildReleaseEvent } from '../../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../../support/release-fixtures.js'
-import { makeDataDir, startTestNode, waitForCatalog, type TestNode } from '../harness.js'
+import { makeDataDir, startTestNode, waitFor, waitForCatalog, type TestNode } from '../harness.js'
 
 export const MARKUP_NAME = '<script>alert("owned")</script> & <b>Bold</b>'
 
@@ -51,6 +52,7 @@ export async function startMarketplace(): Promise<Marketplace> {
   let clock = 1_800_000_000
 
   const releases: [KeyPairs, Record<string, unknown>[]][] = [
+    [publisher, [photoVault('1.0.0'), photoVaultDb]],
     [publisher, [photoVault('1.2.0'), photoVaultDb]],
     [publisher, [photoVault('1.3.0'), photoVaultDb]],
     [
@@ -77,12 +79,23 @@ export async function startMarketplace(): Promise<Marketplace> {
     // Port 80 is below 1024: refused, and shown on the rejections page.
     [publisher, [manifestDocument('bad-ports', '1.0.0', { ports: [{ host: 80, container: 80 }] })]],
   ]
+  const eventIds: string[] = []
   for (const [keys, manifests] of releases) {
     const release = signRelease(keys, manifests)
-    await node.publish(buildReleaseEvent(release, keys.nostr.secretKey, ++clock))
+    const event = buildReleaseEvent(release, keys.nostr.secretKey, ++clock)
+    await node.publish(event)
+    eventIds.push(event.id)
   }
+  // The publisher deletes 1.0.0 (NIP-09): the registry keeps it, marked yanked.
+  const deletion = { kind: 5, created_at: ++clock, tags: [['e', eventIds[0]!]], content: 'bug' }
+  await node.publish(signNostrEvent(deletion, publisher.nostr.secretKey))
   await waitForCatalog(node, 2)
   await waitForApps(node, 4)
+  await waitFor(async () => {
+    const { body } = await node.getJson('/v1/apps/photo-vault/releases')
+    const releases = body.releases as { event_id: string; yanked?: unknown }[]
+    return releases.find((record) => record.event_id === eventIds[0])?.yanked ? true : undefined
+  })
 
   return {
     node,

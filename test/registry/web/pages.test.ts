@@ -134,12 +134,13 @@ describe('app page', () => {
     }
   })
 
-  it('lists every release the registry kept, newest first, marking the one offered', async () => {
+  it('lists every release kept, newest first, marking the one offered and a yanked one', async () => {
     const { text } = await getPage('/apps/photo-vault')
     const versions = text.slice(text.indexOf('id="versions"'))
     const rows = [...versions.matchAll(/<tr>\s*<td>([^<]+)<\/td>/g)].map((match) => match[1])
-    expect(rows).toEqual(['1.3.0', '1.2.0'])
+    expect(rows).toEqual(['1.3.0', '1.2.0', '1.0.0'])
     expect(versions).toMatch(/1\.3\.0<\/td>[\s\S]*?offered[\s\S]*?1\.2\.0<\/td>[\s\S]*?earlier/)
+    expect(versions).toMatch(/1\.0\.0<\/td>[\s\S]*?>yanked 20\d\d-/)
   })
 
   it('addresses the second claimant of an id as id@<did>, in its page and command', async () => {
