@@ -87,7 +87,7 @@ export async function startMarketplace(): Promise<Marketplace> {
     eventIds.push(event.id)
   }
   // The publisher deletes 1.0.0 (NIP-09): the registry keeps it, marked yanked.
-  const deletion = { kind: 5, created_at: ++clock, tags: [['e', eventIds[0]!]], content: 'bug' }
+  const deletion = { kind: 5, created_at: clock + 1, tags: [['e', eventIds[0]!]], content: 'bug' }
   await node.publish(signNostrEvent(deletion, publisher.nostr.secretKey))
   await waitForCatalog(node, 2)
   await waitForApps(node, 4)
