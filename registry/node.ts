@@ -7,7 +7,7 @@ import { getRequestListener } from '@hono/node-server'
 
 import { ValidationError } from '../src/errors.js'
 import { makeDirectory } from '../src/fs/make-directory.js'
-import { createLogger } from '../src/log.js'
+import { createLogger, type Logger } from '../src/log.js'
 import { parseAppAddress } from '../src/release/app-address.js'
 import { createRelay, writeInfoResponse } from '../relay/index.js'
 import {
@@ -34,6 +34,8 @@ export interface RegistryNodeOptions {
   /** The URL clients reach the node at (behind a proxy); default the listening address. */
   publicUrl?: string
   logLevel?: string
+  /** Where log lines go; default JSON on standard error at `logLevel`. */
+  logger?: Logger
   maxBlobBytes?: number
   /** Bytes one uploader may hold (README, "Artifacts"). */
   blobQuotaBytes?: number
@@ -58,7 +60,7 @@ export interface RegistryNode {
 /** Starts a registry node and resolves once it listens. */
 export async function startRegistryNode(options: RegistryNodeOptions): Promise<RegistryNode> {
   const dataDir = resolve(options.dataDir || './data')
-  const logger = createLogger('registry', options.logLevel ?? 'info')
+  const logger = options.logger ?? createLogger('registry', options.logLevel ?? 'info')
   // Named by its setting, `data`: errors are read by the operator who set it.
   await makeDirectory(dataDir, { field: 'data', mode: 0o700 })
   const { keys, rotations } = await loadOperatorIdentity(dataDir)
