@@ -14,6 +14,7 @@ export const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 ** 3
 
 /** Read buffer for serving blobs: large reads keep a loopback GET near the disk's speed. */
 export const READ_HIGH_WATER_MARK = 1024 * 1024
+const WRITE_BATCH_BYTES = 1024 * 1024
 
 export interface WriteOptions {
   /** Sees the digests before the rename and throws to refuse them. */
@@ -80,12 +81,22 @@ export async function openBlobStore(
     try {
       const hasher = await createDigestHasher()
       let size = 0
+      // Chunks off a socket are small; writing them a megabyte at a time saves syscalls.
+      let pending: Uint8Array[] = []
+      let pendingBytes = 0
       for await (const chunk of body) {
         size += chunk.length
         if (size > writeLimit) throw refuse()
         hasher.update(chunk)
-        await handle.write(chunk)
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        if (pendingBytes >= WRITE_BATCH_BYTES) {
+          await handle.writev(pending)
+          pending = []
+          pendingBytes = 0
+        }
       }
+      if (pending.length > 0) await handle.writev(pending)
       await handle.sync()
       await handle.close()
       closed = true
