@@ -99,6 +99,11 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
     const id = context.idPrefix + dependency
     if (!primary.dependencies.includes(id)) primary.dependencies.push(id)
   }
+  primary.body.ports = primary.body.ports.filter((port) => {
+    if (port.host !== ui.host || port.protocol !== ui.protocol) return true
+    notes.leaveOut(primary.name, 'ports', `host port ${ui.host} is the UI port already`)
+    return false
+  })
   primary.body.ports.unshift(ui)
 
   const manifests = members.map((member) =>

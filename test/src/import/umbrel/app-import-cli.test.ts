@@ -1,6 +1,6 @@
 // `archy app import` through the CLI's main(): exit codes, where the report goes, and usage
 // errors in the command's terms.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -54,5 +54,24 @@ describe('archy app import umbrel', () => {
     const result = await runCli(['app', 'import', 'umbrel', root, '--out', path.join(root, 'x')])
     expect(result.code).toBe(1)
     expect(result.err).toBe(`archy: ${root}: holds no umbrel-app.yml, nor any folder with one`)
+  })
+})
+
+describe('archy app import umbrel into an output directory used before', () => {
+  it('removes its own earlier manifests of an app, and leaves other files alone', async () => {
+    const out = path.join(root, 'again')
+    const folder = path.join(out, 'home-assistant')
+    mkdirSync(folder, { recursive: true })
+    const stale = path.join(folder, 'manifest.yml')
+    writeFileSync(
+      stale,
+      '# Imported from the Umbrel app home-assistant (an earlier run)\napp: {}\n',
+    )
+    const notes = path.join(folder, 'notes.yml')
+    writeFileSync(notes, 'mine: true\n')
+    const dir = path.join(UMBREL_APPS, 'home-assistant')
+    expect((await runCli(['app', 'import', 'umbrel', dir, '--out', out])).code).toBe(1)
+    expect(existsSync(stale)).toBe(false)
+    expect(readFileSync(notes, 'utf8')).toBe('mine: true\n')
   })
 })
