@@ -35,6 +35,9 @@ export interface Facet {
   count: number
 }
 
+/** Apps per marketplace page. */
+export const PAGE_SIZE = 48
+
 const MAX_QUERY = 200
 const MAX_CATEGORY = 64
 const BAND = /^[a-z][a-z0-9-]{0,31}$/
@@ -89,6 +92,15 @@ export function readAppFilter(query: Record<string, string | undefined>): AppFil
     filter.trust = trust
   }
   return filter
+}
+
+/** Reads the `page` parameter: a whole number from 1, default 1. */
+export function readPageNumber(text: string | undefined): number {
+  if (text === undefined || text === '') return 1
+  if (!/^[1-9]\d{0,5}$/.test(text)) {
+    throw new ValidationError('page', 'must be a whole number from 1 to 999999')
+  }
+  return Number(text)
 }
 
 /** The listings that match every part of the filter. */

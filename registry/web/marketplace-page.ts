@@ -8,10 +8,15 @@ import { renderPage, type Html } from './layout.js'
 export interface MarketplaceView {
   operatorDid: string
   filter: AppFilter
-  /** The listings that match the filter. */
+  /** The listings of this page among those that match the filter. */
   apps: AppListing[]
+  /** How many apps match the filter. */
+  matched: number
   /** How many apps the catalog holds in all. */
   total: number
+  /** This page's number, from 1, and how many pages the matches fill. */
+  page: number
+  pageCount: number
   categories: Facet[]
   bands: Facet[]
   sequence: number
@@ -20,9 +25,11 @@ export interface MarketplaceView {
 /** The marketplace page. */
 export function renderMarketplacePage(view: MarketplaceView): Html {
   const filtered = view.filter.q || view.filter.category || view.filter.trust
-  const count = filtered
-    ? `${view.apps.length} of ${view.total} apps match`
-    : `${view.total} app${view.total === 1 ? '' : 's'} in catalog sequence ${view.sequence}`
+  const count =
+    (filtered
+      ? `${view.matched} of ${view.total} apps match`
+      : `${view.total} app${view.total === 1 ? '' : 's'} in catalog sequence ${view.sequence}`) +
+    (view.pageCount > 1 ? `, page ${view.page} of ${view.pageCount}` : '')
   const body = html`<h1>Apps</h1>
     <p class="muted">Signed releases this registry verified, as its signed catalog lists them.</p>
     ${renderFilters(view)}
@@ -32,11 +39,39 @@ export function renderMarketplacePage(view: MarketplaceView): Html {
         ? html`<ul class="apps">
             ${view.apps.map(renderCard)}
           </ul>`
-        : html`<p class="empty">
-            ${view.total === 0 ? 'No apps have been published here yet.' : 'No app matches.'}
-          </p>`
-    }`
+        : html`<p class="empty">${describeEmpty(view)}</p>`
+    }
+    ${renderPager(view)}`
   return renderPage({ title: 'Apps', operatorDid: view.operatorDid, body })
+}
+
+function describeEmpty(view: MarketplaceView): Html | string {
+  if (view.total === 0) return 'No apps have been published here yet.'
+  if (view.matched === 0) return 'No app matches.'
+  return html`Page ${view.page} is past the last one.
+    <a href="${pagePath(view.filter, 1)}">Back to page 1</a>`
+}
+
+function renderPager(view: MarketplaceView): Html | string {
+  if (view.pageCount <= 1) return ''
+  const previous = Math.min(view.page - 1, view.pageCount)
+  const next = view.page + 1
+  const back = html`<a rel="prev" href="${pagePath(view.filter, previous)}">← Previous</a>`
+  const on = html`<a rel="next" href="${pagePath(view.filter, next)}">Next →</a>`
+  return html`<nav class="pager" aria-label="Pages">
+    ${previous >= 1 ? back : ''} ${next <= view.pageCount ? on : ''}
+  </nav>`
+}
+
+/** The list's URL for one page, keeping the filter. */
+function pagePath(filter: AppFilter, page: number): string {
+  const query = new URLSearchParams()
+  if (filter.q) query.set('q', filter.q)
+  if (filter.category) query.set('category', filter.category)
+  if (filter.trust) query.set('trust', filter.trust)
+  if (page > 1) query.set('page', String(page))
+  const text = query.toString()
+  return text ? `/?${text}` : '/'
 }
 
 function renderFilters(view: MarketplaceView): Html {

@@ -13,7 +13,14 @@ import type { CatalogSigner } from '../catalog-signer.js'
 import { methodNotAllowed, notFound } from '../http-errors.js'
 import { readQuery } from '../http-query.js'
 import type { RegistryStore } from '../store.js'
-import { countFacets, filterApps, listApps, readAppFilter } from './app-listing.js'
+import {
+  countFacets,
+  filterApps,
+  listApps,
+  PAGE_SIZE,
+  readAppFilter,
+  readPageNumber,
+} from './app-listing.js'
 import { renderAppPage } from './app-page.js'
 import { renderErrorPage, respondPage } from './layout.js'
 import { renderMarketplacePage } from './marketplace-page.js'
@@ -41,14 +48,20 @@ export function addWebRoutes(
 
   app.get('/', (c) =>
     answer(c, operatorDid(), () => {
-      const filter = readAppFilter(readQuery(c, ['q', 'category', 'trust']))
+      const query = readQuery(c, ['q', 'category', 'trust', 'page'])
+      const filter = readAppFilter(query)
+      const number = readPageNumber(query.page)
       const signed = catalog.current().catalog
       const all = listApps(signed.apps)
+      const matches = filterApps(all, filter)
       const page = renderMarketplacePage({
         operatorDid: signed.registry.did,
         filter,
-        apps: filterApps(all, filter),
+        apps: matches.slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE),
+        matched: matches.length,
         total: all.length,
+        page: number,
+        pageCount: Math.ceil(matches.length / PAGE_SIZE),
         categories: countFacets(all, (listing) => listing.category),
         bands: countFacets(all, (listing) => listing.trust.band),
         sequence: signed.sequence,

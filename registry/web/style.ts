@@ -85,6 +85,7 @@ th { color: var(--muted); font-weight: 600; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+nav.pager { display: flex; gap: 1.5rem; justify-content: center; margin: 1.2rem 0; }
 .nowrap { white-space: nowrap; }
 section.card + section.card { margin-top: 0.8rem; }
 section.card h3 { margin-top: 0; }
