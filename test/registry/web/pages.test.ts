@@ -134,7 +134,7 @@ describe('app page', () => {
     }
   })
 
-  it('lists every release kept, newest first, marking the one offered and a yanked one', async () => {
+  it('lists every release kept, newest first, marking the offered and the yanked', async () => {
     const { text } = await getPage('/apps/photo-vault')
     const versions = text.slice(text.indexOf('id="versions"'))
     const rows = [...versions.matchAll(/<tr>\s*<td>([^<]+)<\/td>/g)].map((match) => match[1])
