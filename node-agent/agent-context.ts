@@ -18,6 +18,7 @@ import type { Podman, PodmanInfo } from './podman.js'
 import { describeLimitSupport } from './resource-limits.js'
 import type { LimitSupport } from './resource-limits.js'
 import { acquireStateLock } from './state-lock.js'
+import type { ProgressListener } from './artifact-fetch.js'
 
 export interface AgentOptions {
   state?: string
@@ -38,6 +39,8 @@ export interface Agent {
   exec: Exec
   context: NodeContext
   healthTimeoutMs: number
+  /** Told how downloads advance, for the command running now (the CLI draws a bar). */
+  progress?: ProgressListener
   /** Which resource limits Podman here can enforce (asked once, from `podman info`). */
   limitSupport(): Promise<LimitSupport>
   /** Refuses a Podman that runs as root: apps run on rootless Podman only (DESIGN.md §2). */

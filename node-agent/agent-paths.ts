@@ -14,6 +14,8 @@ export interface AgentPaths {
   artifactsDir: string
   secretsDir: string
   unitsDir: string
+  /** The daemon's local API (a Unix socket, 0600 in the 0700 state directory). */
+  socket: string
 }
 
 export interface AgentPathOptions {
@@ -43,6 +45,7 @@ export function resolveAgentPaths(options: AgentPathOptions = {}): AgentPaths {
     artifactsDir: path.join(stateDir, 'artifacts'),
     secretsDir: path.join(stateDir, 'secrets'),
     unitsDir: path.join(stateDir, 'units'),
+    socket: path.join(stateDir, 'agent.sock'),
   }
 }
 

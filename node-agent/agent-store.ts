@@ -42,6 +42,31 @@ export interface MemberRecord {
   adopted: boolean
 }
 
+/** How updates treat an install: a pinned version is never moved off by a reconcile or update. */
+export interface UpdatePolicy {
+  pinnedVersion: string | null
+  /** Whether a reconcile pass moves to a newer catalog release by itself (operator's choice). */
+  autoUpdate: boolean
+}
+
+export type UpdateState = 'updating' | 'updated' | 'rolled-back' | 'rollback-failed'
+
+/** The last update of an install: enough to finish or roll it back after a crash. */
+export interface UpdateRecord {
+  appId: string
+  state: UpdateState
+  fromVersion: string
+  toVersion: string
+  /** The signed release running before the update: what a rollback returns to. */
+  fromRelease: unknown
+  /** Data directory snapshots taken before the update (member id and directory). */
+  snapshots: { appId: string; dir: string }[]
+  warnings: string[]
+  error: string | null
+  startedAt: string
+  finishedAt: string | null
+}
+
 export interface AgentStore {
   listRegistries(): RegistryRecord[]
   getRegistry(url: string): RegistryRecord | undefined
@@ -64,6 +89,10 @@ export interface AgentStore {
     change: Partial<Pick<MemberRecord, 'containerName' | 'configHash' | 'adopted'>>,
   ): void
   deleteInstall(appId: string): void
+  getPolicy(appId: string): UpdatePolicy
+  setPolicy(appId: string, change: Partial<UpdatePolicy>): void
+  getUpdate(appId: string): UpdateRecord | undefined
+  saveUpdate(update: UpdateRecord): void
   close(): void
 }
 
@@ -79,6 +108,14 @@ CREATE TABLE IF NOT EXISTS members (
   app_id TEXT PRIMARY KEY, install_id TEXT NOT NULL REFERENCES installs(app_id) ON DELETE CASCADE,
   position INTEGER NOT NULL, container_name TEXT NOT NULL, config_hash TEXT,
   adopted INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS policies (
+  app_id TEXT PRIMARY KEY REFERENCES installs(app_id) ON DELETE CASCADE,
+  pinned_version TEXT, auto_update INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS updates (
+  app_id TEXT PRIMARY KEY REFERENCES installs(app_id) ON DELETE CASCADE,
+  state TEXT NOT NULL, from_version TEXT NOT NULL, to_version TEXT NOT NULL,
+  from_release TEXT NOT NULL, snapshots TEXT NOT NULL, warnings TEXT NOT NULL, error TEXT,
+  started_at TEXT NOT NULL, finished_at TEXT);
 `
 
 interface RegistryRow {
@@ -112,6 +149,19 @@ interface MemberRow {
   container_name: string
   config_hash: string | null
   adopted: number
+}
+
+interface UpdateRow {
+  app_id: string
+  state: UpdateState
+  from_version: string
+  to_version: string
+  from_release: string
+  snapshots: string
+  warnings: string
+  error: string | null
+  started_at: string
+  finished_at: string | null
 }
 
 /** Opens (creating if needed) the store at a path. */
@@ -153,6 +203,26 @@ export function openAgentStore(file: string): AgentStore {
     configHash: row.config_hash,
     adopted: row.adopted === 1,
   })
+
+  const toUpdate = (row: UpdateRow): UpdateRecord => ({
+    appId: row.app_id,
+    state: row.state,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    fromRelease: JSON.parse(row.from_release) as unknown,
+    snapshots: JSON.parse(row.snapshots) as UpdateRecord['snapshots'],
+    warnings: JSON.parse(row.warnings) as string[],
+    error: row.error,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  })
+
+  const getPolicy = (appId: string): UpdatePolicy => {
+    const row = db
+      .prepare('SELECT pinned_version, auto_update FROM policies WHERE app_id = ?')
+      .get(appId) as { pinned_version: string | null; auto_update: number } | undefined
+    return { pinnedVersion: row?.pinned_version ?? null, autoUpdate: row?.auto_update === 1 }
+  }
 
   const saveInstall = db.transaction((install: InstallRecord, members: MemberRecord[]) => {
     db.prepare('DELETE FROM members WHERE install_id = ?').run(install.appId)
@@ -252,6 +322,30 @@ export function openAgentStore(file: string): AgentStore {
     },
     deleteInstall(appId) {
       db.prepare('DELETE FROM installs WHERE app_id = ?').run(appId)
+    },
+    getPolicy,
+    setPolicy(appId, change) {
+      const next = { ...getPolicy(appId), ...change }
+      db.prepare(
+        `INSERT INTO policies VALUES (?, ?, ?) ON CONFLICT(app_id) DO UPDATE
+         SET pinned_version = excluded.pinned_version, auto_update = excluded.auto_update`,
+      ).run(appId, next.pinnedVersion, next.autoUpdate ? 1 : 0)
+    },
+    getUpdate(appId) {
+      const row = db.prepare('SELECT * FROM updates WHERE app_id = ?').get(appId) as
+        UpdateRow | undefined
+      return row && toUpdate(row)
+    },
+    saveUpdate(update) {
+      db.prepare(
+        `INSERT OR REPLACE INTO updates VALUES (@appId, @state, @fromVersion, @toVersion,
+          @fromRelease, @snapshots, @warnings, @error, @startedAt, @finishedAt)`,
+      ).run({
+        ...update,
+        fromRelease: JSON.stringify(update.fromRelease),
+        snapshots: JSON.stringify(update.snapshots),
+        warnings: JSON.stringify(update.warnings),
+      })
     },
     close: () => db.close(),
   }

@@ -14,6 +14,15 @@ import type { ReleaseArtifact } from '../src/release/release-document.js'
 
 const FETCH_TIMEOUT_MS = 600_000
 
+/** How far a download is: what the CLI draws as a progress bar. */
+export interface DownloadProgress {
+  name: string
+  received: number
+  total: number
+}
+
+export type ProgressListener = (progress: DownloadProgress) => void
+
 /** Where an artifact's verified bytes live. */
 export function artifactPath(artifactsDir: string, blake3: string): string {
   if (!isHexDigest(blake3))
@@ -26,6 +35,7 @@ export async function fetchArtifact(
   artifact: ReleaseArtifact,
   origin: string,
   artifactsDir: string,
+  onProgress?: ProgressListener,
 ): Promise<string> {
   const target = artifactPath(artifactsDir, artifact.blake3)
   if (await isVerified(target, artifact)) return target
@@ -36,7 +46,7 @@ export async function fetchArtifact(
     `.partial-${artifact.blake3}-${randomBytes(4).toString('hex')}`,
   )
   try {
-    await downloadVerified(artifact, `${origin}/blobs/${artifact.blake3}`, temp)
+    await downloadVerified(artifact, `${origin}/blobs/${artifact.blake3}`, temp, onProgress)
     await rename(temp, target)
   } finally {
     await rm(temp, { force: true })
@@ -48,6 +58,7 @@ async function downloadVerified(
   artifact: ReleaseArtifact,
   url: string,
   temp: string,
+  onProgress: ProgressListener | undefined,
 ): Promise<void> {
   let response: Response
   try {
@@ -79,6 +90,7 @@ async function downloadVerified(
         // More bytes than the release names: stop at once rather than fill the disk.
         if (size > artifact.size) throw tooLarge(artifact)
         hasher.update(chunk)
+        onProgress?.({ name: artifact.name, received: size, total: artifact.size })
         yield chunk
       }
     },

@@ -9,7 +9,7 @@ import { ArchyError, ValidationError } from '../src/errors.js'
 import { isAppDependency } from '../src/manifest/types.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import { formatAppAddress, parseAppAddress, type AppAddress } from '../src/release/app-address.js'
-import type { VerifiedRelease } from '../src/release/release-document.js'
+import { verifyRelease, type VerifiedRelease } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import type { InstallRecord, MemberRecord } from './agent-store.js'
 import { fetchArtifact } from './artifact-fetch.js'
@@ -20,6 +20,7 @@ import {
   listContainersOnce,
   reconcileInstalledApp,
   type AppliedStep,
+  type MemberPlan,
 } from './reconciler.js'
 import { chooseRuntimeMode, type ModeOption } from './runtime-mode.js'
 import { planStack } from './stack-plan.js'
@@ -45,6 +46,10 @@ export interface InstallOptions {
   fromRegistry?: string
   /** The dependents being installed, outermost first: a dependency cycle is refused. */
   dependents?: string[]
+  /** Pin the installed version afterwards (`archy agent pin`). */
+  pin?: boolean
+  /** Let reconcile passes update the app to newer catalog releases by themselves. */
+  autoUpdate?: boolean
 }
 
 /**
@@ -68,16 +73,49 @@ export async function installApp(
   }
   const found = await findCatalogCandidates(agent.store, appId)
   const from = options.fromRegistry
-  const candidate = chooseCandidate(
+  const chosen = chooseCandidate(
     address,
     found.filter((c) => from === undefined || c.registryUrl === from),
     existing,
   )
+  const candidate = existing ? keepPinnedRelease(agent, existing, chosen) : chosen
+  checkStackIds(agent, appId, candidate.verified.manifests)
+  const dependencies = options.withDependencies
+    ? await installMissingDependencies(
+        agent,
+        appId,
+        candidate.verified.manifests,
+        candidate.registryUrl,
+        options,
+      )
+    : []
+  const applied = await applyRelease(agent, appId, candidate, { mode: options.mode })
+  if (options.pin) agent.store.setPolicy(appId, { pinnedVersion: applied.version })
+  if (options.autoUpdate) agent.store.setPolicy(appId, { autoUpdate: true })
+  return { ...applied, dependencies }
+}
+
+export interface ApplyOptions {
+  mode: ModeOption
+  /** Runs once everything is checked and fetched, just before the store and containers change. */
+  beforeChange?: (members: MemberPlan[]) => Promise<void>
+  /** Give each member only its manifest's health window (an update's gate). */
+  healthWindow?: boolean
+}
+
+/**
+ * Converges an app on one verified release: every check and every artifact first, then the
+ * record, then the reconcile. An update and its rollback (update.ts) go through here too.
+ */
+export async function applyRelease(
+  agent: Agent,
+  appId: string,
+  candidate: Pick<CatalogCandidate, 'registryUrl' | 'verified'>,
+  options: ApplyOptions,
+): Promise<Omit<InstallResult, 'dependencies'>> {
+  const existing = agent.store.getInstall(appId)
   const { release, manifests } = candidate.verified
   checkStackIds(agent, appId, manifests)
-  const dependencies = options.withDependencies
-    ? await installMissingDependencies(agent, appId, manifests, candidate.registryUrl, options)
-    : []
   checkDependencies(agent, appId, manifests)
   await checkStorage(agent, manifests)
 
@@ -91,14 +129,18 @@ export async function installApp(
 
   // Every artifact verified on disk before anything is recorded or created.
   for (const artifact of release.artifacts) {
-    await fetchArtifact(artifact, candidate.registryUrl, agent.paths.artifactsDir)
+    await fetchArtifact(artifact, candidate.registryUrl, agent.paths.artifactsDir, agent.progress)
   }
 
   // A container that another agent state manages refuses the install before any unit is written
   // or anything recorded: this agent owns only the containers it labels (reconcile-decision.ts).
-  const containers = await listContainersOnce(agent)
+  let containers = await listContainersOnce(agent)
   const previous = agent.store.listMembers(appId)
-  decideMembers(agent, members, previous, 'running', containers)
+  const plans = decideMembers(agent, members, previous, 'running', containers)
+  if (options.beforeChange) {
+    await options.beforeChange(plans)
+    containers = await listContainersOnce(agent)
+  }
   const unitWarnings = await writeUnits(
     agent,
     appId,
@@ -143,6 +185,7 @@ export async function installApp(
     steps = await reconcileInstalledApp(agent, app, containers, {
       reloadImages: true,
       refreshData: true,
+      healthWindow: options.healthWindow ?? false,
     })
   } catch (error) {
     agent.store.setOutcome(appId, { warnings, lastError: (error as Error).message })
@@ -153,11 +196,32 @@ export async function installApp(
     version: release.version,
     registryUrl: candidate.registryUrl,
     publisherDid: release.author.did,
-    dependencies,
     members: members.map((member) => member.manifest.id),
     steps,
     warnings,
   }
+}
+
+/**
+ * A reinstall of a pinned app stays on the pinned release (a pin is never moved by anything but
+ * `archy agent pin`/`unpin`): the stored release when it is the pinned one, else a refusal.
+ */
+function keepPinnedRelease(
+  agent: Agent,
+  existing: InstallRecord,
+  chosen: CatalogCandidate & { verified: VerifiedRelease },
+): Pick<CatalogCandidate, 'registryUrl' | 'verified'> {
+  const pinned = agent.store.getPolicy(existing.appId).pinnedVersion
+  if (pinned === null || chosen.verified.release.version === pinned) return chosen
+  const stored = verifyRelease(existing.release, `${existing.appId}: stored release`)
+  if (stored.release.version === pinned) {
+    return { registryUrl: existing.registryUrl, verified: stored }
+  }
+  throw new ArchyError(
+    'pinned',
+    `${existing.appId} is pinned to ${pinned}: run archy agent update ${existing.appId} to ` +
+      'move to it, or archy agent unpin it',
+  )
 }
 
 /**

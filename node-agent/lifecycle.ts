@@ -15,6 +15,8 @@ import { findMemberContainer, findOtherAgent } from './reconcile-decision.js'
 import { removeSecrets } from './secret-files.js'
 import { orderByDependencies } from './stack-plan.js'
 import { removeUnits } from './units.js'
+import { snapshotsDirOf } from './data-snapshot.js'
+import { resumeUpdate } from './update.js'
 
 /** Sets the desired state of an app and converges on it. */
 export async function setAppState(
@@ -30,6 +32,9 @@ export async function setAppState(
 /** Reconciles one install, recording the outcome (the error, or none) in the store. */
 export async function reconcileApp(agent: Agent, appId: string): Promise<AppliedStep[]> {
   const install = requireInstall(agent, appId)
+  // An update a crash interrupted is finished, or rolled back, under its health gate.
+  const update = agent.store.getUpdate(install.appId)
+  if (update?.state === 'updating') return resumeUpdate(agent, update)
   const app = await loadInstalledApp(agent, install)
   const warnings = install.warnings
   try {
@@ -146,6 +151,8 @@ export async function uninstallApp(
   for (const manifest of manifests) {
     const dir = appDataDir(agent.paths, manifest.id)
     await agent.exec('podman', ['unshare', 'rm', '-rf', '--', dir], { timeoutMs: 300_000 })
+    const snapshots = snapshotsDirOf(agent, manifest.id)
+    await agent.exec('podman', ['unshare', 'rm', '-rf', '--', snapshots], { timeoutMs: 300_000 })
     await removeSecrets(
       agent.podman,
       agent.paths.secretsDir,

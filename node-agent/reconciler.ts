@@ -23,6 +23,23 @@ export interface ReconcileOptions {
   reloadImages?: boolean
   /** Make missing data directories and files of members that are kept (an explicit install). */
   refreshData?: boolean
+  /** Wait for health only within each manifest's own window (an update's gate: update.ts). */
+  healthWindow?: boolean
+}
+
+/** The least time an update's new release is given to become healthy. */
+const MIN_HEALTH_WINDOW_MS = 10_000
+
+/**
+ * How long a member may take to become healthy: its check's start period plus every retry with
+ * its interval and timeout, as Podman counts a container unhealthy; at least 10 s and never more
+ * than the agent's own bound.
+ */
+export function healthWindowMs(member: PlannedMember, boundMs: number): number {
+  const health = member.spec.health
+  if (!health) return Math.min(MIN_HEALTH_WINDOW_MS, boundMs)
+  const window = health.startPeriod + health.retries * (health.interval + health.timeout)
+  return Math.min(Math.max(window, MIN_HEALTH_WINDOW_MS), boundMs)
 }
 
 export interface AppliedStep {
@@ -145,12 +162,14 @@ async function applyStep(
       // here leaves the running app as it was.
       const redact = await prepareMember(agent, app, member, options)
       await agent.podman.remove(container!.name)
-      await createMember(agent, app, member, redact)
+      await createMember(agent, app, member, redact, options)
       return
     }
-    case 'create':
-      await createMember(agent, app, member, await prepareMember(agent, app, member, options))
+    case 'create': {
+      const redact = await prepareMember(agent, app, member, options)
+      await createMember(agent, app, member, redact, options)
       return
+    }
   }
 }
 
@@ -203,6 +222,7 @@ async function createMember(
   app: InstalledApp,
   member: PlannedMember,
   redact: string[],
+  options: ReconcileOptions,
 ): Promise<void> {
   const { podman } = agent
   const { manifest, spec } = member
@@ -219,7 +239,9 @@ async function createMember(
     podman,
     { appId: spec.appId, name: spec.name, hasCheck: spec.health !== undefined },
     {
-      timeoutMs: agent.healthTimeoutMs,
+      timeoutMs: options.healthWindow
+        ? healthWindowMs(member, agent.healthTimeoutMs)
+        : agent.healthTimeoutMs,
     },
   )
 }

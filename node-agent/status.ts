@@ -5,6 +5,7 @@ import type { Agent } from './agent-context.js'
 import type { AgentPaths } from './agent-paths.js'
 import type { DesiredState, RuntimeMode } from './agent-store.js'
 import { CONFIG_HASH_LABEL } from './config-hash.js'
+import { findAvailableVersion } from './update-policy.js'
 import type { PodmanContainer } from './podman.js'
 
 export interface MemberStatus {
@@ -30,6 +31,13 @@ export interface AppStatus {
   members: MemberStatus[]
   warnings: string[]
   lastError: string | null
+  /** The version a pin holds the install at, or null. */
+  pinnedVersion: string | null
+  autoUpdate: boolean
+  /** A newer release in the registry's last accepted catalog, not installed yet; else null. */
+  updateAvailable: string | null
+  /** The last update: its versions and how it ended (`updated`, `rolled-back`, ...). */
+  lastUpdate: { from: string; to: string; state: string; error: string | null } | null
 }
 
 export interface AgentStatus {
@@ -50,6 +58,7 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
     podmanError = (error as Error).message
   }
 
+  const registryRecords = agent.store.listRegistries()
   const apps = agent.store.listInstalls().map((install): AppStatus => {
     const members = agent.store.listMembers(install.appId).map((record): MemberStatus => {
       const container = containers?.find((candidate) => candidate.name === record.containerName)
@@ -63,6 +72,8 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
       }
     })
     const wanted = readReleaseVersion(install.release)
+    const policy = agent.store.getPolicy(install.appId)
+    const update = agent.store.getUpdate(install.appId)
     return {
       appId: install.appId,
       version: install.version,
@@ -72,11 +83,22 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
       mode: install.mode,
       desired: install.desired,
       members,
-      warnings: install.warnings,
+      warnings: [...install.warnings, ...(update?.warnings ?? [])],
       lastError: install.lastError,
+      pinnedVersion: policy.pinnedVersion,
+      autoUpdate: policy.autoUpdate,
+      updateAvailable: findAvailableVersion(install, registryRecords),
+      lastUpdate: update
+        ? {
+            from: update.fromVersion,
+            to: update.toVersion,
+            state: update.state,
+            error: update.error,
+          }
+        : null,
     }
   })
-  const registries = agent.store.listRegistries().map(({ url, did, sequence, fetchedAt }) => ({
+  const registries = registryRecords.map(({ url, did, sequence, fetchedAt }) => ({
     url,
     did,
     sequence,
@@ -129,6 +151,17 @@ export function renderStatus(status: AgentStatus): string {
       ]
       const note = notes.filter(Boolean).join(', ')
       lines.push(`  ${member.appId}: ${member.state}${note ? ` (${note})` : ''}`)
+    }
+    if (app.pinnedVersion) lines.push(`  pinned: ${app.pinnedVersion}`)
+    if (app.updateAvailable) {
+      const how = app.autoUpdate
+        ? 'the next reconcile updates it'
+        : `archy agent update ${app.appId}`
+      lines.push(`  update available: ${app.updateAvailable} (${how})`)
+    }
+    if (app.lastUpdate) {
+      const { from, to, state } = app.lastUpdate
+      lines.push(`  last update: ${from} -> ${to}: ${state}`)
     }
     if (app.pendingVersion) {
       lines.push(`  pending: ${app.pendingVersion} (its install has not succeeded yet)`)

@@ -306,6 +306,10 @@ describe('uninstallApp --purge', () => {
       },
       {
         command: 'podman',
+        args: ['unshare', 'rm', '-rf', '--', path.join(dir, 'apps', '.snapshots', 'hello-web')],
+      },
+      {
+        command: 'podman',
         args: ['volume', 'rm', 'archy.hello-web.cache'],
         result: { exitCode: 1, stderr: 'Error: no volume with name "x" found: no such volume' },
       },
@@ -335,7 +339,7 @@ describe('uninstallApp --purge', () => {
   it('fails naming the volume when Podman cannot remove it', async () => {
     const agent = await openTestAgent([
       ...removal,
-      { command: 'podman', args: (args) => args[0] === 'unshare' },
+      { command: 'podman', args: (args) => args[0] === 'unshare', times: 2 },
       {
         command: 'podman',
         args: ['volume', 'rm', 'archy.hello-web.cache'],

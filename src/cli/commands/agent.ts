@@ -1,68 +1,38 @@
 // The `archy agent` commands: follow registries, install apps onto rootless Podman, and run their
-// lifecycle. Each command opens the agent under its state lock and reconciles what it touches.
-import { isIPv4 } from 'node:net'
-
-import { hasAgentState, withAgent, type AgentOptions } from '../../../node-agent/agent-context.js'
-import { appDataDir, resolveAgentPaths } from '../../../node-agent/agent-paths.js'
-import { addRegistry, normalizeRegistryUrl } from '../../../node-agent/catalog-follower.js'
-import { installApp } from '../../../node-agent/install.js'
-import {
-  reconcileApp,
-  restartApp,
-  setAppState,
-  uninstallApp,
-} from '../../../node-agent/lifecycle.js'
+// lifecycle. Each command goes to the daemon when one runs (agent-common.ts), else opens the
+// agent under its state lock and reconciles what it touches.
+import { hasAgentState } from '../../../node-agent/agent-context.js'
+import { resolveAgentPaths } from '../../../node-agent/agent-paths.js'
+import type { AddedRegistry } from '../../../node-agent/catalog-follower.js'
+import { normalizeRegistryUrl } from '../../../node-agent/catalog-follower.js'
+import type { InstallResult } from '../../../node-agent/install.js'
+import type { UninstallResult } from '../../../node-agent/lifecycle.js'
+import type { PassResult } from '../../../node-agent/reconcile-pass.js'
 import { parseModeOption } from '../../../node-agent/runtime-mode.js'
-import { collectStatus, describeMissingState, renderStatus } from '../../../node-agent/status.js'
+import { describeMissingState, renderStatus } from '../../../node-agent/status.js'
+import type { AgentStatus } from '../../../node-agent/status.js'
 import { UsageError, ValidationError } from '../../errors.js'
 import { isEd25519DidKey } from '../../identity/did-key.js'
-import { parseAppAddress, type AppAddress } from '../../release/app-address.js'
 import { flagOption, stringOption } from '../command.js'
 import type { CommandInput, CommandSpec, OptionSpec } from '../command.js'
+import {
+  jsonOption,
+  placeOptions,
+  printResult,
+  readAgentOptions,
+  readAppAddress,
+  readInstalledAppId,
+  runOperation,
+} from './agent-common.js'
+import { daemonCommands } from './agent-daemon.js'
+import { updateCommands } from './agent-updates.js'
 
-const placeOptions: Record<string, OptionSpec> = {
-  state: {
-    type: 'string',
-    valueName: 'DIR',
-    description: 'agent state (default $ARCHY_AGENT_STATE or ~/.local/share/archipelago/agent)',
-  },
-  'data-root': {
-    type: 'string',
-    valueName: 'DIR',
-    description: 'app data root (default $ARCHY_DATA_ROOT or ~/.local/share/archipelago/apps)',
-  },
-  'host-ip': {
-    type: 'string',
-    valueName: 'IP',
-    description: "{{HOST_IP}} for apps (default: the default route's address)",
-  },
-}
-const jsonOption: Record<string, OptionSpec> = {
-  json: { type: 'boolean', description: 'print the result as JSON' },
-}
 const modeOption: Record<string, OptionSpec> = {
   mode: {
     type: 'string',
     valueName: 'MODE',
-    description: 'auto, quadlet or podman (default auto; auto uses podman for now)',
+    description: 'auto, quadlet or podman (default auto: quadlet where the host can run it)',
   },
-}
-
-/** The place options, checked: a bad value is a usage error naming the flag (exit 2). */
-function readAgentOptions(input: CommandInput): AgentOptions {
-  const state = stringOption(input, 'state')
-  const dataRoot = stringOption(input, 'data-root')
-  const hostIp = stringOption(input, 'host-ip')
-  if (state === '') throw new UsageError('--state: must not be empty')
-  if (dataRoot === '') throw new UsageError('--data-root: must not be empty')
-  if (hostIp !== undefined && !isIPv4(hostIp)) {
-    throw new UsageError(`--host-ip: "${hostIp}" is not an IPv4 address`)
-  }
-  return {
-    ...(state !== undefined && { state }),
-    ...(dataRoot !== undefined && { dataRoot }),
-    ...(hostIp !== undefined && { hostIp }),
-  }
 }
 
 function readMode(input: CommandInput): ReturnType<typeof parseModeOption> {
@@ -73,28 +43,6 @@ function readMode(input: CommandInput): ReturnType<typeof parseModeOption> {
   }
 }
 
-/** APP of `agent install`: an app id, or `id@<publisher did>`; a bad one is a usage error. */
-function readAppAddress(value: string): AppAddress {
-  try {
-    return parseAppAddress(value, 'APP')
-  } catch (error) {
-    if (error instanceof ValidationError) throw new UsageError(error.message)
-    throw error
-  }
-}
-
-/**
- * APP of the commands on an installed app: its id alone. A node has one app per id (DESIGN.md
- * §5), so a publisher's DID would name nothing more; a bad id is a usage error as for install.
- */
-function readInstalledAppId(value: string): string {
-  const { id, did } = readAppAddress(value)
-  if (did !== undefined) {
-    throw new UsageError(`APP: an installed app is named by its id alone ("${id}"), not id@did`)
-  }
-  return id
-}
-
 /** URL of `agent add-registry`, by the rules the follower applies (no userinfo ever shown). */
 function checkRegistryUrl(value: string): void {
   try {
@@ -103,10 +51,6 @@ function checkRegistryUrl(value: string): void {
     if (error instanceof ValidationError) throw new UsageError(error.message)
     throw error
   }
-}
-
-function printResult(input: CommandInput, value: unknown, text: string): void {
-  input.io.out(flagOption(input, 'json') ? JSON.stringify(value, null, 2) : text)
 }
 
 function lifecycleCommand(verb: 'start' | 'stop' | 'restart', summary: string): CommandSpec {
@@ -120,10 +64,7 @@ function lifecycleCommand(verb: 'start' | 'stop' | 'restart', summary: string): 
     options: { ...placeOptions, ...jsonOption },
     async run(input) {
       const appId = readInstalledAppId(input.positionals[0]!)
-      await withAgent(readAgentOptions(input), async (agent) => {
-        if (verb === 'restart') await restartApp(agent, appId)
-        else await setAppState(agent, appId, verb === 'start' ? 'running' : 'stopped')
-      })
+      await runOperation(input, readAgentOptions(input), { op: verb, app: appId })
       const done = { start: 'started', stop: 'stopped', restart: 'restarted' }[verb]
       printResult(input, { appId, state: done }, `${done} ${appId}`)
       return 0
@@ -150,9 +91,11 @@ export const commands: CommandSpec[] = [
       if (did !== undefined && !isEd25519DidKey(did)) {
         throw new UsageError(`--did: "${did}" is not an Ed25519 did:key (did:key:z6Mk...)`)
       }
-      const added = await withAgent(readAgentOptions(input), (agent) =>
-        addRegistry(agent.store, input.positionals[0]!, did),
-      )
+      const added = await runOperation<AddedRegistry>(input, readAgentOptions(input), {
+        op: 'add-registry',
+        url: input.positionals[0]!,
+        ...(did !== undefined && { did }),
+      })
       const text = [
         `following ${added.url}`,
         `pinned ${added.did}`,
@@ -182,15 +125,24 @@ export const commands: CommandSpec[] = [
         type: 'boolean',
         description: "first install missing app dependencies from the same registry's catalog",
       },
+      pin: { type: 'boolean', description: 'pin the installed version (see archy agent pin)' },
+      'auto-update': {
+        type: 'boolean',
+        description: 'let reconcile passes update the app to newer releases by themselves',
+      },
       ...jsonOption,
     },
     async run(input) {
       const mode = readMode(input)
       readAppAddress(input.positionals[0]!)
-      const withDependencies = flagOption(input, 'with-dependencies')
-      const result = await withAgent(readAgentOptions(input), (agent) =>
-        installApp(agent, input.positionals[0]!, { mode, withDependencies }),
-      )
+      const result = await runOperation<InstallResult>(input, readAgentOptions(input), {
+        op: 'install',
+        app: input.positionals[0]!,
+        mode,
+        withDependencies: flagOption(input, 'with-dependencies'),
+        pin: flagOption(input, 'pin'),
+        autoUpdate: flagOption(input, 'auto-update'),
+      })
       for (const warning of result.warnings) input.io.err(`warning: ${warning}`)
       const members = result.members.join(', ')
       const lines = result.dependencies.map((id) => `installed dependency ${id}`)
@@ -216,7 +168,7 @@ export const commands: CommandSpec[] = [
         printResult(input, describeMissingState(paths), text)
         return 0
       }
-      const status = await withAgent(options, (agent) => collectStatus(agent))
+      const status = await runOperation<AgentStatus>(input, options, { op: 'status' })
       printResult(input, status, renderStatus(status))
       return 0
     },
@@ -227,24 +179,26 @@ export const commands: CommandSpec[] = [
   {
     noun: 'agent',
     verb: 'reconcile',
-    summary: 'converge installed apps on their desired state (all, or APP)',
+    summary:
+      'one reconcile pass: refresh catalogs, apply auto-updates, converge installed apps (or APP)',
     args: '[APP]',
     maxArgs: 1,
     options: { ...placeOptions, ...jsonOption },
     async run(input) {
       const named = input.positionals[0]
       const appId = named === undefined ? undefined : readInstalledAppId(named)
-      const steps = await withAgent(readAgentOptions(input), async (agent) => {
-        const ids = appId ? [appId] : agent.store.listInstalls().map((install) => install.appId)
-        const all = []
-        for (const id of ids) all.push(...(await reconcileApp(agent, id)))
-        return all
+      const pass = await runOperation<PassResult>(input, readAgentOptions(input), {
+        op: 'reconcile',
+        ...(appId !== undefined && { app: appId }),
       })
-      const text = steps.length
-        ? steps.map((s) => `${s.appId}: ${s.step} (${s.reason})`).join('\n')
-        : 'nothing to do'
-      printResult(input, steps, text)
-      return 0
+      const lines = [
+        ...pass.updates.map((u) => `${u.appId}: ${u.result} ${u.from} -> ${u.to} (${u.reason})`),
+        ...pass.steps.map((s) => `${s.appId}: ${s.step} (${s.reason})`),
+      ]
+      for (const warning of pass.warnings) input.io.err(`warning: ${warning}`)
+      for (const error of pass.errors) input.io.err(`error: ${error}`)
+      printResult(input, pass, lines.length ? lines.join('\n') : 'nothing to do')
+      return pass.errors.length > 0 ? 1 : 0
     },
   },
   {
@@ -262,10 +216,11 @@ export const commands: CommandSpec[] = [
     async run(input) {
       const appId = readInstalledAppId(input.positionals[0]!)
       const purge = flagOption(input, 'purge')
-      const result = await withAgent(readAgentOptions(input), async (agent) => ({
-        ...(await uninstallApp(agent, appId, { purge })),
-        dataDir: appDataDir(agent.paths, appId),
-      }))
+      const result = await runOperation<UninstallResult & { dataDir: string }>(
+        input,
+        readAgentOptions(input),
+        { op: 'uninstall', app: appId, purge },
+      )
       const lines = [
         purge
           ? `uninstalled ${appId}; deleted its data and secrets`
@@ -278,4 +233,6 @@ export const commands: CommandSpec[] = [
       return 0
     },
   },
+  ...updateCommands,
+  ...daemonCommands,
 ]

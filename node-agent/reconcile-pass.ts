@@ -1,0 +1,66 @@
+// One reconcile pass over every install (what the daemon runs every 30 s and `archy agent
+// reconcile` runs once): catalogs refreshed, operator-approved updates applied, then each install
+// converged. One app's failure is recorded on it and never stops the others.
+import type { Agent } from './agent-context.js'
+import { findCatalogCandidates } from './catalog-search.js'
+import { reconcileApp } from './lifecycle.js'
+import type { AppliedStep } from './reconciler.js'
+import { updateApp, type UpdateOutcome } from './update.js'
+
+export interface PassResult {
+  steps: AppliedStep[]
+  updates: UpdateOutcome[]
+  /** One line per app that failed: `<id>: <message>`. */
+  errors: string[]
+  /** Degraded but not failed: a catalog that could not be refreshed. */
+  warnings: string[]
+}
+
+export interface PassOptions {
+  /** Only this install (by its id or a member's). */
+  appId?: string
+  /** Apply updates of installs whose auto-update is on (default true). */
+  autoUpdate?: boolean
+}
+
+/** Runs one pass; never throws for an app's failure. */
+export async function runReconcilePass(
+  agent: Agent,
+  options: PassOptions = {},
+): Promise<PassResult> {
+  const result: PassResult = { steps: [], updates: [], errors: [], warnings: [] }
+  const installs = agent.store
+    .listInstalls()
+    .filter(
+      (install) => options.appId === undefined || install.appId === ownerOf(agent, options.appId),
+    )
+
+  const wantsUpdates = installs.filter((install) => {
+    const policy = agent.store.getPolicy(install.appId)
+    return (options.autoUpdate ?? true) && policy.autoUpdate && policy.pinnedVersion === null
+  })
+  if (agent.store.listRegistries().length > 0 && installs.length > 0) {
+    // Refreshes every followed catalog once, so status can show what is available.
+    await findCatalogCandidates(agent.store).catch((error: Error) => {
+      result.warnings.push(`catalogs not refreshed: ${error.message}`)
+    })
+  }
+  for (const install of installs) {
+    try {
+      if (wantsUpdates.includes(install)) {
+        const outcome = await updateApp(agent, install.appId, { explicit: false })
+        if (outcome.result === 'updated' || outcome.result === 'rolled-back') {
+          result.updates.push(outcome)
+        }
+      }
+      result.steps.push(...(await reconcileApp(agent, install.appId)))
+    } catch (error) {
+      result.errors.push(`${install.appId}: ${(error as Error).message}`)
+    }
+  }
+  return result
+}
+
+function ownerOf(agent: Agent, appId: string): string {
+  return agent.store.findOwner(appId) ?? appId
+}

@@ -1,0 +1,230 @@
+// Updates (issue #5): an installed app moves to a newer release of the same publisher from the
+// same registry, or to its pinned version. The data is snapshotted first where the filesystem
+// can; when the new release is not healthy within its window, the previous release (image and
+// config) comes back, with the snapshot's data. The store records each step, so a crash half way
+// is finished or rolled back by the next reconcile.
+import semver from 'semver'
+
+import { ArchyError } from '../src/errors.js'
+import { verifyRelease, type VerifiedRelease } from '../src/release/release-document.js'
+import type { Agent } from './agent-context.js'
+import type { InstallRecord, UpdateRecord } from './agent-store.js'
+import { findCatalogCandidates } from './catalog-search.js'
+import { restoreAppData, snapshotAppData } from './data-snapshot.js'
+import { applyRelease } from './install.js'
+import { loadInstalledApp, requireInstall } from './installed-app.js'
+import { fetchPublishedRelease } from './published-release.js'
+import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
+
+export type UpdateResult = 'updated' | 'rolled-back' | 'up-to-date' | 'pinned' | 'skipped'
+
+export interface UpdateOutcome {
+  appId: string
+  from: string
+  to: string | null
+  result: UpdateResult
+  /** One line on why: the failure a rollback answered, the pin, a version that failed before. */
+  reason: string
+  warnings: string[]
+}
+
+export interface UpdateOptions {
+  /** The operator asked for this update (`archy agent update`): a version that failed is retried. */
+  explicit: boolean
+}
+
+interface Target {
+  registryUrl: string
+  verified: VerifiedRelease
+}
+
+/** Updates every install (or the one APP names), one after another. */
+export async function updateApps(
+  agent: Agent,
+  appId: string | undefined,
+  options: UpdateOptions,
+): Promise<UpdateOutcome[]> {
+  const ids = appId ? [requireInstall(agent, appId).appId] : listInstallIds(agent)
+  const outcomes: UpdateOutcome[] = []
+  for (const id of ids) outcomes.push(await updateApp(agent, id, options))
+  return outcomes
+}
+
+/** Updates one install to its newest release (or its pinned version), gated by health. */
+export async function updateApp(
+  agent: Agent,
+  appId: string,
+  options: UpdateOptions,
+): Promise<UpdateOutcome> {
+  const install = requireInstall(agent, appId)
+  const id = install.appId
+  const current = verifyRelease(install.release, `${id}: stored release`).release.version
+  const pinned = agent.store.getPolicy(id).pinnedVersion
+  const base = { appId: id, from: current, warnings: [] as string[] }
+  if (pinned === current) {
+    return { ...base, to: null, result: 'pinned', reason: `pinned to ${pinned}` }
+  }
+
+  const target = await findTarget(agent, install, pinned)
+  if (!target) {
+    return { ...base, to: null, result: 'up-to-date', reason: `${current} is the newest` }
+  }
+  const to = target.verified.release.version
+  const last = agent.store.getUpdate(id)
+  if (!options.explicit && last?.state === 'rolled-back' && last.toVersion === to) {
+    const reason = `the update to ${to} was rolled back before; archy agent update ${id} retries`
+    return { ...base, to, result: 'skipped', reason }
+  }
+  return runUpdate(agent, install, target)
+}
+
+/** What the app should move to: the pinned version's release, or a newer catalog release. */
+async function findTarget(
+  agent: Agent,
+  install: InstallRecord,
+  pinned: string | null,
+): Promise<Target | undefined> {
+  const found = (await findCatalogCandidates(agent.store, install.appId)).filter(
+    (candidate) =>
+      candidate.registryUrl === install.registryUrl &&
+      candidate.verified.release.author.did === install.publisherDid,
+  )
+  if (pinned !== null) {
+    const listed = found.find((candidate) => candidate.verified.release.version === pinned)
+    if (listed) return listed
+    const verified = await fetchPublishedRelease(install, pinned)
+    return { registryUrl: install.registryUrl, verified }
+  }
+  const current = verifyRelease(install.release, `${install.appId}: stored release`)
+  const newest = found
+    .filter((candidate) => semver.gt(candidate.verified.release.version, current.release.version))
+    .sort((a, b) => semver.rcompare(a.verified.release.version, b.verified.release.version))
+  return newest[0]
+}
+
+async function runUpdate(
+  agent: Agent,
+  install: InstallRecord,
+  target: Target,
+): Promise<UpdateOutcome> {
+  const id = install.appId
+  const from = verifyRelease(install.release, `${id}: stored release`).release.version
+  const to = target.verified.release.version
+  const record: UpdateRecord = {
+    appId: id,
+    state: 'updating',
+    fromVersion: from,
+    toVersion: to,
+    fromRelease: install.release,
+    snapshots: [],
+    warnings: [],
+    error: null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  }
+  let started = false
+  try {
+    // Stopped first, so each snapshot is of data no process is writing.
+    await applyRelease(agent, id, target, {
+      mode: install.mode,
+      healthWindow: true,
+      async beforeChange(plans) {
+        for (const { container } of [...plans].reverse()) {
+          if (container?.state === 'running') await agent.podman.stop(container.name)
+        }
+        const label = `${from}-${Date.now()}`
+        const members = plans.map((plan) => plan.member.manifest.id)
+        const taken = await snapshotAppData(agent, members, label)
+        record.snapshots = taken.snapshots
+        if (taken.warning) record.warnings.push(taken.warning)
+        agent.store.saveUpdate(record)
+        started = true
+      },
+    })
+  } catch (error) {
+    // Nothing changed before beforeChange ran: the app runs as it did, there is nothing to undo.
+    if (!started) throw error
+    return rollBack(agent, record, error as Error)
+  }
+  finish(agent, record, 'updated', null)
+  return { appId: id, from, to, result: 'updated', reason: 'healthy', warnings: record.warnings }
+}
+
+/**
+ * Finishes an update a crash interrupted (reconcile calls this while the store says `updating`):
+ * the new release converges, gated by health as a fresh update is, or rolls back.
+ */
+export async function resumeUpdate(agent: Agent, record: UpdateRecord): Promise<AppliedStep[]> {
+  const install = requireInstall(agent, record.appId)
+  const app = await loadInstalledApp(agent, install)
+  if (app.release.version !== record.toVersion) {
+    // Interrupted before the new release was recorded: only the stop happened.
+    finish(agent, record, 'rolled-back', 'interrupted before any container changed')
+    return reconcileInstalledApp(agent, app, await listContainersOnce(agent))
+  }
+  try {
+    const containers = await listContainersOnce(agent)
+    const steps = await reconcileInstalledApp(agent, app, containers, {
+      reloadImages: true,
+      refreshData: true,
+      healthWindow: true,
+    })
+    finish(agent, record, 'updated', null)
+    return steps
+  } catch (error) {
+    await rollBack(agent, record, error as Error)
+    return []
+  }
+}
+
+/** Stops the new release, puts the snapshots back and converges on the previous release. */
+async function rollBack(agent: Agent, record: UpdateRecord, cause: Error): Promise<UpdateOutcome> {
+  const id = record.appId
+  const install = requireInstall(agent, id)
+  const previous = verifyRelease(record.fromRelease, `${id}: release before the update`)
+  const reason = `${record.toVersion} failed: ${cause.message}`
+
+  try {
+    const containers = await listContainersOnce(agent)
+    const names = agent.store.listMembers(id).map((member) => member.containerName)
+    for (const name of [...names].reverse()) {
+      const container = containers.find((candidate) => candidate.name === name)
+      if (container?.state === 'running') await agent.podman.stop(name)
+    }
+    await restoreAppData(agent, record.snapshots)
+    const target = { registryUrl: install.registryUrl, verified: previous }
+    await applyRelease(agent, id, target, { mode: install.mode })
+  } catch (error) {
+    const both =
+      `${reason}; the rollback to ${record.fromVersion} failed too: ` + (error as Error).message
+    finish(agent, record, 'rollback-failed', both)
+    agent.store.setOutcome(id, { warnings: install.warnings, lastError: both })
+    throw new ArchyError('rollback-failed', `${id}: update to ${both}`, { cause: error })
+  }
+  finish(agent, record, 'rolled-back', reason)
+  const lastError = `update to ${reason}; rolled back to ${record.fromVersion}`
+  agent.store.setOutcome(id, { warnings: install.warnings, lastError })
+  return {
+    appId: id,
+    from: record.fromVersion,
+    to: record.toVersion,
+    result: 'rolled-back',
+    reason,
+    warnings: record.warnings,
+  }
+}
+
+function finish(
+  agent: Agent,
+  record: UpdateRecord,
+  state: UpdateRecord['state'],
+  error: string | null,
+): void {
+  Object.assign(record, { state, error, finishedAt: new Date().toISOString() })
+  agent.store.saveUpdate(record)
+}
+
+/** Installs that are not members of another (a stack updates as one). */
+function listInstallIds(agent: Agent): string[] {
+  return agent.store.listInstalls().map((install) => install.appId)
+}
