@@ -18,6 +18,12 @@ import { LimitQuery, toValidationError } from './api-schemas.js'
 import { addBlobRoutes, type BlobRoutesOptions, type RegistryApp } from './blob-routes.js'
 import { addBlossomRoutes } from './blossom-routes.js'
 import type { CatalogSigner, RegistryCatalogEntry } from './catalog-signer.js'
+import {
+  CATALOG_ENCODINGS,
+  catalogEtag,
+  chooseEncoding,
+  createCatalogEncoder,
+} from './catalog-encoding.js'
 import { matchesIfNoneMatch } from './http-conditional.js'
 import { allowCrossOrigin } from './http-cors.js'
 import { methodNotAllowed, notFound, respondError, respondToError } from './http-errors.js'
@@ -91,14 +97,26 @@ export function createRegistryApp(options: RegistryHttpOptions): RegistryApp {
     return c.json(openApiDocument(app, options.version) as object)
   })
 
-  app.get('/v1/catalog', (c) => {
+  // Compressed once per signed catalog; any form's ETag makes a 304 (the content is the same).
+  const encoder = createCatalogEncoder()
+  app.get('/v1/catalog', async (c) => {
     readQuery(c)
     const signed = catalog.current()
-    const headers = { etag: `"${signed.blake3}"`, 'cache-control': 'no-cache' }
-    if (matchesIfNoneMatch(c.req.header('if-none-match'), headers.etag)) {
+    const encoding = chooseEncoding(c.req.header('accept-encoding'))
+    const headers = {
+      etag: catalogEtag(signed.blake3, encoding),
+      'cache-control': 'no-cache',
+      vary: 'Accept-Encoding',
+    }
+    const ifNoneMatch = c.req.header('if-none-match')
+    const held = CATALOG_ENCODINGS.map((form) => catalogEtag(signed.blake3, form))
+    if (held.some((etag) => matchesIfNoneMatch(ifNoneMatch, etag))) {
       return c.body(null, 304, headers)
     }
-    return c.body(signed.json, 200, { ...headers, 'content-type': 'application/json' })
+    const sent: Record<string, string> = { ...headers, 'content-type': 'application/json' }
+    if (encoding !== 'identity') sent['content-encoding'] = encoding
+    const body = await encoder.bodyOf(signed, encoding)
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, sent)
   })
 
   app.get('/v1/apps', (c) => {

@@ -50,7 +50,7 @@ describe('startRegistryNode', () => {
   })
 
   it('answers If-None-Match with 304 when the catalog is unchanged', async () => {
-    const first = await fetch(node.url + '/v1/catalog')
+    const first = await fetch(node.url + '/v1/catalog', { headers: { 'accept-encoding': '' } })
     const etag = first.headers.get('etag')
     expect(etag).toMatch(/^"[0-9a-f]{64}"$/)
     const second = await fetch(node.url + '/v1/catalog', { headers: { 'if-none-match': etag! } })
@@ -91,7 +91,9 @@ describe('startRegistryNode', () => {
       await fetch(node.url, { headers: { accept: 'application/nostr+json' } })
     ).json()) as { pubkey: string }
     expect(events[0]!.pubkey).toBe(info.pubkey)
-    const catalogResponse = await fetch(node.url + '/v1/catalog')
+    const catalogResponse = await fetch(node.url + '/v1/catalog', {
+      headers: { 'accept-encoding': 'identity' },
+    })
     expect(JSON.parse(events[0]!.content)).toEqual({
       sequence: 1,
       blake3: catalogResponse.headers.get('etag')!.slice(1, -1),
