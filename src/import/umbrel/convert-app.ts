@@ -32,11 +32,15 @@ interface Member {
 /** The manifests of one app, or undefined when it is refused (the refusals are noted). */
 export function convertApp(plan: AppPlan, context: ConvertContext): ImportedManifest[] | undefined {
   const { notes } = context
-  if (plan.problem) notes.refuse(plan.problem.source, plan.problem.key, plan.problem.message)
   const version = convertVersion(plan.app.meta, notes)
   const name = typeof plan.app.meta.name === 'string' ? plan.app.meta.name.trim() : ''
   if (name === '') notes.refuse('umbrel-app.yml', 'name', 'is missing')
-  const ui = plan.main !== undefined ? convertUiPort(plan, notes) : undefined
+  // Without a main service there is no telling which services are side services.
+  if (plan.problem) {
+    notes.refuse(plan.problem.source, plan.problem.key, plan.problem.message)
+    return undefined
+  }
+  const ui = convertUiPort(plan, notes)
 
   // Judge every service first, so that the report lists every refusal at once.
   const resolve = createResolver(plan, context.index)
