@@ -84,8 +84,18 @@ export function startIndexer(options: IndexerOptions): Indexer {
     logger.info({ eventId: event.id, appId: release.app }, 'release verified')
     // A deletion can reach the relay before the release it names (from an upstream, say).
     for (const deletion of findDeletionsOf(relay, record)) yankBy(deletion)
-    options.onRelease?.()
+    announceRelease()
     return { status: 'accepted' }
+  }
+
+  // The verdict is committed: a failing callback (the catalog signer) neither undoes nor hides it,
+  // whether the event came from the relay's onStored or from verdictFor.
+  function announceRelease(): void {
+    try {
+      options.onRelease?.()
+    } catch (error) {
+      logger.error({ err: error }, 'registry onRelease callback failed')
+    }
   }
 
   function yankBy(deletion: NostrEvent): number {
@@ -101,7 +111,7 @@ export function startIndexer(options: IndexerOptions): Indexer {
       indexEvent(event)
       return
     }
-    if (yankBy(event) > 0) options.onRelease?.()
+    if (yankBy(event) > 0) announceRelease()
   }
 
   function recordedVerdict(eventId: string): Verdict | undefined {

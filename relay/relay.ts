@@ -24,6 +24,8 @@ import { startEventVerifier } from './verify.js'
 import { startGroupCommit } from './group-commit.js'
 
 const CLOSE_GRACE_MS = 1000
+// Longest run of onStored listeners in one turn of the event loop.
+const NOTIFY_SLICE_MS = 5
 
 const ANSWERS: Record<SaveOutcome, PublishResult> = {
   stored: { accepted: true, message: '' },
@@ -42,6 +44,7 @@ export function createRelay(options: RelayOptions): Relay {
   const heartbeat = startHeartbeat(server, limits.pingIntervalMs)
   const connections = new Set<Connection>()
   const listeners = new Set<(event: NostrEvent) => void>()
+  const storedQueue: NostrEvent[] = []
   let closed = false
 
   const context = { limits, logger, publish: publishInput, query: store.query }
@@ -93,7 +96,24 @@ export function createRelay(options: RelayOptions): Relay {
     return closed ? { accepted: false, message: 'error: the relay is closed' } : null
   }
 
+  // Listeners (the registry's indexer) run after the OK, a slice per turn of the event loop, so
+  // a burst of writes is acknowledged first and indexed as time allows.
   function notifyStored(event: NostrEvent): void {
+    if (storedQueue.push(event) === 1) setImmediate(drainStored)
+  }
+
+  function drainStored(): void {
+    if (closed) return void storedQueue.splice(0)
+    const deadline = performance.now() + NOTIFY_SLICE_MS
+    let next = 0
+    while (next < storedQueue.length && performance.now() < deadline) {
+      callListeners(storedQueue[next++] as NostrEvent)
+    }
+    storedQueue.splice(0, next)
+    if (storedQueue.length > 0) setImmediate(drainStored)
+  }
+
+  function callListeners(event: NostrEvent): void {
     for (const listener of listeners) {
       try {
         listener(event)

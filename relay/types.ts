@@ -50,7 +50,10 @@ export interface Relay {
   publish(event: NostrEvent): Promise<PublishResult>
   /** Stored events matching any filter, newest first, lowest id first on ties. Unclamped. */
   query(filters: Filter[]): NostrEvent[]
-  /** Calls `listener` after commit for every newly stored event; returns the unsubscribe. */
+  /**
+   * Calls `listener` for every newly stored event, after its commit and its OK (so it may lag
+   * behind a burst of writes); returns the unsubscribe.
+   */
   onStored(listener: (event: NostrEvent) => void): () => void
   /** Closes every socket, then the database. */
   close(): Promise<void>
