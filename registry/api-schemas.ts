@@ -55,6 +55,19 @@ export const LimitQuery = z.object({
     .openapi({ type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
 })
 
+/** BUD-06 `HEAD /upload` request headers, named as sent so errors name the header. */
+export const UploadRequirements = z.object({
+  'x-sha-256': z
+    .string({ error: 'is required: the SHA-256 of the blob, 64 lowercase hex' })
+    .regex(HEX64, 'must be 64 lowercase hex')
+    .openapi({ param: { name: 'x-sha-256', in: 'header' } }),
+  'x-content-length': z
+    .string({ error: 'is required: the size of the blob in bytes' })
+    .regex(/^\d{1,15}$/, 'must be a size in bytes')
+    .transform(Number)
+    .openapi({ param: { name: 'x-content-length', in: 'header' }, type: 'integer' }),
+})
+
 export const UploadResult = z
   .object({
     blake3: z.string().openapi({ description: 'BLAKE3-256, the artifact address' }),

@@ -42,6 +42,8 @@ export interface GarbageReport {
 export interface Artifacts {
   limits: ArtifactLimits
   upload(request: UploadRequest): Promise<IndexedBlob>
+  /** Throws what `upload` would for a blob of `size` bytes (BUD-06 `HEAD /upload`). */
+  checkUpload(size: number, sha256: string, pubkey?: string): void
   /** The blob of a SHA-256, when stored. */
   findBySha256(sha256: string): IndexedBlob | undefined
   findByBlake3(blake3: string): Promise<IndexedBlob | undefined>
@@ -103,6 +105,16 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
     return index.byBlake3(blob.blake3) ?? blob
   }
 
+  function checkUpload(size: number, sha256: string, pubkey?: string): void {
+    if (size > limits.maxBlobBytes) throw tooLarge(limits.maxBlobBytes)
+    if (pubkey === undefined) return
+    const held = index.bySha256(sha256)
+    const used = index.usageOf(pubkey)
+    if (!(held && index.owns(pubkey, held.blake3)) && used + size > limits.quotaBytes) {
+      throw quotaExceeded(pubkey, limits.quotaBytes, used)
+    }
+  }
+
   async function findByBlake3(blake3: string): Promise<IndexedBlob | undefined> {
     const indexed = index.byBlake3(blake3)
     if (indexed) return indexed
@@ -149,6 +161,7 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
   return {
     limits,
     upload,
+    checkUpload,
     findBySha256: (sha256) => index.bySha256(sha256),
     findByBlake3,
     isOwner: (blake3, pubkey) => index.owns(pubkey, blake3),

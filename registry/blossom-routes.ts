@@ -11,6 +11,7 @@ import {
   SHA256_FILE_PATTERN,
   Sha256File,
   toValidationError,
+  UploadRequirements,
   UploadResult,
 } from './api-schemas.js'
 import { sendBlob } from './blob-serve.js'
@@ -79,9 +80,32 @@ export function addBlossomRoutes(app: RegistryApp, options: BlobRoutesOptions): 
     c.header('allow', 'GET, HEAD, DELETE')
     throw methodNotAllowed(c.req.method, 'GET, HEAD or DELETE')
   })
-  app.on(['GET', 'POST', 'DELETE', 'PATCH'], '/upload', (c) => {
-    c.header('allow', 'PUT')
-    throw methodNotAllowed(c.req.method, 'PUT')
+  // Hono answers HEAD with the GET handler: HEAD is BUD-06's "may I upload this?".
+  app.get('/upload', (c) => {
+    if (c.req.method !== 'HEAD') {
+      c.header('allow', 'PUT, HEAD')
+      throw methodNotAllowed(c.req.method, 'PUT or HEAD')
+    }
+    readQuery(c)
+    const wanted = parse(UploadRequirements, {
+      'x-sha-256': c.req.header('x-sha-256'),
+      'x-content-length': c.req.header('x-content-length'),
+    })
+    const sha256 = wanted['x-sha-256']
+    const size = wanted['x-content-length']
+    const header = c.req.header('authorization')
+    const auth = header
+      ? checkBlossomAuthorization(header, 'upload', { serverHost: options.serverHost })
+      : undefined
+    if (auth && !auth.sha256.includes(sha256)) {
+      throw new ArchyError('unauthorized', `authorization: no x tag names ${sha256}`)
+    }
+    artifacts.checkUpload(size, sha256, auth?.event.pubkey)
+    return c.body(null, 200)
+  })
+  app.on(['POST', 'DELETE', 'PATCH'], '/upload', (c) => {
+    c.header('allow', 'PUT, HEAD')
+    throw methodNotAllowed(c.req.method, 'PUT or HEAD')
   })
 }
 
@@ -129,6 +153,18 @@ function documentRoutes(app: RegistryApp): void {
       201: { description: 'Stored', content: { 'application/json': { schema: UploadResult } } },
       401: { description: 'A missing or wrongly scoped authorization', content: errors },
       413: { description: 'Over the size limit or quota', content: errors },
+    },
+  })
+  registry.registerPath({
+    method: 'head',
+    path: '/upload',
+    summary: 'Whether an upload would be accepted (BUD-06); the reason in X-Reason',
+    request: { headers: UploadRequirements },
+    responses: {
+      200: { description: 'It would be' },
+      400: { description: 'Missing or bad X-SHA-256 or X-Content-Length' },
+      401: { description: 'A bad authorization, when one is sent' },
+      413: { description: 'Over the size limit or the signer’s quota' },
     },
   })
   registry.registerPath({

@@ -19,7 +19,10 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   'range-not-satisfiable': 416,
 }
 
-/** A JSON error response. */
+/**
+ * A JSON error response. The message is repeated in `X-Reason`, where Blossom clients read it
+ * (BUD-01) and where a HEAD answer, which has no body, can carry it.
+ */
 export function respondError(
   c: Context,
   status: ContentfulStatusCode,
@@ -27,7 +30,8 @@ export function respondError(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return c.json({ error, message }, status, headers)
+  const reason = message.replace(/[^\x20-\x7e]/g, '?').slice(0, 512)
+  return c.json({ error, message }, status, { 'x-reason': reason, ...headers })
 }
 
 /** Maps a thrown value to its JSON response; anything unexpected is a logged 500. */

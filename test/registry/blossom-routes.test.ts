@@ -192,12 +192,61 @@ describe('Blossom routes', () => {
     expect((await fetch(`${node.url}/${digest}`)).status).toBe(404)
   })
 
+  it.each<[string, () => Record<string, string>, number, RegExp]>([
+    [
+      'an upload that fits',
+      () => ({ 'x-sha-256': 'a'.repeat(64), 'x-content-length': '10' }),
+      200,
+      /^$/,
+    ],
+    ['no X-SHA-256', () => ({ 'x-content-length': '10' }), 400, /^x-sha-256: is required/],
+    [
+      'a bad size',
+      () => ({ 'x-sha-256': 'a'.repeat(64), 'x-content-length': '1e3' }),
+      400,
+      /^x-content-length: must be a size/,
+    ],
+    [
+      'a blob over the limit',
+      () => ({ 'x-sha-256': 'a'.repeat(64), 'x-content-length': '30001' }),
+      413,
+      /larger than the limit of 30000/,
+    ],
+    [
+      "a blob past the signer's quota",
+      () => ({
+        'x-sha-256': 'a'.repeat(64),
+        'x-content-length': '25000',
+        authorization: blossomHeader(bob.secretKey, 'upload', ['a'.repeat(64)]),
+      }),
+      413,
+      /holds 20000 of its 40000 bytes/,
+    ],
+    [
+      'an authorization for another blob',
+      () => ({
+        'x-sha-256': 'a'.repeat(64),
+        'x-content-length': '10',
+        authorization: blossomHeader(bob.secretKey, 'upload', ['b'.repeat(64)]),
+      }),
+      401,
+      /no x tag names a{64}/,
+    ],
+  ])(
+    'answers HEAD /upload for %s (BUD-06), the reason in X-Reason',
+    async (_name, headers, status, reason) => {
+      const response = await fetch(`${node.url}/upload`, { method: 'HEAD', headers: headers() })
+      expect(response.status).toBe(status)
+      expect(response.headers.get('x-reason') ?? '').toMatch(reason)
+    },
+  )
+
   it('answers other methods on Blossom paths with 405 and Allow', async () => {
     const put = await fetch(`${node.url}/${'a'.repeat(64)}`, { method: 'PUT' })
     expect(put.status).toBe(405)
     expect(put.headers.get('allow')).toBe('GET, HEAD, DELETE')
     const get = await fetch(`${node.url}/upload`)
     expect(get.status).toBe(405)
-    expect(get.headers.get('allow')).toBe('PUT')
+    expect(get.headers.get('allow')).toBe('PUT, HEAD')
   })
 })
