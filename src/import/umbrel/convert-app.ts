@@ -14,6 +14,7 @@ import type { ImportedManifest, NoteSink } from './report.js'
 import { findUnsafeKeys } from './unsafe-keys.js'
 import { SECRET_VARIABLES, createResolver } from './umbrel-variables.js'
 import type { StoreIndex } from './umbrel-variables.js'
+import type { Resolver } from './variables.js'
 
 export interface ConvertContext {
   index: StoreIndex
@@ -44,23 +45,7 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
 
   // Judge every service first, so that the report lists every refusal at once.
   const resolve = createResolver(plan, context.index)
-  const kept: { name: string; service: Record<string, unknown>; mounts: MountIntent[] }[] = []
-  for (const [service, definition] of plan.services) {
-    const mounts = readMounts(definition, plan.umbrelId, resolve)
-    const unsafe = [...findUnsafeKeys(definition)]
-    for (const { key, source } of mounts) {
-      if (source.kind === 'unsafe') unsafe.push({ key, message: source.reason })
-    }
-    if (service === plan.main) {
-      for (const { key, message } of unsafe) notes.refuse(service, key, message)
-    } else if (unsafe.length > 0) {
-      for (const { key, message } of unsafe) {
-        notes.decide(service, key, `${message}; service ${service} is left out`)
-      }
-      continue
-    }
-    kept.push({ name: service, service: definition, mounts })
-  }
+  const kept = judgeServices(plan, resolve, notes)
   if (notes.refusals.length > 0 || version === undefined || ui === undefined) return undefined
 
   // Convert the kept services, then decide mounts and secrets across them.
@@ -91,6 +76,12 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
     return { name: entry.name, id, body, mounts: memberMounts, dependencies }
   })
   const secretOwners = assignSecrets(members, notes)
+  const cycle = findCycle(members)
+  if (cycle) {
+    const message = `services ${cycle.join(' -> ')} would each start after the other`
+    notes.refuse('docker-compose.yml', 'depends_on', message)
+    return undefined
+  }
 
   notes.convert(
     'docker-compose.yml',
@@ -118,6 +109,55 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
     notes.convert(member.name, 'service', `app ${member.id} (${file})`)
   }
   return checkManifests(plan, members, primary, manifests, notes)
+}
+
+interface KeptService {
+  name: string
+  service: Record<string, unknown>
+  mounts: MountIntent[]
+}
+
+/** Unsafe keys and mounts: on the main service refusals, on a side service it is left out. */
+function judgeServices(plan: AppPlan, resolve: Resolver, notes: NoteSink): KeptService[] {
+  const kept: KeptService[] = []
+  for (const [service, definition] of plan.services) {
+    const mounts = readMounts(definition, plan.umbrelId, resolve)
+    const unsafe = [...findUnsafeKeys(definition)]
+    for (const { key, source } of mounts) {
+      if (source.kind === 'unsafe') unsafe.push({ key, message: source.reason })
+    }
+    if (service === plan.main) {
+      for (const { key, message } of unsafe) notes.refuse(service, key, message)
+    } else if (unsafe.length > 0) {
+      for (const { key, message } of unsafe) {
+        notes.decide(service, key, `${message}; service ${service} is left out`)
+      }
+      continue
+    }
+    kept.push({ name: service, service: definition, mounts })
+  }
+  return kept
+}
+
+/** A chain of services that start after each other in a circle, by service name, if any. */
+function findCycle(members: Member[]): string[] | undefined {
+  const byId = new Map(members.map((member) => [member.id, member]))
+  const visit = (member: Member, path: Member[]): string[] | undefined => {
+    if (path.includes(member)) {
+      return [...path.slice(path.indexOf(member)), member].map((m) => m.name)
+    }
+    for (const id of member.dependencies) {
+      const next = byId.get(id)
+      const cycle = next && visit(next, [...path, member])
+      if (cycle) return cycle
+    }
+    return undefined
+  }
+  for (const member of members) {
+    const cycle = visit(member, [])
+    if (cycle) return cycle
+  }
+  return undefined
 }
 
 /**

@@ -144,6 +144,15 @@ describe('what refuses an app', () => {
     expect(notes(app!.refusals)[0]).toMatch(/^docker-compose\.yml, file: YAML syntax error at line/)
   })
 
+  it('refuses services that would each start after the other', async () => {
+    const app = await importApp(
+      proxy() + web('    depends_on: [side]\n') + side('    depends_on: [web]\n'),
+    )
+    expect(notes(app.refusals)).toEqual([
+      'docker-compose.yml, depends_on: services web -> side -> web would each start after the other',
+    ])
+  })
+
   it('lists every refusal of an app at once', async () => {
     const app = await importApp(proxy() + web('    privileged: true\n    network_mode: host\n'))
     expect(app.refusals.map((note) => note.key)).toEqual(['privileged', 'network_mode'])
