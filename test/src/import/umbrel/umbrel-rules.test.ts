@@ -149,7 +149,8 @@ describe('what refuses an app', () => {
       proxy() + web('    depends_on: [side]\n') + side('    depends_on: [web]\n'),
     )
     expect(notes(app.refusals)).toEqual([
-      'docker-compose.yml, depends_on: services web -> side -> web would each start after the other',
+      'docker-compose.yml, depends_on: services web -> side -> web would each start after ' +
+        'the other',
     ])
   })
 
