@@ -9,7 +9,7 @@ import type { ReleaseRecord } from '../store.js'
 import type { AppListing } from './app-listing.js'
 import { buildInstallCommands, describeHostNeeds } from './host-needs.js'
 import { renderPage, type Html } from './layout.js'
-import { appPath } from './marketplace-page.js'
+import { formatAppPath } from './marketplace-page.js'
 
 export interface AppPageView {
   registry: { url: string; did: string }
@@ -81,7 +81,8 @@ function renderPublisher(view: AppPageView): Html {
             ? html`<dt>same id</dt>
                 <dd>
                   ${view.otherClaimants.map(
-                    (other) => html`<a href="${appPath(other.address)}">${other.address}</a><br />`,
+                    (other) =>
+                      html`<a href="${formatAppPath(other.address)}">${other.address}</a><br />`,
                   )}
                 </dd>`
             : ''

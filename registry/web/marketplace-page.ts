@@ -49,22 +49,22 @@ function describeEmpty(view: MarketplaceView): Html | string {
   if (view.total === 0) return 'No apps have been published here yet.'
   if (view.matched === 0) return 'No app matches.'
   return html`Page ${view.page} is past the last one.
-    <a href="${pagePath(view.filter, 1)}">Back to page 1</a>`
+    <a href="${formatPagePath(view.filter, 1)}">Back to page 1</a>`
 }
 
 function renderPager(view: MarketplaceView): Html | string {
   if (view.pageCount <= 1) return ''
   const previous = Math.min(view.page - 1, view.pageCount)
   const next = view.page + 1
-  const back = html`<a rel="prev" href="${pagePath(view.filter, previous)}">← Previous</a>`
-  const on = html`<a rel="next" href="${pagePath(view.filter, next)}">Next →</a>`
+  const back = html`<a rel="prev" href="${formatPagePath(view.filter, previous)}">← Previous</a>`
+  const on = html`<a rel="next" href="${formatPagePath(view.filter, next)}">Next →</a>`
   return html`<nav class="pager" aria-label="Pages">
     ${previous >= 1 ? back : ''} ${next <= view.pageCount ? on : ''}
   </nav>`
 }
 
 /** The list's URL for one page, keeping the filter. */
-function pagePath(filter: AppFilter, page: number): string {
+function formatPagePath(filter: AppFilter, page: number): string {
   const query = new URLSearchParams()
   if (filter.q) query.set('q', filter.q)
   if (filter.category) query.set('category', filter.category)
@@ -85,14 +85,14 @@ function renderFilters(view: MarketplaceView): Html {
       >Category
       <select name="category">
         <option value="">any</option>
-        ${withSelected(view.categories, filter.category, true).map(renderOption)}
+        ${markSelected(view.categories, filter.category, true).map(renderOption)}
       </select></label
     >
     <label
       >Trust
       <select name="trust">
         <option value="">any</option>
-        ${withSelected(view.bands, filter.trust, false).map(renderOption)}
+        ${markSelected(view.bands, filter.trust, false).map(renderOption)}
       </select></label
     >
     <button type="submit">Filter</button>
@@ -101,7 +101,7 @@ function renderFilters(view: MarketplaceView): Html {
 }
 
 /** The facets, with the selected value kept even when no app has it, so the form shows it. */
-function withSelected(
+function markSelected(
   facets: Facet[],
   selected: string | undefined,
   ignoreCase: boolean,
@@ -127,7 +127,7 @@ function renderOption(row: { facet: Facet; selected: boolean }): Html {
 
 function renderCard(app: AppListing): Html {
   return html`<li>
-    <h2><a href="${appPath(app.address)}">${app.name}</a></h2>
+    <h2><a href="${formatAppPath(app.address)}">${app.name}</a></h2>
     <div class="meta">
       <code>${app.address === app.id ? app.id : `${app.id}@…`}</code>
       <span>v${app.version}</span>
@@ -138,7 +138,7 @@ function renderCard(app: AppListing): Html {
     </div>
     <p>${app.description || html`<span class="muted">No description.</span>`}</p>
     <div class="meta">
-      <span title="${app.publisher.did}">by <code>${shortDid(app.publisher.did)}</code></span>
+      <span title="${app.publisher.did}">by <code>${shortenDid(app.publisher.did)}</code></span>
       ${
         app.claimants > 1
           ? html`<span class="badge warn">id claimed by ${app.claimants}</span>`
@@ -149,10 +149,10 @@ function renderCard(app: AppListing): Html {
 }
 
 /** The page of an app address (`id` or `id@did`). */
-export function appPath(address: string): string {
+export function formatAppPath(address: string): string {
   return `/apps/${encodeURIComponent(address)}`
 }
 
-function shortDid(did: string): string {
+function shortenDid(did: string): string {
   return did.length > 24 ? `${did.slice(0, 16)}…${did.slice(-6)}` : did
 }

@@ -47,7 +47,7 @@ export function addWebRoutes(
   const operatorDid = (): string => catalog.current().catalog.registry.did
 
   app.get('/', (c) =>
-    answer(c, operatorDid(), () => {
+    answerPage(c, operatorDid(), () => {
       const query = readQuery(c, ['q', 'category', 'trust', 'page'])
       const filter = readAppFilter(query)
       const number = readPageNumber(query.page)
@@ -71,7 +71,7 @@ export function addWebRoutes(
   )
 
   app.get('/apps/:address', (c) =>
-    answer(c, operatorDid(), () => {
+    answerPage(c, operatorDid(), () => {
       readQuery(c)
       const address = c.req.param('address')
       const { id, did } = parseAppAddress(address, 'address')
@@ -97,7 +97,7 @@ export function addWebRoutes(
   )
 
   app.get('/rejections', (c) =>
-    answer(c, operatorDid(), () => {
+    answerPage(c, operatorDid(), () => {
       const query = readQuery(c, ['app', 'limit'])
       const limit = readLimit(query.limit)
       const appId = query.app?.trim() || undefined
@@ -117,7 +117,7 @@ export function addWebRoutes(
   })
 
   /** Maps a bad query or an unknown app to an error page; anything else goes to onError. */
-  function answer(
+  function answerPage(
     c: Context,
     did: string,
     render: () => Response | Promise<Response>,
