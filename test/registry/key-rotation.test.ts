@@ -59,6 +59,10 @@ describe('archy node rotate-key', () => {
     const rotations = body.rotations as { old_did: string; new_did: string; proof: unknown[] }[]
     expect(rotations).toMatchObject([{ old_did: firstDid, new_did: first.newDid, sequence: 2 }])
     expect(rotations[0]!.proof).toHaveLength(2)
+    const openapi = (await node.getJson('/v1/openapi.json')).body as { paths: object }
+    expect(openapi.paths).toHaveProperty(['/v1/rotations'])
+    const posted = await fetch(`${node.url}/v1/rotations`, { method: 'POST' })
+    expect([posted.status, posted.headers.get('allow')]).toEqual([405, 'GET, HEAD'])
     const catalog = (await node.getJson('/v1/catalog')).body
     expect(catalog).toMatchObject({ sequence: 2, registry: { did: first.newDid }, rotations })
     expect(await follow()).toBe(first.newDid)
