@@ -31,16 +31,20 @@ const describeNginx =
     ? describe
     : describe.skip.bind(describe, '(needs nginx and openssl: apt-get install nginx openssl)')
 
-/** A free loopback port (closed again before nginx binds it). */
-function findFreePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => done(port))
-    })
-  })
+/** Free loopback ports, all held open at once so that none is handed out twice. */
+async function findFreePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer())
+  const ports = await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<number>((done, fail) => {
+          server.once('error', fail)
+          server.listen(0, '127.0.0.1', () => done((server.address() as { port: number }).port))
+        }),
+    ),
+  )
+  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))))
+  return ports
 }
 
 /** Replaces `from` with `to` in `text`, failing when the example no longer holds `from`. */
@@ -60,7 +64,7 @@ describeNginx('deploy/registry/nginx.conf in front of a node', () => {
 
   beforeAll(async () => {
     node = await startTestNode(data.dir)
-    ;[tlsPort, httpPort] = [await findFreePort(), await findFreePort()]
+    ;[tlsPort, httpPort] = (await findFreePorts(2)) as [number, number]
     const key = join(dir, 'key.pem')
     const certPath = join(dir, 'cert.pem')
     const openssl = spawnSync(
