@@ -6,6 +6,8 @@ import { APP_PROXY } from './app-plan.js'
 import type { YamlMap } from './read-app.js'
 import type { NoteSink } from './report.js'
 import type { ManifestPort } from './service-ports.js'
+import { interpolate } from './variables.js'
+import type { Resolver } from './variables.js'
 
 const APP_FILE = 'umbrel-app.yml'
 
@@ -39,7 +41,11 @@ export function convertVersion(meta: YamlMap, notes: NoteSink): string | undefin
 }
 
 /** The UI port, from app_proxy (or, without one, the app's own `port`); refusals are noted. */
-export function convertUiPort(plan: AppPlan, notes: NoteSink): ManifestPort | undefined {
+export function convertUiPort(
+  plan: AppPlan,
+  resolve: Resolver,
+  notes: NoteSink,
+): ManifestPort | undefined {
   const hostPort = Number(plan.app.meta.port)
   if (!Number.isInteger(hostPort) || hostPort < 1024 || hostPort > 65535) {
     const message = Number.isInteger(hostPort)
@@ -48,14 +54,15 @@ export function convertUiPort(plan: AppPlan, notes: NoteSink): ManifestPort | un
     notes.refuse(APP_FILE, 'port', message)
     return undefined
   }
-  const raw = plan.proxy ? plan.proxy.APP_PORT : hostPort
-  const container = Number(raw)
+  const raw = String(plan.proxy ? (plan.proxy.APP_PORT ?? '') : hostPort)
+  const resolved = interpolate(raw, resolve)
+  const container = resolved.unresolved.length === 0 ? Number(resolved.text) : NaN
   if (!Number.isInteger(container) || container < 1 || container > 65535) {
-    const value = String(raw ?? '')
-    const message = value.includes('$')
-      ? `"${value}" is set by the app's exports.sh, a script the importer does not run, so the ` +
-        'UI port is unknown'
-      : `"${value}" is not a port number`
+    const message =
+      resolved.unresolved.length > 0
+        ? `"${raw}" is set by the app's exports.sh, which is not among its files or computes ` +
+          'it when run, so the UI port is unknown'
+        : `"${raw}" is not a port number`
     notes.refuse(APP_PROXY, 'APP_PORT', message)
     return undefined
   }

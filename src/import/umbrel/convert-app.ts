@@ -41,11 +41,11 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
     notes.refuse(plan.problem.source, plan.problem.key, plan.problem.message)
     return undefined
   }
-  const ui = convertUiPort(plan, notes)
+  const resolve = createResolver(plan, context.index)
+  const ui = convertUiPort(plan, resolve, notes)
 
   // Judge every service first, so that the report lists every refusal at once.
-  const resolve = createResolver(plan, context.index)
-  const kept = judgeServices(plan, resolve, notes)
+  const kept = judgeServices(plan, resolve, context.index, notes)
   if (notes.refusals.length > 0 || version === undefined || ui === undefined) return undefined
 
   // Convert the kept services, then decide mounts and secrets across them.
@@ -118,10 +118,15 @@ interface KeptService {
 }
 
 /** Unsafe keys and mounts: on the main service refusals, on a side service it is left out. */
-function judgeServices(plan: AppPlan, resolve: Resolver, notes: NoteSink): KeptService[] {
+function judgeServices(
+  plan: AppPlan,
+  resolve: Resolver,
+  index: StoreIndex,
+  notes: NoteSink,
+): KeptService[] {
   const kept: KeptService[] = []
   for (const [service, definition] of plan.services) {
-    const mounts = readMounts(definition, plan.umbrelId, resolve)
+    const mounts = readMounts(definition, plan.umbrelId, resolve, index.dataDirs)
     const unsafe = [...findUnsafeKeys(definition)]
     for (const { key, source } of mounts) {
       if (source.kind === 'unsafe') unsafe.push({ key, message: source.reason })

@@ -6,7 +6,6 @@ import path from 'node:path'
 
 import { isYamlMap } from './read-app.js'
 import type { YamlMap } from './read-app.js'
-import { EXPORTED_DATA_DIRS } from './umbrel-variables.js'
 import { interpolate } from './variables.js'
 import type { Resolver } from './variables.js'
 
@@ -40,9 +39,16 @@ const APP_DATA = /^\$\{?UMBREL_ROOT\}?\/app-data\/([a-z0-9-]+)(?=\/|$)/
 const EXPORTED = /^\$\{?([A-Z][A-Z0-9_]*_DATA_DIR)\}?(?=\/|$)/
 
 /** Reads a service's `volumes` and `tmpfs` into mount intents. */
-export function readMounts(service: YamlMap, umbrelId: string, resolve: Resolver): MountIntent[] {
+export function readMounts(
+  service: YamlMap,
+  umbrelId: string,
+  resolve: Resolver,
+  dataDirs: DataDirs,
+): MountIntent[] {
   const volumes = Array.isArray(service.volumes) ? service.volumes : []
-  const intents = volumes.map((entry, index) => readVolume(entry, `volumes[${index}]`, umbrelId))
+  const intents = volumes.map((entry, index) =>
+    readVolume(entry, `volumes[${index}]`, umbrelId, dataDirs),
+  )
   const tmpfs = typeof service.tmpfs === 'string' ? [service.tmpfs] : service.tmpfs
   if (Array.isArray(tmpfs)) {
     tmpfs.forEach((target, index) => {
@@ -61,7 +67,15 @@ export function readMounts(service: YamlMap, umbrelId: string, resolve: Resolver
   return intents
 }
 
-function readVolume(entry: unknown, key: string, umbrelId: string): MountIntent {
+/** Exported data directory variables: name -> (app, path inside its data directory). */
+export type DataDirs = ReadonlyMap<string, { app: string; path: string }>
+
+function readVolume(
+  entry: unknown,
+  key: string,
+  umbrelId: string,
+  dataDirs: DataDirs,
+): MountIntent {
   if (isYamlMap(entry)) {
     const type = String(entry.type ?? 'volume')
     const raw = JSON.stringify(entry)
@@ -71,7 +85,7 @@ function readVolume(entry: unknown, key: string, umbrelId: string): MountIntent 
     if (type === 'tmpfs') return { ...base, source: { kind: 'tmpfs' } }
     const source = String(entry.source ?? '')
     if (type === 'volume') return { ...base, source: { kind: 'volume', name: source } }
-    return { ...base, source: classifySource(source, umbrelId) }
+    return { ...base, source: classifySource(source, umbrelId, dataDirs) }
   }
 
   // Short syntax, SOURCE:TARGET[:MODE] (Compose specification, volumes).
@@ -89,17 +103,17 @@ function readVolume(entry: unknown, key: string, umbrelId: string): MountIntent 
   if (isNamed && source !== '' && !source.startsWith('~')) {
     return { ...base, target, source: { kind: 'volume', name: source } }
   }
-  return { ...base, target, source: classifySource(source, umbrelId) }
+  return { ...base, target, source: classifySource(source, umbrelId, dataDirs) }
 }
 
 /** Where a bind source points, judged before any variable is filled in. */
-export function classifySource(source: string, umbrelId: string): MountSource {
+export function classifySource(source: string, umbrelId: string, dataDirs: DataDirs): MountSource {
   const own = DATA_DIR.exec(source)
   if (own) return { kind: 'own', relative: trimRelative(source.slice(own[0].length)) }
   const other = APP_DATA.exec(source)
   if (other) return appSource(other[1]!, source.slice(other[0].length), umbrelId)
   const exported = EXPORTED.exec(source)
-  const table = exported ? EXPORTED_DATA_DIRS[exported[1]!] : undefined
+  const table = exported ? dataDirs.get(exported[1]!) : undefined
   if (exported && table) {
     return appSource(table.app, `${table.path}${source.slice(exported[0].length)}`, umbrelId)
   }

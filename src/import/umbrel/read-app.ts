@@ -10,6 +10,7 @@ import { ValidationError, describeError } from '../../errors.js'
 
 export const APP_FILE = 'umbrel-app.yml'
 export const COMPOSE_FILE = 'docker-compose.yml'
+export const EXPORTS_FILE = 'exports.sh'
 
 /** Compose files of real apps are a few KiB; anything far larger is not an app definition. */
 const MAX_FILE_BYTES = 1024 * 1024
@@ -22,6 +23,8 @@ export interface UmbrelApp {
   meta: YamlMap
   /** docker-compose.yml as parsed (merge keys applied). */
   compose: YamlMap
+  /** exports.sh as text, when the app has one (it is read, never run). */
+  exports?: string
 }
 
 /** The app folders under `dir`: `dir` itself when it holds umbrel-app.yml, else its children. */
@@ -46,20 +49,25 @@ export async function findAppDirectories(dir: string): Promise<string[]> {
 export async function readUmbrelApp(directory: string): Promise<UmbrelApp> {
   const meta = await readYamlMap(path.join(directory, APP_FILE))
   const compose = await readYamlMap(path.join(directory, COMPOSE_FILE))
-  return { directory, meta, compose }
+  const exportsFile = path.join(directory, EXPORTS_FILE)
+  if (!(await isFile(exportsFile))) return { directory, meta, compose }
+  return { directory, meta, compose, exports: await readText(exportsFile) }
 }
 
-async function readYamlMap(file: string): Promise<YamlMap> {
-  let text: string
+async function readText(file: string): Promise<string> {
   try {
     const { size } = await stat(file)
     if (size > MAX_FILE_BYTES) throw new ValidationError(file, `is larger than 1 MiB (${size})`)
-    text = await readFile(file, 'utf8')
+    return await readFile(file, 'utf8')
   } catch (error) {
     if (error instanceof ValidationError) throw error
     const reason = (error as NodeJS.ErrnoException).code ?? describeError(error)
     throw new ValidationError(file, `cannot be read (${reason})`, { cause: error })
   }
+}
+
+async function readYamlMap(file: string): Promise<YamlMap> {
+  const text = await readText(file)
   const document = parseDocument(text, { merge: true, uniqueKeys: true })
   const [first] = document.errors
   if (first) {

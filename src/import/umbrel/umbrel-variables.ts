@@ -2,6 +2,7 @@
 // state and from each app's exports.sh (a script, which the importer never runs); the ones with
 // an Archipelago equivalent are listed here, and any other is reported as having no value.
 import type { Charset } from '../../manifest/types.js'
+import { parseExports } from './exports-file.js'
 import { listAddressVariables } from './app-plan.js'
 import type { AppPlan } from './app-plan.js'
 import type { Resolver } from './variables.js'
@@ -22,8 +23,8 @@ export const PLACEHOLDER_VARIABLES: Record<string, string> = {
 
 /**
  * Data directories other apps' exports.sh publish, as (app, path inside its data directory).
- * From getumbrel/umbrel-apps: bitcoin, lightning and core-lightning export these; the files here
- * carry no exports.sh, so the table stands in for them.
+ * From getumbrel/umbrel-apps: bitcoin, lightning and core-lightning export these; they stand in
+ * for those apps' exports.sh when it is not among the files imported.
  */
 export const EXPORTED_DATA_DIRS: Record<string, { app: string; path: string }> = {
   APP_BITCOIN_DATA_DIR: { app: 'bitcoin', path: 'data/bitcoin' },
@@ -37,11 +38,25 @@ export interface StoreIndex {
   addresses: Map<string, string>
   /** `<umbrel id>_<service>_1` (Umbrel's container name) -> the app id. */
   containerNames: Map<string, string>
+  /** Literal values the apps' exports.sh publish. */
+  exported: Map<string, string>
+  /** Data directories exported by name: the table above, then what exports.sh files say. */
+  dataDirs: Map<string, { app: string; path: string }>
 }
 
 export function indexStore(plans: AppPlan[]): StoreIndex {
-  const index: StoreIndex = { addresses: new Map(), containerNames: new Map() }
+  const index: StoreIndex = {
+    addresses: new Map(),
+    containerNames: new Map(),
+    exported: new Map(),
+    dataDirs: new Map(Object.entries(EXPORTED_DATA_DIRS)),
+  }
   for (const plan of plans) {
+    if (plan.app.exports !== undefined) {
+      const { values, dataDirs } = parseExports(plan.app.exports, plan.umbrelId)
+      for (const [name, value] of values) index.exported.set(name, value)
+      for (const [name, dir] of dataDirs) index.dataDirs.set(name, dir)
+    }
     for (const [name, service] of plan.services) {
       const id = plan.memberIds.get(name)
       if (id === undefined) continue
@@ -64,7 +79,9 @@ export function createResolver(plan: AppPlan, index: StoreIndex): Resolver {
     if (placeholder) return { kind: 'placeholder', value: placeholder }
     if (name === 'APP_VERSION') return { kind: 'text', value: String(plan.app.meta.version ?? '') }
     const host = index.addresses.get(name)
-    return host === undefined ? undefined : { kind: 'text', value: host }
+    if (host !== undefined) return { kind: 'text', value: host }
+    const exported = index.exported.get(name)
+    return exported === undefined ? undefined : { kind: 'text', value: exported }
   }
 }
 

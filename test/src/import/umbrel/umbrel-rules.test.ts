@@ -341,3 +341,70 @@ describe('how ports, mounts, checks and ids convert', () => {
     expect(primary(app).container.image).toBe(`docker.io/${IMAGE}`)
   })
 })
+
+describe("an app's exports.sh", () => {
+  const EXPORTS = `export APP_NODE_IP="10.21.21.8"
+export APP_NODE_RPC_PORT="8332"
+export APP_NODE_UI_PORT=3000
+export APP_NODE_DATA_DIR="\${EXPORTS_APP_DIR}/data/chain"
+export APP_NODE_RPC_PASS="$(derive_entropy rpc)"
+if [[ "$NET" == "test" ]]; then
+  export APP_NODE_NETWORK="testnet"
+else
+  export APP_NODE_NETWORK="mainnet"
+fi
+`
+  const NODE = `services:
+  app_proxy:
+    environment: { APP_HOST: $APP_NODE_IP, APP_PORT: $APP_NODE_UI_PORT }
+  app:
+    image: ${IMAGE}
+    volumes: ["\${APP_DATA_DIR}/data:/data"]
+    networks: { default: { ipv4_address: $APP_NODE_IP } }
+`
+  const WALLET = `services:
+  app_proxy:
+    environment: { APP_HOST: wallet_web_1, APP_PORT: 8080 }
+  web:
+    image: ${IMAGE}
+    volumes: ["\${APP_NODE_DATA_DIR}:/chain:ro"]
+    environment:
+      NODE_RPC: "http://$APP_NODE_IP:$APP_NODE_RPC_PORT"
+      NODE_PASS: $APP_NODE_RPC_PASS
+      NODE_NETWORK: $APP_NODE_NETWORK
+`
+
+  it('gives its literal values to the app and its dependents, never running it', async () => {
+    const store = path.join(root, 'store')
+    const write = (app: string, file: string, text: string) => {
+      mkdirSync(path.join(store, app), { recursive: true })
+      writeFileSync(path.join(store, app, file), text)
+    }
+    write('node', 'umbrel-app.yml', 'id: node\nname: Node\nversion: "1.0.0"\nport: 18700\n')
+    write('node', 'docker-compose.yml', NODE)
+    write('node', 'exports.sh', EXPORTS)
+    const walletMeta = 'id: wallet\nname: Wallet\nversion: "1.0.0"\nport: 18701\n'
+    write('wallet', 'umbrel-app.yml', `${walletMeta}dependencies: [node]\n`)
+    write('wallet', 'docker-compose.yml', WALLET)
+
+    const [node, wallet] = await importUmbrelApps(store)
+    expect(node!.status).toBe('converted')
+    // APP_PORT comes from exports.sh; the static address is the service's host name instead.
+    expect(primary(node!).ports[0]).toMatchObject({ host: 18700, container: 3000 })
+    const app = primary(wallet!)
+    expect(app.environment).toEqual([{ key: 'NODE_RPC', value: 'http://node:8332' }])
+    expect(app.volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/node/data/chain', target: '/chain',
+        options: ['ro'] },
+    ]) // prettier-ignore
+    // Computed ($(...)) and conditionally assigned values have none.
+    expect(notes(wallet!.leftOut)).toEqual(
+      expect.arrayContaining([
+        'service web, environment.NODE_PASS: uses $APP_NODE_RPC_PASS, which Umbrel sets at ' +
+          'install time and Archipelago has no value for',
+        'service web, environment.NODE_NETWORK: uses $APP_NODE_NETWORK, which Umbrel sets at ' +
+          'install time and Archipelago has no value for',
+      ]),
+    )
+  })
+})

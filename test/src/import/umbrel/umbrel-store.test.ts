@@ -36,8 +36,8 @@ const CONVERTED: Record<string, string[]> = {
 
 const REFUSED: Record<string, string[]> = {
   'core-lightning': [
-    'app_proxy, APP_PORT: "$APP_CORE_LIGHTNING_PORT" is set by the app\'s exports.sh, a script ' +
-      'the importer does not run, so the UI port is unknown',
+    'app_proxy, APP_PORT: "$APP_CORE_LIGHTNING_PORT" is set by the app\'s exports.sh, which is ' +
+      'not among its files or computes it when run, so the UI port is unknown',
   ],
   'home-assistant': [
     'service server, privileged: privileged mode is refused',
@@ -46,8 +46,8 @@ const REFUSED: Record<string, string[]> = {
     'service server, volumes[3]: the host socket or runtime path "/run/dbus" is refused',
   ],
   mempool: [
-    'app_proxy, APP_PORT: "$APP_MEMPOOL_PORT" is set by the app\'s exports.sh, a script the ' +
-      'importer does not run, so the UI port is unknown',
+    'app_proxy, APP_PORT: "$APP_MEMPOOL_PORT" is set by the app\'s exports.sh, which is not ' +
+      'among its files or computes it when run, so the UI port is unknown',
   ],
 }
 
