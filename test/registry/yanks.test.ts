@@ -1,13 +1,26 @@
 // Yanking through a real node: a NIP-09 deletion (kind 5) by a release's author, by `e` or by
 // `a`, keeps the release marked in its history and takes it out of the catalog; anyone else's
-// deletion changes nothing, and a yanked version still counts for the version rule.
+// deletion changes nothing, a yanked version still counts for the version rule, and an agent
+// installs the release before it.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { addRegistry } from '../../node-agent/catalog-follower.js'
+import { installApp } from '../../node-agent/install.js'
 
 import type { KeyPairs } from '../../src/identity/key-file.js'
 import { signNostrEvent, type NostrEvent } from '../../src/nostr/event.js'
 import { buildReleaseEvent } from '../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
-import { makeDataDir, startTestNode, waitForCatalog, type TestNode } from './harness.js'
+import {
+  adoptionProbes,
+  appOver,
+  openStubAgent,
+  signRawRelease,
+} from '../node-agent/agent-test-registry.js'
+import { makeDataDir, startTestNode, waitFor, waitForCatalog, type TestNode } from './harness.js'
 
 let clock = 1_800_100_000
 function nextSecond(): number {
@@ -123,5 +136,51 @@ describe('yanking a release with a NIP-09 deletion', () => {
     node = await startTestNode(data.dir)
     expect((await releases()).every((entry) => entry.yanked !== null)).toBe(true)
     expect((await catalogNow()).apps).toEqual([])
+  })
+})
+
+describe('a yanked release and an agent', () => {
+  const data = makeDataDir()
+  const publisher = makeKeys()
+  let node: TestNode
+  let agentDir: string
+
+  beforeAll(async () => {
+    node = await startTestNode(data.dir)
+    agentDir = await mkdtemp(join(tmpdir(), 'yanks-agent-'))
+  })
+  afterAll(async () => {
+    await node.close()
+    data.remove()
+    await rm(agentDir, { recursive: true, force: true })
+  })
+
+  function adoptable(version: string): NostrEvent {
+    const manifest = appOver('kept', 'old-kept')
+    ;(manifest.app as { version: string }).version = version
+    const document = signRawRelease(publisher, [manifest])
+    return buildReleaseEvent(document, publisher.nostr.secretKey, nextSecond())
+  }
+
+  it('installs the previous release, never the yanked one', async () => {
+    const older = adoptable('1.0.0')
+    const newer = adoptable('1.1.0')
+    await node.publish(older)
+    await node.publish(newer)
+    await node.publish(deletion(publisher, [['e', newer.id]]))
+    await waitFor(async () => {
+      const { body } = await node.getJson('/v1/catalog')
+      const apps = body.apps as { version: string }[]
+      return apps.length === 1 && apps[0]!.version === '1.0.0' ? true : undefined
+    })
+
+    const agent = await openStubAgent(agentDir, adoptionProbes(['old-kept']))
+    try {
+      await addRegistry(agent.store, node.url, node.did)
+      const installed = await installApp(agent, 'kept', { mode: 'podman' })
+      expect(installed.version).toBe('1.0.0')
+    } finally {
+      await agent.close()
+    }
   })
 })
