@@ -65,7 +65,7 @@ async function main() {
   console.log('')
 
   const dataDir = join(work, 'data')
-  const node = await startNodeProcess(dataDir)
+  const node = await startNodeProcess('registry-node.mjs', dataDir)
 
   // The blob: random bytes, uploaded through PUT /blobs as a publisher would.
   const file = join(work, 'blob.bin')
@@ -77,13 +77,20 @@ async function main() {
   const registryPath = `/blobs/${digests.blake3}`
   const nginxPath = `/${digests.blake3.slice(0, 2)}/${digests.blake3}`
 
+  const plain = await startNodeProcess('plain-file-server.mjs', file)
+
+  // Interleaved rounds after one warm-up each, so a busy moment of the machine hits all three.
   const registry = []
   const nginx = []
-  await downloadMiBps(node.url + registryPath, digests.size)
-  await downloadMiBps(nginxUrl + nginxPath, digests.size)
+  const reference = []
+  const targets = [
+    [registry, node.url + registryPath],
+    [nginx, nginxUrl + nginxPath],
+    [reference, plain.url + '/'],
+  ]
+  for (const [, url] of targets) await downloadMiBps(url, digests.size)
   for (let round = 0; round < ROUNDS; round++) {
-    registry.push(await downloadMiBps(node.url + registryPath, digests.size))
-    nginx.push(await downloadMiBps(nginxUrl + nginxPath, digests.size))
+    for (const [runs, url] of targets) runs.push(await downloadMiBps(url, digests.size))
   }
   const ours = median(registry)
   const theirs = median(nginx)
@@ -92,6 +99,13 @@ async function main() {
   console.log(row('', 'MiB/s', 'runs'))
   console.log(row('registry /blobs/<blake3>', ours.toFixed(0), registry.map(fixed0).join(' ')))
   console.log(row('nginx (sendfile)', theirs.toFixed(0), nginx.map(fixed0).join(' ')))
+  console.log(
+    row(
+      'plain node:http + fs stream',
+      median(reference).toFixed(0),
+      reference.map(fixed0).join(' '),
+    ),
+  )
   console.log(row('registry / nginx', `${((ours / theirs) * 100).toFixed(0)} %`, 'target >= 60 %'))
   console.log(row('upload PUT /blobs (hashing)', upload.toFixed(0), 'BLAKE3 + SHA-256, fsync'))
   console.log('')
@@ -151,13 +165,15 @@ async function writeRandomFile(path, mib) {
 }
 
 /**
- * The registry node in a child process of its own (bench/registry-node.mjs). It is this project's
- * own long-running server, not a tool to run to completion, so it is spawned here rather than
- * through node-agent/exec.ts; it is stopped with SIGTERM at the end.
+ * A server of this bench (registry-node.mjs, plain-file-server.mjs) in a process of its own. It
+ * is this project's own long-running server, not a tool to run to completion, so it is spawned
+ * here rather than through node-agent/exec.ts; it is stopped with SIGTERM at the end.
  */
-async function startNodeProcess(dataDir) {
-  const script = new URL('./registry-node.mjs', import.meta.url).pathname
-  const child = spawn(process.execPath, [script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function startNodeProcess(name, argument) {
+  const script = new URL(`./${name}`, import.meta.url).pathname
+  const child = spawn(process.execPath, [script, argument], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   cleanup.push(
     () =>
       new Promise((done) => {
@@ -167,7 +183,7 @@ async function startNodeProcess(dataDir) {
   )
   const lines = createInterface({ input: child.stdout })
   for await (const line of lines) return JSON.parse(line)
-  throw new Error('the registry node exited before listening')
+  throw new Error(`${name} exited before listening`)
 }
 
 /** PUT /blobs with a Blossom authorization, the body streamed by curl; returns MiB/s. */

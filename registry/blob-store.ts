@@ -78,6 +78,8 @@ export async function openBlobStore(
     const tempPath = join(temp, `${Date.now()}-${randomBytes(8).toString('hex')}`)
     const handle = await open(tempPath, 'wx', 0o644)
     let closed = false
+    // One write in flight while the next megabyte is hashed: the disk and the hashing overlap.
+    let inflight: Promise<unknown> = Promise.resolve()
     try {
       const hasher = await createDigestHasher()
       let size = 0
@@ -91,11 +93,14 @@ export async function openBlobStore(
         pending.push(chunk)
         pendingBytes += chunk.length
         if (pendingBytes >= WRITE_BATCH_BYTES) {
-          await handle.writev(pending)
+          await inflight
+          inflight = handle.writev(pending)
+          inflight.catch(() => {}) // awaited above or below; never an unhandled rejection
           pending = []
           pendingBytes = 0
         }
       }
+      await inflight
       if (pending.length > 0) await handle.writev(pending)
       await handle.sync()
       await handle.close()
@@ -109,6 +114,7 @@ export async function openBlobStore(
       await syncDirectory(join(root, digests.blake3.slice(0, 2)))
       return digests
     } catch (error) {
+      await inflight.catch(() => {})
       if (!closed) await handle.close().catch(() => {})
       await rm(tempPath, { force: true })
       throw error
