@@ -78,6 +78,11 @@ export async function startMarketplace(): Promise<Marketplace> {
     ],
     // Port 80 is below 1024: refused, and shown on the rejections page.
     [publisher, [manifestDocument('bad-ports', '1.0.0', { ports: [{ host: 80, container: 80 }] })]],
+    // The rival's next release asks for a capability outside the rootless set: refused too.
+    [
+      rival,
+      [manifestDocument('photo-vault', '9.1.0', { security: { capabilities: ['NET_ADMIN'] } })],
+    ],
   ]
   const eventIds: string[] = []
   for (const [keys, manifests] of releases) {

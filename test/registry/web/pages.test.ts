@@ -111,6 +111,7 @@ describe('app page', () => {
         'archy agent install photo-vault</pre>',
     )
     expect(text).toContain('installs the whole stack')
+    expect(text).toMatch(/<a href="\/rejections\?app=photo-vault">1 rejected event\(s\)<\/a>/)
   })
 
   it('shows what each manifest of the stack asks of the host', async () => {
@@ -198,6 +199,9 @@ describe('rejections page', () => {
     const one = await getPage('/rejections?app=bad-ports')
     expect(one.text).toContain('Rejections for <code>bad-ports</code>')
     expect(one.text).toContain('port 80 is below 1024')
+    const vault = await getPage('/rejections?app=photo-vault')
+    expect(vault.text).toContain('NET_ADMIN')
+    expect(vault.text).not.toContain('port 80 is below 1024')
     const none = await getPage('/rejections?app=notes')
     expect(none.text).toContain('No rejected events for <code>notes</code>.')
   })
