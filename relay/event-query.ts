@@ -1,7 +1,7 @@
 // Turns a parsed filter into one SQL SELECT over the event store's schema. List values travel as
 // one JSON parameter each (json_each), so a filter of any length stays within SQLite's variable
 // limit and the statement text depends only on which fields the filter uses.
-import type { ParsedFilter } from './filters.js'
+import type { ParsedFilter, TagCondition } from './filters.js'
 
 const TAG_CLAUSE =
   'seq IN (SELECT event_seq FROM tags WHERE name = ? AND value IN ' +
@@ -38,18 +38,48 @@ export function buildFilterQuery(filter: ParsedFilter): FilterQuery {
     params.push(filter.until)
   }
 
-  // Tag conditions go through the tags table's (name, value) index rather than a scan.
+  // A tag condition with one value drives the query from the tag index (relay/tag-index.ts),
+  // which holds kind and created_at: with one kind as well, rows come out in order, unsorted.
+  const driver = filter.tags.find((condition) => condition.values.size === 1)
+  if (driver) pushDriver(filter, driver, clauses, params)
+
+  // Other tag conditions go through the same index by (name, value) rather than a scan.
   for (const condition of filter.tags) {
+    if (condition === driver) continue
     clauses.push(TAG_CLAUSE)
     params.push(condition.name, JSON.stringify([...condition.values]))
   }
 
-  let sql = 'SELECT json FROM events'
+  const source = driver ? 'tags CROSS JOIN events ON seq = event_seq' : 'events'
+  const order = driver ? 'event_created_at DESC, event_id ASC' : 'created_at DESC, id ASC'
+  let sql = `SELECT json FROM ${source}`
   if (clauses.length > 0) sql += ` WHERE ${clauses.join(' AND ')}`
-  sql += ' ORDER BY created_at DESC, id ASC'
+  sql += ` ORDER BY ${order}`
   if (filter.limit !== undefined) {
     sql += ' LIMIT ?'
     params.push(filter.limit)
   }
   return { sql, params }
+}
+
+function pushDriver(
+  filter: ParsedFilter,
+  driver: TagCondition,
+  clauses: string[],
+  params: Array<string | number>,
+): void {
+  clauses.push('name = ?', 'value = ?')
+  params.push(driver.name, ...driver.values)
+  if (filter.kinds?.size === 1) {
+    clauses.push('event_kind = ?')
+    params.push(...filter.kinds)
+  }
+  if (filter.since !== undefined) {
+    clauses.push('event_created_at >= ?')
+    params.push(filter.since)
+  }
+  if (filter.until !== undefined) {
+    clauses.push('event_created_at <= ?')
+    params.push(filter.until)
+  }
 }

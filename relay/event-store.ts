@@ -6,6 +6,7 @@ import type { NostrEvent } from 'nostr-tools/pure'
 import { addressOf, supersedes } from './kinds.js'
 import { buildFilterQuery } from './event-query.js'
 import type { ParsedFilter } from './filters.js'
+import { openTagIndex } from './tag-index.js'
 
 /** stored: committed; duplicate: this id is already stored; outdated: a newer version is. */
 export type SaveOutcome = 'stored' | 'duplicate' | 'outdated'
@@ -31,17 +32,9 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS events_by_time ON events (created_at DESC, id);
   CREATE INDEX IF NOT EXISTS events_by_author ON events (pubkey, created_at DESC);
   CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, created_at DESC);
-  CREATE TABLE IF NOT EXISTS tags (
-    event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    value TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS tags_by_value ON tags (name, value);
-  CREATE INDEX IF NOT EXISTS tags_by_event ON tags (event_seq);
 `
 
 const MAX_CACHED_STATEMENTS = 256
-const INDEXED_TAG = /^[a-zA-Z]$/
 
 /** Opens (creating when missing) the store at `path`. */
 export function openEventStore(path: string): EventStore {
@@ -57,7 +50,7 @@ export function openEventStore(path: string): EventStore {
   const insertEvent = db.prepare(
     'INSERT INTO events (id, pubkey, kind, created_at, address, json) VALUES (?, ?, ?, ?, ?, ?)',
   )
-  const insertTag = db.prepare('INSERT INTO tags (event_seq, name, value) VALUES (?, ?, ?)')
+  const tagIndex = openTagIndex(db)
   const queries = new Map<string, Statement>()
 
   const save = db.transaction((event: NostrEvent): SaveOutcome => {
@@ -74,12 +67,7 @@ export function openEventStore(path: string): EventStore {
 
     const json = JSON.stringify(event)
     const row = insertEvent.run(event.id, event.pubkey, event.kind, event.created_at, address, json)
-    for (const tag of event.tags) {
-      const [name, value] = tag
-      if (name !== undefined && value !== undefined && INDEXED_TAG.test(name)) {
-        insertTag.run(row.lastInsertRowid, name, value)
-      }
-    }
+    tagIndex.insert(row.lastInsertRowid, event)
     return 'stored'
   })
 
