@@ -29,9 +29,9 @@ export interface UmbrelApp {
 
 /** The app folders under `dir`: `dir` itself when it holds umbrel-app.yml, else its children. */
 export async function findAppDirectories(dir: string): Promise<string[]> {
-  if (!(await isDirectory(dir))) {
-    throw new ValidationError(dir, 'is not a directory of Umbrel apps')
-  }
+  const found = await stat(dir).catch(() => undefined)
+  if (!found) throw new ValidationError(dir, 'does not exist')
+  if (!found.isDirectory()) throw new ValidationError(dir, 'is not a directory of Umbrel apps')
   if (await isFile(path.join(dir, APP_FILE))) return [dir]
   const entries = (await readdir(dir, { withFileTypes: true }))
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
@@ -83,10 +83,6 @@ async function readYamlMap(file: string): Promise<YamlMap> {
 
 export function isYamlMap(value: unknown): value is YamlMap {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-async function isDirectory(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => undefined))?.isDirectory() ?? false
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -50,6 +50,16 @@ describe('archy app import umbrel', () => {
     expect(result.err).toContain(message)
   }) // prettier-ignore
 
+  it('fails naming a directory that does not exist, or is a file', async () => {
+    const missing = path.join(root, 'missing')
+    const result = await runCli(['app', 'import', 'umbrel', missing, '--out', `${missing}-out`])
+    expect(result.code).toBe(1)
+    expect(result.err).toBe(`archy: ${missing}: does not exist`)
+    const file = path.join(UMBREL_APPS, 'SOURCE.md')
+    const onFile = await runCli(['app', 'import', 'umbrel', file, '--out', `${missing}-out`])
+    expect(onFile.err).toBe(`archy: ${file}: is not a directory of Umbrel apps`)
+  })
+
   it('fails naming a directory that holds no app', async () => {
     const result = await runCli(['app', 'import', 'umbrel', root, '--out', path.join(root, 'x')])
     expect(result.code).toBe(1)
