@@ -71,7 +71,7 @@ export function addBlobRoutes(app: RegistryApp, options: BlobRoutesOptions): voi
     const { blake3 } = c.req.valid('param')
     const blob = await artifacts.findByBlake3(blake3)
     if (!blob) throw notFound(`blob ${blake3} is not stored here`)
-    return sendBlob(c, blobs, blob) as never
+    return sendBlob(c, blobs, blob)
   })
 
   app.openapi(putBlob, async (c) => {

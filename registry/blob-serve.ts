@@ -50,7 +50,7 @@ export async function sendBlob(
     })
   }
 
-  let status = 200
+  let status: 200 | 206 = 200
   let parts: Part[] = [{ head: Buffer.alloc(0) }]
   let tail = Buffer.alloc(0)
   if (answer.kind === 'partial' && answer.ranges.length === 1) {
@@ -80,13 +80,13 @@ export async function sendBlob(
     tail.length,
   )
   headers['content-length'] = String(length)
-  if (c.req.method === 'HEAD' || length === 0) return c.body(null, status as 200, headers)
+  if (c.req.method === 'HEAD' || length === 0) return c.body(null, status, headers)
 
   const outgoing = c.env?.outgoing
   if (!outgoing) {
     // `app.request()` in tests has no Node response: the same bytes as a web stream.
     const stream = Readable.toWeb(Readable.from(readParts(blobs, blob.blake3, parts, tail)))
-    return c.body(stream as ReadableStream, status as 200, headers)
+    return c.body(stream as ReadableStream, status, headers)
   }
   writeParts(outgoing, blobs, blob.blake3, { status, headers, parts, tail })
   return RESPONSE_ALREADY_SENT
