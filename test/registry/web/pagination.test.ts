@@ -16,14 +16,14 @@ describe('marketplace pages of apps', () => {
   beforeAll(async () => {
     node = await startTestNode(data.dir)
     const publisher = makeKeys()
-    for (let index = 0; index < APPS; index++) {
+    // Published together: the relay judges and commits them as they come.
+    const events = Array.from({ length: APPS }, (_, index) => {
       const id = `app-${String(index).padStart(2, '0')}`
       const category = index % 2 === 0 ? 'Even' : 'Odd'
       const release = signRelease(publisher, [manifestDocument(id, '1.0.0', { category })])
-      await node.publish(
-        buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_000_000 + index),
-      )
-    }
+      return buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_000_000 + index)
+    })
+    await Promise.all(events.map((event) => node.publish(event)))
     await waitFor(async () => {
       const { body } = await node.getJson('/v1/catalog')
       return (body.apps as unknown[]).length === APPS ? true : undefined
