@@ -6,12 +6,15 @@ import { WebSocket } from 'ws'
 import type { RawData } from 'ws'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { describeError } from '../src/errors.js'
+import { openConnectionExtensions } from './connection-extensions.js'
 import { readEventId } from './event-shape.js'
 import { matchFilters, parseFilters } from './filters.js'
 import type { ParsedFilter } from './filters.js'
 import type { RelayLimits } from './limits.js'
 import { parseClientMessage } from './messages.js'
 import type { ClientMessage } from './messages.js'
+import type { NegentropyLimits } from './nip77.js'
+import type { PublishOrigin } from './nip70.js'
 import type { PublishResult } from './types.js'
 
 /** EVENTs of one connection being checked and committed at once. */
@@ -21,8 +24,10 @@ const MAX_PUBLISHING = 256
 export interface ConnectionContext {
   limits: RelayLimits
   logger: Logger
-  publish(input: unknown): Promise<PublishResult>
+  publish(input: unknown, origin?: PublishOrigin): Promise<PublishResult>
   query(filters: ParsedFilter[]): NostrEvent[]
+  /** AUTH (NIP-42), COUNT (NIP-45) and NEG-* (NIP-77): relay/connection-extensions.ts. */
+  extensions: { relayUrl?: string; authWindowSeconds: number; negentropy: NegentropyLimits }
 }
 
 export interface Connection {
@@ -40,12 +45,20 @@ export function openConnection(
   const subscriptions = new Map<string, ParsedFilter[]>()
   const remote = request.socket.remoteAddress
   let queue = Promise.resolve()
+  const extensions = openConnectionExtensions({
+    ...context.extensions,
+    relayUrl: context.extensions.relayUrl ?? `ws://${request.headers.host ?? 'localhost'}`,
+    limits,
+    query: context.query,
+    send,
+  })
   let lastEvent = Promise.resolve()
   let publishing = 0
 
   logger.debug({ remote }, 'relay connection opened')
   socket.on('close', (code: number) => {
     subscriptions.clear()
+    extensions.close()
     logger.debug({ remote, code }, 'relay connection closed')
   })
   socket.on('error', (error: Error) => logger.debug({ remote, err: error }, 'relay socket error'))
@@ -75,7 +88,8 @@ export function openConnection(
     // Anything else waits for the EVENTs before it: a REQ sees what this connection published.
     await lastEvent
     if (message.type === 'REQ') return handleReq(message.subscriptionId, message.filters)
-    subscriptions.delete(message.subscriptionId)
+    if (message.type === 'CLOSE') return void subscriptions.delete(message.subscriptionId)
+    extensions.handle(message)
   }
 
   // An EVENT's checks and commit start at once, so that many of them share a commit (group
@@ -96,7 +110,7 @@ export function openConnection(
   }
 
   async function handleEvent(input: unknown, before: Promise<void>): Promise<void> {
-    const result = await context.publish(input)
+    const result = await context.publish(input, { authenticated: extensions.auth.pubkeys })
     const id = readEventId(input)
     await before
     if (id === null) return send(['NOTICE', result.message])
@@ -164,6 +178,8 @@ export function openConnection(
     }
   }
 
+  // NIP-42: the challenge goes out as soon as the connection opens.
+  send(extensions.greeting)
   return { deliver }
 }
 

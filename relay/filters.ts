@@ -3,6 +3,7 @@
 import type { NostrEvent } from 'nostr-tools/pure'
 import { ValidationError } from '../src/errors.js'
 import { isPlainObject } from './event-shape.js'
+import { matchSearch, readSearchQuery } from './nip50.js'
 
 /** One single-letter tag condition: the event has a `name` tag whose first value is listed. */
 export interface TagCondition {
@@ -18,6 +19,8 @@ export interface ParsedFilter {
   since?: number
   until?: number
   limit?: number
+  /** NIP-50 full-text query over release events (relay/nip50.ts). */
+  search?: string
 }
 
 export interface ParseFilterOptions {
@@ -46,6 +49,8 @@ function parseFilter(input: unknown, path: string, options: ParseFilterOptions):
       filter.kinds = new Set(readList(field, value, readKind))
     } else if (key === 'since' || key === 'until' || key === 'limit') {
       filter[key] = readTimestampLike(field, value)
+    } else if (key === 'search') {
+      filter.search = readSearchQuery(field, value)
     } else if (TAG_KEY.test(key)) {
       const name = key.slice(1)
       const read = HEX_TAGS.has(name) ? readHex : readString
@@ -70,6 +75,7 @@ export function matchFilter(filter: ParsedFilter, event: NostrEvent): boolean {
   if (filter.kinds && !filter.kinds.has(event.kind)) return false
   if (filter.since !== undefined && event.created_at < filter.since) return false
   if (filter.until !== undefined && event.created_at > filter.until) return false
+  if (filter.search !== undefined && !matchSearch(filter.search, event)) return false
   return filter.tags.every((condition) =>
     event.tags.some(
       (tag) => tag[0] === condition.name && tag[1] !== undefined && condition.values.has(tag[1]),

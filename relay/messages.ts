@@ -1,11 +1,14 @@
 // Client-to-relay messages of NIP-01 (EVENT, REQ, CLOSE), read from one text frame. Only the
 // envelope is checked here; the event and the filters are checked by their own modules.
 import { ValidationError } from '../src/errors.js'
+import { EXTENSION_TYPES, parseExtensionMessage } from './extension-messages.js'
+import type { ExtensionMessage } from './extension-messages.js'
 
 export type ClientMessage =
   | { type: 'EVENT'; event: unknown }
   | { type: 'REQ'; subscriptionId: string; filters: unknown[] }
   | { type: 'CLOSE'; subscriptionId: string }
+  | ExtensionMessage
 
 /** Reads one client message; throws ValidationError saying what is wrong with the envelope. */
 export function parseClientMessage(text: string): ClientMessage {
@@ -32,6 +35,7 @@ export function parseClientMessage(text: string): ClientMessage {
     if (rest.length !== 1) throw new ValidationError('', 'CLOSE takes exactly one subscription id')
     return { type, subscriptionId: readSubscriptionId(type, rest[0]) }
   }
+  if (EXTENSION_TYPES.has(type)) return parseExtensionMessage(type, rest)
   throw new ValidationError('', `unknown message type ${JSON.stringify(type.slice(0, 32))}`)
 }
 

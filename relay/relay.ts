@@ -19,6 +19,11 @@ import { startHeartbeat } from './heartbeat.js'
 import { classifyKind } from './kinds.js'
 import { DEFAULT_LIMITS } from './limits.js'
 import { buildInfoDocument, isInfoRequest } from './nip11.js'
+import { DEFAULT_AUTH_WINDOW_SECONDS } from './nip42.js'
+import { createSearchIndex, searchAwareQuery } from './nip50.js'
+import { checkWriteAuth } from './nip70.js'
+import type { PublishOrigin } from './nip70.js'
+import { DEFAULT_NEGENTROPY_LIMITS } from './nip77.js'
 import type { PublishResult, Relay, RelayOptions } from './types.js'
 import { startEventVerifier } from './verify.js'
 import { startGroupCommit } from './group-commit.js'
@@ -47,9 +52,20 @@ export function createRelay(options: RelayOptions): Relay {
   const storedQueue: NostrEvent[] = []
   let closed = false
 
-  const context = { limits, logger, publish: publishInput, query: store.query }
+  // NIP-50: filters with `search` select release events from an index that follows every write.
+  const search = createSearchIndex(() => store.query(parseFilters([{ kinds: [30078] }])))
+  const query = searchAwareQuery(store.query, search)
+  listeners.add((event) => search.add(event))
 
-  async function publishInput(input: unknown): Promise<PublishResult> {
+  const writeAuth = { requireAuthForWrites: options.requireAuthForWrites ?? false }
+  const extensions = {
+    relayUrl: options.url,
+    authWindowSeconds: DEFAULT_AUTH_WINDOW_SECONDS,
+    negentropy: { ...DEFAULT_NEGENTROPY_LIMITS, ...options.negentropy },
+  }
+  const context = { limits, logger, publish: publishInput, query, extensions }
+
+  async function publishInput(input: unknown, origin?: PublishOrigin): Promise<PublishResult> {
     if (closed) return { accepted: false, message: 'error: the relay is closed' }
 
     let event: NostrEvent
@@ -58,6 +74,10 @@ export function createRelay(options: RelayOptions): Relay {
     } catch (error) {
       return { accepted: false, message: `invalid: ${describeError(error)}` }
     }
+
+    // NIP-42 and NIP-70: who may write this event over this connection.
+    const authRefusal = checkWriteAuth(event, origin, writeAuth)
+    if (authRefusal !== null) return { accepted: false, message: authRefusal }
     const integrity = await checkIntegrity(event)
     if (integrity !== null) return integrity
 
@@ -147,6 +167,7 @@ export function createRelay(options: RelayOptions): Relay {
     await Promise.all([...server.clients].map(closeSocket))
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await verifier.close()
+    search.close()
     store.close()
   }
 
@@ -154,8 +175,8 @@ export function createRelay(options: RelayOptions): Relay {
     handleUpgrade,
     isInfoRequest,
     infoDocument: () => buildInfoDocument(options.info, limits),
-    publish: publishInput,
-    query: (filters: Filter[]) => store.query(parseFilters(filters)),
+    publish: (event) => publishInput(event),
+    query: (filters: Filter[]) => query(parseFilters(filters)),
     onStored(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { NostrEvent } from 'nostr-tools/pure'
 import type { Filter } from 'nostr-tools/filter'
 import type { RelayLimits } from './limits.js'
+import type { NegentropyLimits } from './nip77.js'
 
 export type { NostrEvent, Filter }
 
@@ -23,8 +24,13 @@ export interface RelayOptions {
   /** SQLite database file; created with its schema when missing. */
   databasePath: string
   info: RelayInfo
-  /** The relay's public URL (wss://...). TODO(#3): compared with the NIP-42 `relay` tag. */
+  /** The relay's public URL (wss://...), compared with the NIP-42 `relay` tag after
+   * normalisation; absent: the URL the client reached (its Host header). */
   url?: string
+  /** Accept EVENTs from clients only when their author authenticated (NIP-42). Default false. */
+  requireAuthForWrites?: boolean
+  /** Overrides of the NIP-77 limits (DEFAULT_NEGENTROPY_LIMITS); maxSessions 0 turns it off. */
+  negentropy?: Partial<NegentropyLimits>
   /** Overrides of the default limits (DEFAULT_LIMITS). */
   limits?: Partial<RelayLimits>
   /** Signature-check worker threads; default one fewer than the cores, at least one. */

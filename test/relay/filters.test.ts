@@ -53,7 +53,7 @@ describe('parseFilters', () => {
       { '#1': ['x'] },
       'filters[0].#1: only single-letter tags (#a-z, #A-Z) can be filtered',
     ],
-    ['search', { search: 'x' }, 'filters[0].search: is not a supported filter field'],
+    ['a search that is no string', { search: 5 }, 'filters[0].search: must be a string'],
     ['a negative since', { since: -1 }, 'filters[0].since: must be a non-negative integer'],
     ['a fractional until', { until: 1.5 }, 'filters[0].until: must be a non-negative integer'],
     ['until as a string', { until: '10' }, 'filters[0].until: must be a non-negative integer'],

@@ -14,7 +14,7 @@ import { Relay as RelayClient, useWebSocketImplementation } from 'nostr-tools/re
 import { useWebSocketImplementation as usePoolWebSocketImplementation } from 'nostr-tools/pool'
 import type { Filter } from 'nostr-tools/filter'
 import { createRelay, writeInfoResponse } from '../../relay/index.js'
-import type { Relay, RelayLimits } from '../../relay/index.js'
+import type { Relay, RelayLimits, RelayOptions } from '../../relay/index.js'
 
 useWebSocketImplementation(WebSocket)
 usePoolWebSocketImplementation(WebSocket)
@@ -37,7 +37,15 @@ export function makeTempDir(): { dir: string; remove: () => void } {
 
 /** Starts a relay behind a real HTTP server, on `databasePath` or a file in a new temp dir. */
 export async function startRelay(
-  options: { databasePath?: string; limits?: Partial<RelayLimits> } = {},
+  options: {
+    databasePath?: string
+    limits?: Partial<RelayLimits>
+    url?: string
+    requireAuthForWrites?: boolean
+    negentropy?: RelayOptions['negentropy']
+    /** Listen on this port (a restart on the same address); default any free one. */
+    port?: number
+  } = {},
 ): Promise<RunningRelay> {
   const temp = options.databasePath === undefined ? makeTempDir() : null
   const databasePath = options.databasePath ?? join(temp?.dir ?? '.', 'relay.sqlite')
@@ -45,6 +53,9 @@ export async function startRelay(
     databasePath,
     info: { name: 'test relay', description: 'relay under test', software: 'archy', version: '0' },
     limits: options.limits,
+    url: options.url,
+    requireAuthForWrites: options.requireAuthForWrites,
+    negentropy: options.negentropy,
     logger: pino({ level: 'silent' }),
   })
 
@@ -53,7 +64,7 @@ export async function startRelay(
     response.writeHead(404).end()
   })
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
 
   async function stop(): Promise<void> {
@@ -128,14 +139,19 @@ export interface RawClient {
   next(timeoutMs?: number): Promise<unknown[]>
   /** Resolves with the close code when the relay closes the connection. */
   closed: Promise<number>
+  /** The NIP-42 challenge the relay sent on connect; that AUTH message is not queued. */
+  challenge: Promise<string>
 }
 
 export async function connectRaw(url: string): Promise<RawClient> {
   const socket = new WebSocket(url)
   const inbox: unknown[][] = []
   const waiters: Array<(message: unknown[]) => void> = []
+  let receiveChallenge: (challenge: string) => void = () => {}
+  const challenge = new Promise<string>((resolve) => (receiveChallenge = resolve))
   socket.on('message', (data) => {
     const message = JSON.parse(String(data)) as unknown[]
+    if (message[0] === 'AUTH' && typeof message[1] === 'string') return receiveChallenge(message[1])
     const waiter = waiters.shift()
     if (waiter) waiter(message)
     else inbox.push(message)
@@ -149,6 +165,7 @@ export async function connectRaw(url: string): Promise<RawClient> {
   return {
     socket,
     closed,
+    challenge,
     send: (data, binary = false) => socket.send(data, { binary }),
     next(timeoutMs = 2000) {
       const queued = inbox.shift()

@@ -27,7 +27,7 @@ describe('nip11', () => {
     expect(await response.json()).toEqual({
       name: 'test relay',
       description: 'relay under test',
-      supported_nips: [1, 11],
+      supported_nips: [1, 11, 42, 45, 50, 70, 77],
       software: 'archy',
       version: '0',
       limitation: {

@@ -1,0 +1,127 @@
+// NIP-77 on the relay over a real WebSocket: nostr-tools' NegentropySync against our responder,
+// and every refusal answered with NEG-ERR.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nip77 } from 'nostr-tools'
+import type { NostrEvent } from 'nostr-tools/pure'
+import { connectClient, connectRaw, generateSecretKey, signEvent, startRelay } from './harness.js'
+import type { RawClient, RunningRelay } from './harness.js'
+
+const { NegentropyStorageVector, NegentropySync } = nip77
+
+describe('relay negentropy (NIP-77)', () => {
+  const author = generateSecretKey()
+  let running: RunningRelay
+  let client: RawClient
+  const onRelay: NostrEvent[] = []
+  const onClient: NostrEvent[] = []
+
+  beforeAll(async () => {
+    running = await startRelay()
+    // 100 events both hold, 20 only the relay holds, 10 only the client holds.
+    for (let i = 0; i < 130; i++) {
+      const event = signEvent(author, {
+        kind: 1984,
+        content: `report ${i}`,
+        created_at: 1_700_000_000 + i,
+      })
+      if (i < 120) {
+        await running.relay.publish(event)
+        onRelay.push(event)
+      }
+      if (i < 100 || i >= 120) onClient.push(event)
+    }
+    await running.relay.publish(signEvent(author, { kind: 0, content: '{}' }))
+    client = await connectRaw(running.url)
+  })
+
+  afterAll(async () => {
+    client.socket.close()
+    await running.stop()
+  })
+
+  it('syncs with nostr-tools NegentropySync: what each side lacks, for the filter only', async () => {
+    const relay = await connectClient(running.url)
+    const storage = new NegentropyStorageVector()
+    for (const event of onClient) storage.insert(event.created_at, event.id)
+    storage.seal()
+
+    const have: string[] = []
+    const need: string[] = []
+    const done = new Promise<string | undefined>((resolve) => {
+      const sync = new NegentropySync(
+        relay,
+        storage,
+        { kinds: [1984] },
+        {
+          onhave: (id: string) => have.push(id),
+          onneed: (id: string) => need.push(id),
+          onclose: (reason?: string) => resolve(reason),
+        },
+      )
+      void sync.start()
+    })
+
+    await expect(done).resolves.toBeUndefined()
+    expect(have.sort()).toEqual(
+      onClient
+        .slice(100)
+        .map((event) => event.id)
+        .sort(),
+    )
+    expect(need.sort()).toEqual(
+      onRelay
+        .slice(100)
+        .map((event) => event.id)
+        .sort(),
+    )
+    relay.close()
+  })
+
+  it.each([
+    [['NEG-OPEN', 'n', { kinds: ['x'] }, '61'], /^invalid: filters\[0\]\.kinds\[0\]: /],
+    [['NEG-OPEN', 'n', { kinds: [1984] }, 'zz'], /^invalid: message: must be an even number/],
+    [['NEG-OPEN', 'n', { kinds: [1984] }, '6100'], /^invalid: negentropy: message ends/],
+    [['NEG-OPEN', 'x'.repeat(65), {}, '61'], /^invalid: subscription id must be 1 to 64/],
+    [['NEG-MSG', 'unknown', '61'], /^closed: no open negentropy session/],
+  ])('answers %j with NEG-ERR', async (message, reason) => {
+    client.send(JSON.stringify(message))
+    const reply = await client.next()
+    expect(reply.slice(0, 2)).toEqual(['NEG-ERR', message[1]])
+    expect(reply[2]).toMatch(reason)
+  })
+
+  it('refuses a NEG-OPEN past the open-session limit with NEG-ERR blocked:', async () => {
+    const raw = await connectRaw(running.url)
+    for (const id of ['a', 'b', 'c', 'd']) {
+      raw.send(JSON.stringify(['NEG-OPEN', id, { kinds: [1984] }, '61']))
+      expect((await raw.next())[0]).toBe('NEG-MSG')
+    }
+    raw.send(JSON.stringify(['NEG-OPEN', 'e', { kinds: [1984] }, '61']))
+    expect(await raw.next()).toEqual([
+      'NEG-ERR',
+      'e',
+      'blocked: too many open negentropy sessions (max 4)',
+    ])
+
+    // NEG-CLOSE frees a place; a NEG-OPEN reusing an open id replaces that session.
+    raw.send(JSON.stringify(['NEG-CLOSE', 'a']))
+    raw.send(JSON.stringify(['NEG-OPEN', 'b', { kinds: [1984] }, '61']))
+    raw.send(JSON.stringify(['NEG-OPEN', 'e', { kinds: [1984] }, '61']))
+    expect((await raw.next())[0]).toBe('NEG-MSG')
+    expect((await raw.next()).slice(0, 2)).toEqual(['NEG-MSG', 'e'])
+    raw.socket.close()
+  })
+
+  it('answers an unknown protocol version with its own version', async () => {
+    client.send(JSON.stringify(['NEG-OPEN', 'v', { kinds: [1984] }, '62']))
+    expect(await client.next()).toEqual(['NEG-MSG', 'v', '61'])
+  })
+
+  it('answers a NEG-OPEN with a malformed envelope with a NOTICE', async () => {
+    client.send(JSON.stringify(['NEG-OPEN', 'n', {}]))
+    expect(await client.next()).toEqual([
+      'NOTICE',
+      'invalid: NEG-OPEN takes a subscription id, a filter and a message',
+    ])
+  })
+})

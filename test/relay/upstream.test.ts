@@ -1,0 +1,172 @@
+// Following upstream relays over real WebSockets: catch-up with NIP-77, the `since` fallback when
+// an upstream refuses NEG-OPEN, live events, reconnects after the upstream restarts, and the
+// local checks applied to everything ingested.
+import { afterEach, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
+import type { NostrEvent } from 'nostr-tools/pure'
+import { followUpstreams } from '../../relay/upstream.js'
+import type { UpstreamFollower } from '../../relay/upstream.js'
+import { connectRaw, generateSecretKey, makeTempDir, signEvent, startRelay } from './harness.js'
+import type { RunningRelay } from './harness.js'
+
+const author = generateSecretKey()
+const now = (): number => Math.floor(Date.now() / 1000)
+
+function releaseLike(app: string, createdAt = now()): NostrEvent {
+  return signEvent(author, {
+    kind: 30078,
+    created_at: createdAt,
+    tags: [
+      ['d', `archipelago-app:${app}`],
+      ['t', 'archipelago-marketplace'],
+      ['version', '1.0.0'],
+    ],
+    content: '{}',
+  })
+}
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('followUpstreams', () => {
+  const cleanup: Array<() => Promise<void> | void> = []
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step()
+  })
+
+  async function relayPair(upstreamOptions: Parameters<typeof startRelay>[0] = {}) {
+    const upstream = await startRelay(upstreamOptions)
+    const local = await startRelay()
+    cleanup.push(
+      () => local.stop(),
+      () => upstream.stop(),
+    )
+    return { upstream, local }
+  }
+
+  function follow(local: RunningRelay, url: string): UpstreamFollower {
+    const follower = followUpstreams({
+      urls: [url],
+      relay: local.relay,
+      logger: pino({ level: 'silent' }),
+      backoff: { initialMs: 50, maxMs: 200 },
+      timeoutMs: 3000,
+    })
+    cleanup.push(() => follower.close())
+    return follower
+  }
+
+  const ids = (relay: RunningRelay, filter = {}): string[] =>
+    relay.relay
+      .query([filter])
+      .map((event) => event.id)
+      .sort()
+
+  it('catches up with NIP-77, taking only the followed kinds', async () => {
+    const { upstream, local } = await relayPair()
+    const shared = releaseLike('shared', now() - 100)
+    await upstream.relay.publish(shared)
+    await local.relay.publish(shared)
+    const wanted = [releaseLike('one', now() - 50), signEvent(author, { kind: 1985, content: 'x' })]
+    for (const event of wanted) await upstream.relay.publish(event)
+    await upstream.relay.publish(signEvent(author, { kind: 1, content: 'not followed' }))
+
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+
+    expect(follower.status()).toEqual([
+      { url: upstream.url, connected: true, catchUp: 'negentropy', stored: 2, syncs: 1 },
+    ])
+    expect(ids(local)).toEqual([shared, ...wanted].map((event) => event.id).sort())
+  })
+
+  it('falls back to since when the upstream refuses NEG-OPEN', async () => {
+    const { upstream, local } = await relayPair({ negentropy: { maxSessions: 0 } })
+    const event = releaseLike('fallback')
+    await upstream.relay.publish(event)
+
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+
+    expect(follower.status()[0]?.catchUp).toBe('since')
+    expect(ids(local)).toEqual([event.id])
+  })
+
+  it('receives live events after the catch-up', async () => {
+    const { upstream, local } = await relayPair()
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+
+    const live = releaseLike('live')
+    await upstream.relay.publish(live)
+    await waitFor(() => ids(local).includes(live.id), 'the live event')
+  })
+
+  it('reconnects after the upstream restarts and catches up what it missed', async () => {
+    const temp = makeTempDir()
+    cleanup.push(() => temp.remove())
+    const databasePath = `${temp.dir}/upstream.sqlite`
+    let upstream = await startRelay({ databasePath })
+    const port = Number(new URL(upstream.url).port)
+    const local = await startRelay()
+    cleanup.push(() => local.stop())
+
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+    await upstream.stop()
+    await waitFor(() => follower.status()[0]?.connected === false, 'the disconnect')
+
+    // Stored while the follower cannot reach it (through another server on the same database),
+    // with a created_at from before the outage, so only a catch-up can find it.
+    const missed = releaseLike('missed', now() - 3600)
+    const offline = await startRelay({ databasePath })
+    await offline.relay.publish(missed)
+    await offline.stop()
+    upstream = await startRelay({ databasePath, port })
+    cleanup.push(() => upstream.stop())
+
+    await follower.whenSynced(2)
+    expect(ids(local)).toEqual([missed.id])
+    expect(follower.status()[0]).toMatchObject({ connected: true, catchUp: 'negentropy' })
+  })
+
+  it('puts ingested events through the local checks: a protected event is refused', async () => {
+    const { upstream, local } = await relayPair()
+    // The upstream took it from its authenticated author (NIP-70); nobody authenticated it here.
+    const guarded = signEvent(author, { kind: 0, content: '{}', tags: [['-']], created_at: now() })
+    const client = await connectRaw(upstream.url)
+    const auth = signEvent(author, {
+      kind: 22242,
+      created_at: now(),
+      tags: [
+        ['relay', upstream.url],
+        ['challenge', await client.challenge],
+      ],
+    })
+    client.send(JSON.stringify(['AUTH', auth]))
+    expect((await client.next())[2]).toBe(true)
+    client.send(JSON.stringify(['EVENT', guarded]))
+    expect(await client.next()).toEqual(['OK', guarded.id, true, ''])
+    client.socket.close()
+    const plainEvent = releaseLike('plain')
+    await upstream.relay.publish(plainEvent)
+
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+    expect(ids(local)).toEqual([plainEvent.id])
+    expect(follower.status()[0]?.stored).toBe(1)
+  })
+
+  it('keeps retrying an upstream that is down, reporting it disconnected', async () => {
+    const local = await startRelay()
+    cleanup.push(() => local.stop())
+    const follower = follow(local, 'ws://127.0.0.1:1/')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(follower.status()[0]).toMatchObject({ connected: false, catchUp: null, syncs: 0 })
+  })
+})
