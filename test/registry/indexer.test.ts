@@ -1,5 +1,5 @@
 // The indexer on a real relay and store: verdicts once per event, none for events outside the
-// release namespace, judgement on demand, and storage failures that are never rejections.
+// release namespace, judgement on demand, storage failures that are never rejections, and yanks.
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
@@ -9,7 +9,7 @@ import { openRegistryStore, type RegistryStore } from '../../registry/store.js'
 import { signNostrEvent, type NostrEvent } from '../../src/nostr/event.js'
 import { buildReleaseEvent } from '../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
-import { makeDataDir } from './harness.js'
+import { makeDataDir, waitFor } from './harness.js'
 
 const publisher = makeKeys()
 let clock = 1_800_000_000
@@ -118,5 +118,37 @@ describe('startIndexer', () => {
     expect((await relay.publish(event)).accepted).toBe(true)
     expect(indexer.verdictFor(event.id)).toEqual({ status: 'accepted' })
     expect(store.rejections()).toEqual([])
+  })
+
+  function deletionOf(tags: string[][], keys = publisher): NostrEvent {
+    return signNostrEvent({ kind: 5, created_at: ++clock, tags, content: '' }, keys.nostr.secretKey)
+  }
+
+  it('yanks a release whose deletion the relay stored while it was not listening', async () => {
+    const release = releaseEvent('web', '1.0.0')
+    const address = `30078:${publisher.nostr.pubkey}:archipelago-app:web`
+    const other = makeKeys()
+    await relay.publish(release)
+    await relay.publish(deletionOf([['a', address]], other))
+    await relay.publish(deletionOf([['e', release.id]]))
+    let yanks = 0
+    indexer = startIndexer({ relay, store, logger, onRelease: () => void yanks++ })
+    expect(store.release(release.id)?.yanked).toMatchObject({ deletion_id: expect.any(String) })
+    expect(yanks).toBe(1)
+  })
+
+  it('refuses the version of a yanked release again, judged on its own', async () => {
+    indexer = startIndexer({ relay, store, logger })
+    const release = releaseEvent('web', '1.0.0')
+    await relay.publish(release)
+    await relay.publish(deletionOf([['e', release.id]]))
+    await waitFor(() => store.release(release.id)?.yanked ?? undefined)
+    expect(indexer.indexEvent(releaseEvent('web', '1.0.0'))).toEqual({
+      status: 'rejected',
+      reason:
+        "release.version: 1.0.0 is not higher than 1.0.0, this publisher's newest verified " +
+        'release of web',
+    })
+    expect(indexer.indexEvent(releaseEvent('web', '1.0.1'))).toEqual({ status: 'accepted' })
   })
 })

@@ -71,6 +71,18 @@ describe('yanking a release with a NIP-09 deletion', () => {
     return (await node.getJson('/v1/catalog')).body as never
   }
 
+  /** The relay runs its listeners after the OK: poll until the releases reach a state. */
+  async function releasesWhen(
+    check: (all: ReleaseSummary[]) => boolean,
+  ): Promise<ReleaseSummary[]> {
+    return waitFor(async () => {
+      const all = await releases()
+      return check(all) ? all : undefined
+    })
+  }
+
+  // The next test shows this deletion was judged: listeners run in order, and its release is
+  // then yanked by the author's deletion, not by this one.
   it('ignores a deletion of the release by another key', async () => {
     const before = await waitForCatalog(node, 2)
     expect(before.apps.map((entry) => entry.version)).toEqual(['1.1.0'])
@@ -86,7 +98,7 @@ describe('yanking a release with a NIP-09 deletion', () => {
     ])
     await node.publish(request)
 
-    const [newest, older] = await releases()
+    const [newest, older] = await releasesWhen((all) => all[0]?.yanked !== null)
     expect(newest).toMatchObject({ event_id: second.id, yanked: { deletion_id: request.id } })
     expect(older).toMatchObject({ event_id: first.id, yanked: null })
     const catalog = await waitForCatalog(node, sequence + 1)
@@ -125,7 +137,7 @@ describe('yanking a release with a NIP-09 deletion', () => {
     const { sequence } = await catalogNow()
     const address = `30078:${publisher.nostr.pubkey}:archipelago-app:notes`
     await node.publish(deletion(publisher, [['a', address]]))
-    expect((await releases()).every((entry) => entry.yanked !== null)).toBe(true)
+    await releasesWhen((all) => all.every((entry) => entry.yanked !== null))
     const catalog = await waitForCatalog(node, sequence + 1)
     expect(catalog.apps).toEqual([])
     expect((await node.getJson('/v1/apps/notes')).status).toBe(200)
