@@ -82,6 +82,18 @@ describeQuadlet('archy-registry.container', () => {
     expect(unitValue(parseUnit(service), 'Install', 'WantedBy')).toBe('default.target')
   })
 
+  it.skipIf(!systemdAnalyze)(
+    'generates a service systemd-analyze verifies without a warning',
+    () => {
+      const dir = join(scratch, 'generated')
+      mkdirSync(dir)
+      writeFileSync(join(dir, 'archy-registry.service'), service)
+      const result = verifyUserUnit(join(dir, 'archy-registry.service'))
+      expect(result.status, result.stderr).toBe(0)
+      expect(result.stderr).toBe('')
+    },
+  )
+
   it('has a health command that passes on a serving node and fails on a closed port', async () => {
     const command = execStart[execStart.indexOf('--health-cmd') + 1]!
     const port = new URL(node.url).port
@@ -100,13 +112,7 @@ describeSystemd('archy-registry.service', () => {
   const unit = parseUnit(readFileSync(unitPath, 'utf8'))
 
   it('passes systemd-analyze verify as a user unit without a warning', () => {
-    const runtime = join(scratch, 'runtime')
-    mkdirSync(runtime, { mode: 0o700 })
-    const result = spawnSync(systemdAnalyze!, ['--user', 'verify', unitPath], {
-      env: { PATH: process.env.PATH, HOME: scratch, XDG_RUNTIME_DIR: runtime },
-      encoding: 'utf8',
-      timeout: 30_000,
-    })
+    const result = verifyUserUnit(unitPath)
     expect(result.status, result.stderr).toBe(0)
     expect(result.stderr).toBe('')
   })
@@ -152,6 +158,17 @@ describeSystemd('archy-registry.service', () => {
     expect(await exited).toBe(0)
   })
 })
+
+/** `systemd-analyze --user verify` of one unit file, with a runtime directory of its own. */
+function verifyUserUnit(path: string): { status: number | null; stderr: string } {
+  const runtime = mkdtempSync(join(scratch, 'runtime-'))
+  const result = spawnSync(systemdAnalyze!, ['--user', 'verify', path], {
+    env: { PATH: process.env.PATH, HOME: scratch, XDG_RUNTIME_DIR: runtime },
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
+  return { status: result.status, stderr: result.stderr }
+}
 
 /** Runs a command line with /bin/sh, as Podman runs a health command, and gives its exit code. */
 function runShell(command: string): Promise<number | null> {
