@@ -16,6 +16,8 @@ export interface AgentPaths {
   unitsDir: string
   /** The daemon's local API (a Unix socket, 0600 in the 0700 state directory). */
   socket: string
+  /** Where quadlet mode installs units: the user's Quadlet directory (podman-systemd.unit(5)). */
+  quadletDir: string
 }
 
 export interface AgentPathOptions {
@@ -46,6 +48,10 @@ export function resolveAgentPaths(options: AgentPathOptions = {}): AgentPaths {
     secretsDir: path.join(stateDir, 'secrets'),
     unitsDir: path.join(stateDir, 'units'),
     socket: path.join(stateDir, 'agent.sock'),
+    quadletDir: path.resolve(
+      env.ARCHY_QUADLET_DIR ??
+        path.join(env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'containers', 'systemd'),
+    ),
   }
 }
 

@@ -24,7 +24,8 @@ import {
 } from './reconciler.js'
 import { chooseRuntimeMode, type ModeOption } from './runtime-mode.js'
 import { planStack } from './stack-plan.js'
-import { writeUnits } from './units.js'
+import { listSavedUnits, renderAppUnits, saveUnitFiles } from './units.js'
+import { installQuadletUnits } from './quadlet-mode.js'
 
 export interface InstallResult {
   appId: string
@@ -119,7 +120,12 @@ export async function applyRelease(
   checkDependencies(agent, appId, manifests)
   await checkStorage(agent, manifests)
 
-  const mode = await chooseRuntimeMode(options.mode, agent.exec, await agent.podman.version())
+  // An install keeps its mode under auto: moving to Quadlet is asked for, and checked.
+  const mode =
+    options.mode === 'auto' && existing
+      ? existing.mode
+      : await chooseRuntimeMode(options.mode, agent.exec, await agent.podman.version())
+  if (mode === 'quadlet' && existing?.mode === 'podman') checkStateInMounts(manifests)
   await agent.requireRootless()
   const members = planStack(manifests, agent.context, {
     limits: await agent.limitSupport(),
@@ -141,11 +147,17 @@ export async function applyRelease(
     await options.beforeChange(plans)
     containers = await listContainersOnce(agent)
   }
-  const unitWarnings = await writeUnits(
-    agent,
-    appId,
-    members.map((member) => member.spec),
-  )
+  // Quadlet mode installs the units (staged, dry-run checked, moved into place); podman mode
+  // keeps them in the state for inspection.
+  const specs = members.map((member) => member.spec)
+  const previousUnits = await listSavedUnits(agent, appId)
+  const from = { release, origin: candidate.registryUrl }
+  const units = await renderAppUnits(agent, specs, mode === 'quadlet' ? from : undefined)
+  if (mode === 'quadlet') {
+    await installQuadletUnits({ exec: agent.exec, paths: agent.paths }, units.files, previousUnits)
+  }
+  await saveUnitFiles(agent, appId, units.files)
+  const unitWarnings = units.warnings
   const warnings = [
     ...members.flatMap((member) => member.warnings),
     ...(mode === 'quadlet' ? unitWarnings : []),
@@ -265,6 +277,21 @@ function chooseCandidate(
     )
   }
   return pool[0]!
+}
+
+/**
+ * Moving to Quadlet, which recreates the container on every start (DESIGN.md §5), needs all its
+ * state in bind mounts or named volumes: a writable root may hold state the move would lose.
+ */
+function checkStateInMounts(manifests: AppManifest[]): void {
+  for (const manifest of manifests) {
+    if (manifest.security.readonly_root) continue
+    throw new ValidationError(
+      `${manifest.id}: app.security.readonly_root`,
+      "is false, so the container's own layer may hold state that Quadlet's recreate on every " +
+        'start would lose; keep it in podman mode (--mode podman)',
+    )
+  }
 }
 
 function checkStackIds(agent: Agent, appId: string, manifests: AppManifest[]): void {

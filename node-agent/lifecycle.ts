@@ -17,6 +17,7 @@ import { orderByDependencies } from './stack-plan.js'
 import { removeUnits } from './units.js'
 import { snapshotsDirOf } from './data-snapshot.js'
 import { resumeUpdate } from './update.js'
+import { controlService, removeQuadletUnits } from './quadlet-mode.js'
 
 /** Sets the desired state of an app and converges on it. */
 export async function setAppState(
@@ -64,9 +65,15 @@ export async function restartApp(agent: Agent, appId: string): Promise<void> {
     if (!container) throw new ArchyError('no-container', `${member.manifest.id} has no container`)
     return { member, name: container.name }
   })
-  for (const { name } of [...named].reverse()) await agent.podman.stop(name)
+  // Quadlet mode: systemd owns the containers (a podman stop would be restarted by it).
+  const quadlet = install.mode === 'quadlet'
+  for (const { name } of [...named].reverse()) {
+    if (quadlet) await controlService(agent.exec, 'stop', name)
+    else await agent.podman.stop(name)
+  }
   for (const { member, name } of named) {
-    await agent.podman.start(name)
+    if (quadlet) await controlService(agent.exec, 'start', name)
+    else await agent.podman.start(name)
     const target = { appId: member.manifest.id, name, hasCheck: member.spec.health !== undefined }
     await waitForHealthy(agent.podman, target, { timeoutMs: agent.healthTimeoutMs })
   }
@@ -131,6 +138,11 @@ export async function uninstallApp(
       `--purge: container ${kept.join(', ')} is managed by another agent state, which shares ` +
         `the app's Podman secrets and volumes; uninstall without --purge`,
     )
+  }
+  // Quadlet mode: the units go first, or systemd would start the containers again.
+  if (install.mode === 'quadlet') {
+    const names = manifests.map((manifest) => manifest.id)
+    await removeQuadletUnits({ exec: agent.exec, paths: agent.paths }, names)
   }
   const removed: string[] = []
   for (const container of found) {

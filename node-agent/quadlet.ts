@@ -152,8 +152,27 @@ function renderUnitSection(spec: ContainerSpec): string[] {
   return lines
 }
 
+/** Seconds a start may take: Podman may load the image (as `podman load` is given 300 s). */
+const IMAGE_LOAD_SECONDS = 300
+/** Seconds each post_install step may take (as podman mode gives `podman cp`). */
+const HOOK_SECONDS = 120
+const MIN_START_SECONDS = 900
+
+/**
+ * TimeoutStartSec= covering an image load, every hook and the health check's whole window
+ * (start period plus each retry's interval and timeout), and never under 15 minutes.
+ */
+export function startTimeoutSeconds(spec: ContainerSpec): number {
+  const health = spec.health
+  const healthMs = health
+    ? health.startPeriod + health.retries * (health.interval + health.timeout)
+    : 0
+  const total = IMAGE_LOAD_SECONDS + spec.postInstall.length * HOOK_SECONDS + healthMs / 1000
+  return Math.max(MIN_START_SECONDS, Math.ceil(total))
+}
+
 function renderServiceSection(spec: ContainerSpec, namedNetworks: boolean): string[] {
-  const lines = ['Restart=always', 'TimeoutStartSec=900']
+  const lines = ['Restart=always', `TimeoutStartSec=${startTimeoutSeconds(spec)}`]
   if (!namedNetworks) {
     for (const network of [spec.network, ...spec.extraNetworks].filter(isUserNetwork)) {
       lines.push(

@@ -13,6 +13,7 @@ import { waitForHealthy } from './health-wait.js'
 import type { InstalledApp } from './installed-app.js'
 import type { PodmanContainer } from './podman.js'
 import { renderPodmanRunArgs } from './podman-args.js'
+import { controlService } from './quadlet-mode.js'
 import { decideMember, findMemberContainer } from './reconcile-decision.js'
 import type { MemberDecision, MemberStep } from './reconcile-decision.js'
 import { ensurePodmanSecret, ensureSecretFile } from './secret-files.js'
@@ -145,6 +146,8 @@ async function applyStep(
       })
       return
     case 'start':
+      // Quadlet mode: the unit's start recreates the container (`run --replace`) and its hooks.
+      if (app.install.mode === 'quadlet') return startUnit(agent, member, options)
       await agent.podman.start(container!.name)
       await waitForHealthy(
         agent.podman,
@@ -155,18 +158,28 @@ async function applyStep(
       )
       return
     case 'stop':
-      await agent.podman.stop(container!.name)
+      if (app.install.mode === 'quadlet' && container!.name === member.spec.name) {
+        await controlService(agent.exec, 'stop', member.spec.name)
+      } else {
+        await agent.podman.stop(container!.name)
+      }
       return
     case 'recreate': {
       // Everything the new container needs is ready before the old one goes, so a failure
       // here leaves the running app as it was.
       const redact = await prepareMember(agent, app, member, options)
+      if (app.install.mode === 'quadlet') {
+        // The unit replaces a container of its own name; one under another name goes first.
+        if (container!.name !== member.spec.name) await agent.podman.remove(container!.name)
+        return startUnit(agent, member, options)
+      }
       await agent.podman.remove(container!.name)
       await createMember(agent, app, member, redact, options)
       return
     }
     case 'create': {
       const redact = await prepareMember(agent, app, member, options)
+      if (app.install.mode === 'quadlet') return startUnit(agent, member, options)
       await createMember(agent, app, member, redact, options)
       return
     }
@@ -237,6 +250,34 @@ async function createMember(
   agent.store.updateMember(manifest.id, { configHash: member.configHash })
   await waitForHealthy(
     podman,
+    { appId: spec.appId, name: spec.name, hasCheck: spec.health !== undefined },
+    {
+      timeoutMs: options.healthWindow
+        ? healthWindowMs(member, agent.healthTimeoutMs)
+        : agent.healthTimeoutMs,
+    },
+  )
+}
+
+/**
+ * Quadlet mode's create: (re)starting the unit makes the container and runs the post_install
+ * hooks as ExecStartPost= steps, so systemctl returns only once they ran; then the health wait.
+ */
+async function startUnit(
+  agent: Agent,
+  member: PlannedMember,
+  options: ReconcileOptions,
+): Promise<void> {
+  const { manifest, spec } = member
+  agent.store.updateMember(manifest.id, {
+    containerName: spec.name,
+    configHash: null,
+    adopted: false,
+  })
+  await controlService(agent.exec, 'restart', spec.name)
+  agent.store.updateMember(manifest.id, { configHash: member.configHash })
+  await waitForHealthy(
+    agent.podman,
     { appId: spec.appId, name: spec.name, hasCheck: spec.health !== undefined },
     {
       timeoutMs: options.healthWindow

@@ -1,8 +1,10 @@
-// Choosing the runtime mode (DESIGN.md §5): quadlet needs Podman >= 4.4 and a systemd user
-// manager; podman mode runs containers with a restart policy and needs neither.
+// Choosing the runtime mode (DESIGN.md §5): quadlet needs Podman >= 4.4, its generator and a
+// systemd user manager; podman mode runs containers with a restart policy and needs neither.
+// `auto` probes; an install keeps its mode unless another is asked for.
 import { ArchyError, ValidationError } from '../src/errors.js'
 import type { Exec } from './exec.js'
 import type { RuntimeMode } from './agent-store.js'
+import { findQuadletGenerator } from './quadlet-mode.js'
 
 export type ModeOption = 'auto' | RuntimeMode
 
@@ -23,6 +25,11 @@ export async function checkQuadletHost(
   if (!hasQuadlet(podmanVersion)) {
     return `Podman ${podmanVersion} is older than 4.4`
   }
+  try {
+    await findQuadletGenerator()
+  } catch (error) {
+    return (error as Error).message
+  }
   const result = await exec('systemctl', ['--user', 'is-system-running'], {
     allowFailure: true,
     timeoutMs: 10_000,
@@ -35,26 +42,19 @@ export async function checkQuadletHost(
   return undefined
 }
 
-/** The mode to install with. */
+/** The mode to install with: auto picks quadlet wherever checkQuadletHost finds no obstacle. */
 export async function chooseRuntimeMode(
   option: ModeOption,
   exec: Exec,
   podmanVersion: string,
 ): Promise<RuntimeMode> {
-  // TODO(#5): auto picks quadlet when checkQuadletHost finds no obstacle, once quadlet mode lands.
-  if (option !== 'quadlet') return 'podman'
+  if (option === 'podman') return 'podman'
   const reason = await checkQuadletHost(exec, podmanVersion)
-  if (reason !== undefined) {
-    throw new ArchyError(
-      'mode-unavailable',
-      `--mode quadlet: this host cannot run Quadlet: ${reason}; use --mode podman`,
-    )
-  }
-  // TODO(#5): quadlet mode (units under ~/.config/containers/systemd, systemctl --user).
+  if (reason === undefined) return 'quadlet'
+  if (option === 'auto') return 'podman'
   throw new ArchyError(
     'mode-unavailable',
-    '--mode quadlet is not implemented yet (issue #5); the units are rendered into the agent ' +
-      'state for inspection; use --mode podman',
+    `--mode quadlet: this host cannot run Quadlet: ${reason}; use --mode podman`,
   )
 }
 

@@ -1,6 +1,7 @@
 // The app's Quadlet units, rendered into `<state>/units/<app id>/` on every install: kept for
-// inspection now, and what quadlet mode installs. The directory holds only the agent's files.
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+// inspection in podman mode; quadlet mode installs the same files (quadlet-mode.ts). The
+// directory holds only the agent's files.
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
@@ -8,7 +9,7 @@ import type { ReleaseDocument } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
 import type { ContainerSpec } from './container-spec.js'
 import { resolveHookSource } from './hooks.js'
-import { renderQuadletUnits } from './quadlet.js'
+import { renderQuadletUnits, type UnitFile } from './quadlet.js'
 import { DEFAULT_PODMAN_VERSION } from './quadlet-versions.js'
 import { hasQuadlet } from './runtime-mode.js'
 
@@ -28,17 +29,32 @@ export async function writeUnits(
   specs: ContainerSpec[],
   from?: UnitRelease,
 ): Promise<string[]> {
-  const dir = unitsDirOf(agent, appId)
-  // Resolved before the old units go, so a refused source leaves them as they were.
+  // Rendered (and sources resolved) before the old units go, so a refusal leaves them as they were.
+  const { files, warnings } = await renderAppUnits(agent, specs, from)
+  await saveUnitFiles(agent, appId, files)
+  return warnings
+}
+
+/** The app's units for the host's Podman, hook sources resolved when `from` is given. */
+export async function renderAppUnits(
+  agent: Agent,
+  specs: ContainerSpec[],
+  from?: UnitRelease,
+): Promise<{ files: UnitFile[]; warnings: string[] }> {
   const resolved = from
     ? await resolveUnitHookSources(specs, from.release, {
         origin: from.origin,
         artifactsDir: agent.paths.artifactsDir,
       })
     : specs
-  const { files, warnings } = renderQuadletUnits(resolved, {
+  return renderQuadletUnits(resolved, {
     podmanVersion: chooseUnitVersion(await agent.podman.version()),
   })
+}
+
+/** Replaces the app's unit directory in the state with these files. */
+export async function saveUnitFiles(agent: Agent, appId: string, files: UnitFile[]): Promise<void> {
+  const dir = unitsDirOf(agent, appId)
   try {
     await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -51,7 +67,16 @@ export async function writeUnits(
       cause: error,
     })
   }
-  return warnings
+}
+
+/** The names of the unit files last saved for an app (none when it has no directory). */
+export async function listSavedUnits(agent: Agent, appId: string): Promise<string[]> {
+  try {
+    return await readdir(unitsDirOf(agent, appId))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
 }
 
 /**
