@@ -30,7 +30,7 @@ const { fetch } = globalThis
 
 const BLOB_MIB = Number(process.env.BENCH_BLOB_MIB ?? 256)
 const APPS = Number(process.env.BENCH_APPS ?? 1000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 32
 const NGINX = process.env.BENCH_NGINX ?? '/usr/sbin/nginx'
