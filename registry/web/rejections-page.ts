@@ -1,6 +1,7 @@
 // The operator's view of rejected release events: what was refused, from whom, and the reason,
 // newest first (the same records as `GET /v1/rejections`).
 import { html } from 'hono/html'
+import { npubEncode } from 'nostr-tools/nip19'
 
 import type { RejectionRecord } from '../store.js'
 import { renderPage, type Html } from './layout.js'
@@ -60,8 +61,14 @@ function renderRow(rejection: RejectionRecord): Html {
       <code title="${rejection.event_id}">${rejection.event_id.slice(0, 12)}…</code>
     </td>
     <td class="nowrap">
-      <code title="${rejection.pubkey}">${rejection.pubkey.slice(0, 12)}…</code>
+      <code title="${rejection.pubkey}">${shortenNpub(rejection.pubkey)}</code>
     </td>
     <td class="reason">${rejection.reason}</td>
   </tr>`
+}
+
+/** The event's key as the npub a publisher knows, shortened; the hex stays in the title. */
+function shortenNpub(pubkey: string): string {
+  const npub = /^[0-9a-f]{64}$/.test(pubkey) ? npubEncode(pubkey) : pubkey
+  return `${npub.slice(0, 14)}…`
 }

@@ -193,6 +193,8 @@ describe('rejections page', () => {
     expect(status).toBe(200)
     expect(text).toContain('>bad-ports</a')
     expect(text).toContain('port 80 is below 1024 and rootless Podman cannot bind it')
+    const { pubkey, npub } = market.publisher.nostr
+    expect(text).toContain(`<code title="${pubkey}">${npub.slice(0, 14)}…</code>`)
   })
 
   it('narrows to one app id and names it', async () => {
