@@ -83,7 +83,8 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
     const body: CatalogBody = {
       type: 'ArchipelagoCatalog',
       registry,
-      sequence: readLastSequence() + 1,
+      // Never below where the newest rotation says the current key begins (agents check it).
+      sequence: Math.max(readLastSequence() + 1, rotations.at(-1)?.sequence ?? 0),
       issued_at: formatTimestamp(now),
       expires_at: formatTimestamp(new Date(now.getTime() + validityMs)),
       apps,

@@ -1,7 +1,7 @@
 // Operator key rotation on a real node: `archy node rotate-key` signs a statement with both keys,
 // the restarted node signs with the new key, serves the chain at /v1/rotations and in its catalog,
 // and an agent that pinned the old key follows it; an interrupted rotation is finished, not lost.
-import { readdirSync, renameSync, writeFileSync } from 'node:fs'
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
@@ -116,6 +116,19 @@ describe('archy node rotate-key', () => {
     } finally {
       other.remove()
     }
+  })
+
+  it('signs from the rotation sequence on when the registry database was lost', async () => {
+    node = await startTestNode(data.dir)
+    await node.close()
+    node = undefined
+    const rotated = await rotateKey()
+    for (const suffix of ['', '-wal', '-shm']) {
+      rmSync(join(data.dir, `registry.sqlite${suffix}`), { force: true })
+    }
+    node = await startTestNode(data.dir)
+    const catalog = (await node.getJson('/v1/catalog')).body as { sequence: number }
+    expect(catalog.sequence).toBe(rotated.sequence)
   })
 
   it('exits 1 naming the key file when the node never started there', async () => {
