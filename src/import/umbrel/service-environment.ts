@@ -51,7 +51,7 @@ export function convertEnvironment(service: YamlMap, context: ValueContext): Ser
       notes.leaveOut(context.service, at, problem)
       continue
     }
-    const text = rewriteHosts(value.text, context.plan, context.index)
+    const text = renameHosts(value.text, at, context)
     if (value.template) result.derived_env.push({ key, template: text })
     else result.environment.push({ key, value: text })
   }
@@ -81,9 +81,19 @@ export function convertWords(
       context.notes.leaveOut(context.service, key, `${problem}; the image's own ${key} runs`)
       return undefined
     }
-    converted.push(rewriteHosts(value.text, context.plan, context.index))
+    converted.push(renameHosts(value.text, key, context))
   }
   return converted
+}
+
+/** Umbrel's container and service names as app ids, each rename noted (never the value). */
+function renameHosts(text: string, key: string, context: ValueContext): string {
+  const renames = new Set<string>()
+  const renamed = rewriteHosts(text, context.plan, context.index, (from, to) =>
+    renames.add(`${from} -> ${to}`),
+  )
+  if (renames.size > 0) context.notes.convert(context.service, key, [...renames].join(', '))
+  return renamed
 }
 
 function describeUnusable(unresolved: string[], secrets: string[]): string | undefined {

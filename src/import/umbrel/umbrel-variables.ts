@@ -89,14 +89,24 @@ export function createResolver(plan: AppPlan, index: StoreIndex): Resolver {
  * Host names in a value as Archipelago names the containers: Umbrel container names anywhere,
  * and this app's bare service names where they are used as `host:port`, as Compose resolves them.
  */
-export function rewriteHosts(text: string, plan: AppPlan, index: StoreIndex): string {
+export function rewriteHosts(
+  text: string,
+  plan: AppPlan,
+  index: StoreIndex,
+  onRename: (from: string, to: string) => void = () => {},
+): string {
   let result = text.replace(/\b[a-z0-9-]+_[A-Za-z0-9_.-]+?_1\b/g, (name) => {
-    return index.containerNames.get(name) ?? name
+    const id = index.containerNames.get(name)
+    if (id !== undefined) onRename(name, id)
+    return id ?? name
   })
   for (const [service, id] of plan.memberIds) {
     if (service === id) continue
     const pattern = new RegExp(`(^|[^A-Za-z0-9_.-])${escapeRegExp(service)}(?=:[0-9])`, 'g')
-    result = result.replace(pattern, (_whole, before: string) => before + id)
+    result = result.replace(pattern, (_whole, before: string) => {
+      onRename(service, id)
+      return before + id
+    })
   }
   return result
 }

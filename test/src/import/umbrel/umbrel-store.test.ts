@@ -208,6 +208,9 @@ describe('archy app import umbrel on the fifteen Umbrel apps', () => {
         { key: 'IMMICH_MACHINE_LEARNING_URL', value: 'http://immich-machine-learning:3003' },
       ]),
     )
+    expect(byId('immich').converted.map(formatNote)).toContain(
+      'service server, environment.DB_HOSTNAME: immich_postgres_1 -> immich-postgres',
+    )
     // depends_on: the members it starts after (machine learning is not one of them).
     expect(server.dependencies).toEqual([{ app_id: 'immich-redis' }, { app_id: 'immich-postgres' }])
     // electrs' APP_BITCOIN_NODE_IP is the address of bitcoin's main service, imported alongside.
