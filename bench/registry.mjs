@@ -7,7 +7,7 @@ import { randomBytes, createHash } from 'node:crypto'
 import { createWriteStream, mkdtempSync, rmSync, chmodSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
@@ -61,6 +61,9 @@ async function main() {
   console.log(`date ${new Date().toISOString()}  node ${process.version}  ${nginxVersion}`)
   console.log(
     `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; loopback; client: curl (blobs), autocannon (catalog)`,
+  )
+  console.log(
+    `load average at start ${loadAverage()} (other work on the machine skews every figure)`,
   )
   console.log('')
 
@@ -136,6 +139,13 @@ async function main() {
     ),
   )
   console.log(row('targets', '>= 5000 / >= 300', ''))
+  console.log(`load average at end ${loadAverage()}`)
+}
+
+function loadAverage() {
+  return loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ')
 }
 
 function row(...cells) {
