@@ -71,6 +71,13 @@ export function convertService(service: YamlMap, context: ValueContext): Service
     notes.leaveOut(context.service, 'user', message)
   }
 
+  // Host networking is unsafe (unsafe-keys.ts); any other mode has no manifest equivalent.
+  const mode = service.network_mode
+  if (mode !== undefined && mode !== 'host') {
+    const message = `"${String(mode)}" has no manifest equivalent; the container joins archy-net`
+    notes.leaveOut(context.service, 'network_mode', message)
+  }
+
   for (const key of Object.keys(service)) {
     if (HANDLED.has(key)) continue
     const reason = LEFT_OUT[key] ?? 'a manifest has no equivalent'

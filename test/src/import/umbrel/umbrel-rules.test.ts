@@ -247,6 +247,17 @@ describe('how values convert', () => {
     expect(primary(app).environment).toBeUndefined()
   }) // prettier-ignore
 
+  it('leaves out another network mode and keys a manifest has no place for', async () => {
+    const app = await importApp(
+      proxy() + web('    network_mode: "service:side"\n    shm_size: 1g\n'),
+    )
+    expect(notes(app.leftOut)).toEqual([
+      'service web, network_mode: "service:side" has no manifest equivalent; the container ' +
+        'joins archy-net',
+      'service web, shm_size: a manifest has no equivalent',
+    ])
+  })
+
   it('leaves out a command with an unknown variable, so the image command runs', async () => {
     const app = await importApp(proxy() + web('    command: "run --peer=${PEER_IP}"\n'))
     expect(primary(app).container.command).toBeUndefined()
