@@ -36,7 +36,7 @@ export interface MountIntent {
 
 const DATA_DIR = /^\$\{?APP_DATA_DIR\}?(?=\/|$)/
 const APP_DATA = /^\$\{?UMBREL_ROOT\}?\/app-data\/([a-z0-9-]+)(?=\/|$)/
-const EXPORTED = /^\$\{?([A-Z][A-Z0-9_]*_DATA_DIR)\}?(?=\/|$)/
+const EXPORTED = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?(?=\/|$)/
 
 /** Reads a service's `volumes` and `tmpfs` into mount intents. */
 export function readMounts(
