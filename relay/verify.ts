@@ -38,6 +38,8 @@ interface PoolWorker {
 
 // Events that arrive in one turn of the event loop travel to a worker as one message.
 const MAX_BATCH = 256
+// Worker deaths in a row, with no answer between them, before the pool gives up.
+const MAX_FAILURES = 5
 const require = createRequire(import.meta.url)
 const MODULES: Record<SchnorrBackend, string> = {
   native: 'bcrypto/lib/native/schnorr',
@@ -53,6 +55,8 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
   for (let i = 0; i < size; i += 1) pool.push(spawn())
   let queued: Array<{ event: NostrEvent; pending: Pending }> = []
   let nextBatch = 0
+  let failures = 0
+  let broken: Error | undefined
   let closed = false
 
   function spawn(): PoolWorker {
@@ -69,6 +73,7 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
     const batch = entry.inFlight.get(reply.batch)
     if (!batch) return
     entry.inFlight.delete(reply.batch)
+    failures = 0
     batch.forEach((pending, index) => {
       const verdict = reply.verdicts[index]
       if (verdict === VERDICT.valid) return pending.resolve()
@@ -76,18 +81,22 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
     })
   }
 
-  // A worker that died fails its batches (the relay answers `error:`) and is replaced.
+  // A worker that died fails its batches (the relay answers `error:`) and is replaced, unless
+  // workers keep dying without answering anything: then checks fail until a restart.
   function replace(entry: PoolWorker, cause: Error): void {
     const index = pool.indexOf(entry)
     if (index === -1) return
     for (const batch of entry.inFlight.values()) batch.forEach((p) => p.reject(cause))
     entry.inFlight.clear()
-    if (closed) pool.splice(index, 1)
+    failures += 1
+    if (failures >= MAX_FAILURES) broken = new Error('the verify workers keep failing', { cause })
+    if (closed || broken) pool.splice(index, 1)
     else pool[index] = spawn()
   }
 
   function verify(event: NostrEvent): Promise<void> {
     if (closed) return Promise.reject(new Error('the verifier is closed'))
+    if (broken) return Promise.reject(broken)
     return new Promise((resolve, reject) => {
       if (queued.length === 0) setImmediate(flush)
       queued.push({ event, pending: { resolve, reject } })
@@ -97,9 +106,13 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
 
   // To the least busy worker, only the seven NIP-01 fields.
   function flush(): void {
-    if (queued.length === 0 || pool.length === 0) return
     const items = queued
     queued = []
+    if (items.length === 0) return
+    if (pool.length === 0) {
+      const cause = broken ?? new Error('the verifier is closed')
+      return items.forEach((item) => item.pending.reject(cause))
+    }
     const target = pool.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a))
     const batch = nextBatch++
     target.inFlight.set(

@@ -33,6 +33,8 @@ const relay = createRelay({
 const server = createServer((request, response) => response.writeHead(404).end())
 server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
 server.listen(0, '127.0.0.1', () => console.log(server.address().port))
+// Gone with the test: standard input closes when the test process ends, however it ends.
+process.stdin.on('end', () => process.exit(1)).resume()
 `
 
 /** The built relay module, refused when missing or older than the sources. */
@@ -54,7 +56,7 @@ async function startChildRelay(database: string): Promise<{ child: ChildProcess;
   const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], {
     cwd: repoRoot,
     env: { ...process.env, RELAY_MODULE: builtRelay(), DATABASE: database },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   })
   children.add(child)
   const port = await new Promise<string>((resolve, reject) => {
