@@ -126,6 +126,8 @@ async function main() {
   const conditional = await load(node.url + '/v1/catalog', { 'if-none-match': catalog.etag })
   const full = await load(node.url + '/v1/catalog', { 'accept-encoding': 'gzip, br' })
   const encoding = await probeEncoding(node.url + '/v1/catalog')
+  const plainBody = await startNodeProcess('plain-body-server.mjs', String(encoding.bytes))
+  const ceiling = await load(plainBody.url + '/', {})
   console.log(row('', 'req/s', 'p99 ms', 'answers'))
   console.log(
     row('If-None-Match (304)', fixed0(conditional.rps), String(conditional.p99), conditional.codes),
@@ -137,6 +139,9 @@ async function main() {
       String(full.p99),
       full.codes,
     ),
+  )
+  console.log(
+    row(`plain node:http, ${encoding.kib} KiB`, fixed0(ceiling.rps), String(ceiling.p99), ''),
   )
   console.log(row('targets', '>= 5000 / >= 300', ''))
   console.log(`load average at end ${loadAverage()}`)
@@ -381,5 +386,9 @@ async function probeEncoding(url) {
     url,
   ])
   const [bytes, encoding] = stdout.trim().split(' ')
-  return { kib: (Number(bytes) / 1024).toFixed(0), encoding: encoding || 'identity' }
+  return {
+    bytes: Number(bytes),
+    kib: (Number(bytes) / 1024).toFixed(0),
+    encoding: encoding || 'identity',
+  }
 }
