@@ -1,8 +1,9 @@
 // Updates on real rootless Podman, through the built CLI as the test user: an unhealthy release
 // rolls back to the previous image and config with the data kept, a pin holds the version against
-// update, reconcile and reinstall, and a healthy release updates. Names and ports are `upd-`.
-import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+// update, reconcile and reinstall, and a healthy release updates. Then the daemon: the CLI goes
+// through its socket and its passes bring a stopped container back. Names and ports are `upd-`.
+import { execFileSync, spawn } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -10,7 +11,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Exec } from '../../node-agent/exec.js'
 import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
-import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
+import {
+  describePodman,
+  podmanAsTestUser,
+  podmanReadiness,
+  prepareReadableCopy,
+  runArchyAsTestUser,
+} from '../support/podman-user.js'
 
 const HELLO = path.resolve('examples/apps/hello-web')
 const APP = 'upd-web'
@@ -77,6 +84,10 @@ describePodman('archy agent update on rootless Podman', () => {
       signal: AbortSignal.timeout(10_000),
     })
     return response.text()
+  }
+  const containerState = async (): Promise<string> => {
+    const result = await asUser('podman', ['inspect', '--format', '{{.State.Status}}', APP])
+    return result.stdout.trim()
   }
   const runningRelease = async (): Promise<string> => {
     const format = '{{range .Config.Env}}{{println .}}{{end}}'
@@ -164,7 +175,55 @@ describePodman('archy agent update on rootless Podman', () => {
       lastUpdate: { from: '1.0.0', to: '1.2.0', state: 'updated' },
     })
   }, 180_000)
+
+  it('runs as a daemon: the CLI goes through its socket, its passes restart a stopped container', async () => {
+    const ready = podmanReadiness()
+    const copy = await prepareReadableCopy()
+    const command = [process.execPath, path.join(copy, 'bin', 'archy.js'), 'agent', 'run']
+    const args = [...command.slice(1), '--interval', '1', ...place]
+    const env = [`XDG_RUNTIME_DIR=${ready.runtimeDir}`, `HOME=${ready.home}`]
+    const child =
+      process.getuid?.() === 0
+        ? spawn('runuser', ['-u', ready.user!, '--', 'env', ...env, command[0]!, ...args], {
+            detached: true,
+            stdio: 'ignore',
+          })
+        : spawn(command[0]!, args, { detached: true, stdio: 'ignore' })
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const socket = `${root}/state/agent.sock`
+    try {
+      await until(() => existsSync(socket), 'the daemon socket')
+      expect(statSync(socket).mode & 0o777).toBe(0o600)
+      expect(statSync(`${root}/state`).mode & 0o777).toBe(0o700)
+
+      // The daemon holds the state lock: these succeed only through its socket.
+      expect(await status()).toMatchObject({ version: '1.2.0' })
+      await asUser('podman', ['stop', '--time', '1', APP])
+      await until(async () => (await containerState()) === 'running', 'the restart by a pass')
+      expect(await page()).toBe('first page\n')
+
+      await ok('agent', 'stop', APP)
+      await ok('agent', 'reconcile')
+      expect(await containerState()).not.toBe('running')
+      await ok('agent', 'start', APP)
+      expect(await containerState()).toBe('running')
+    } finally {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+    }
+    // runuser re-raises the SIGTERM it forwarded; the daemon's clean stop removes its socket.
+    await exited
+    expect(existsSync(socket)).toBe(false)
+  }, 180_000)
 })
+
+/** Polls a condition every 200 ms, for at most 60 s (a bound on a wait, not a timing claim). */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 300; tries += 1) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
 
 async function cleanUp(asUser: Exec): Promise<void> {
   await asUser('podman', ['rm', '-f', '--ignore', APP], { allowFailure: true })
