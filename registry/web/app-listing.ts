@@ -135,9 +135,17 @@ export function countFacets(
   )
 }
 
+// Each listing's text, lowercased once: listings live as long as their signed catalog.
+const searchable = new WeakMap<AppListing, string>()
+
 function searchableText(app: AppListing): string {
-  const parts = [app.id, app.name, app.description, app.category ?? '', ...app.tags]
-  return [...parts, app.publisher.did].join('\n').toLowerCase()
+  let text = searchable.get(app)
+  if (text === undefined) {
+    const parts = [app.id, app.name, app.description, app.category ?? '', ...app.tags]
+    text = [...parts, app.publisher.did].join('\n').toLowerCase()
+    searchable.set(app, text)
+  }
+  return text
 }
 
 function isText(value: unknown): value is string {

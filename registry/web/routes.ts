@@ -9,12 +9,14 @@ import type { AppManifest } from '../../src/manifest/types.js'
 import { requireValidManifests } from '../../src/manifest/validate.js'
 import { parseAppAddress } from '../../src/release/app-address.js'
 import type { ReleaseDocument } from '../../src/release/release-document.js'
-import type { CatalogSigner } from '../catalog-signer.js'
+import type { CatalogSigner, SignedCatalog } from '../catalog-signer.js'
 import { methodNotAllowed, notFound } from '../http-errors.js'
 import { readQuery } from '../http-query.js'
 import type { RegistryStore } from '../store.js'
 import {
+  type AppListing,
   countFacets,
+  type Facet,
   filterApps,
   listApps,
   PAGE_SIZE,
@@ -29,6 +31,12 @@ import { renderRejectionsPage } from './rejections-page.js'
 export interface WebRoutesOptions {
   catalog: CatalogSigner
   store: RegistryStore
+}
+
+interface Listings {
+  all: AppListing[]
+  categories: Facet[]
+  bands: Facet[]
 }
 
 export const WEB_PATHS = ['/', '/apps/:address', '/rejections']
@@ -46,13 +54,26 @@ export function addWebRoutes(
   const { catalog, store } = options
   const operatorDid = (): string => catalog.current().catalog.registry.did
 
+  // Listings and facets change only with the signed catalog, so each catalog's are made once.
+  const listed = new WeakMap<object, Listings>()
+  function readListings(signed: SignedCatalog['catalog']): Listings {
+    let found = listed.get(signed)
+    if (!found) {
+      const all = listApps(signed.apps)
+      const categories = countFacets(all, (listing) => listing.category)
+      found = { all, categories, bands: countFacets(all, (listing) => listing.trust.band) }
+      listed.set(signed, found)
+    }
+    return found
+  }
+
   app.get('/', (c) =>
     answerPage(c, operatorDid(), () => {
       const query = readQuery(c, ['q', 'category', 'trust', 'page'])
       const filter = readAppFilter(query)
       const number = readPageNumber(query.page)
       const signed = catalog.current().catalog
-      const all = listApps(signed.apps)
+      const { all, categories, bands } = readListings(signed)
       const matches = filterApps(all, filter)
       const page = renderMarketplacePage({
         operatorDid: signed.registry.did,
@@ -62,8 +83,8 @@ export function addWebRoutes(
         total: all.length,
         page: number,
         pageCount: Math.ceil(matches.length / PAGE_SIZE),
-        categories: countFacets(all, (listing) => listing.category),
-        bands: countFacets(all, (listing) => listing.trust.band),
+        categories,
+        bands,
         sequence: signed.sequence,
       })
       return respondPage(c, 200, page)
@@ -76,7 +97,7 @@ export function addWebRoutes(
       const address = c.req.param('address')
       const { id, did } = parseAppAddress(address, 'address')
       const signed = catalog.current().catalog
-      const all = listApps(signed.apps)
+      const { all } = readListings(signed)
       // A bare id is the owner's app; `id@did` is that publisher's, owner or not.
       const app = all.find((listing) =>
         did ? listing.id === id && listing.publisher.did === did : listing.address === id,

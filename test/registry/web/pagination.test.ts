@@ -12,10 +12,10 @@ const APPS = 50
 describe('marketplace pages of apps', () => {
   const data = makeDataDir()
   let node: TestNode
+  const publisher = makeKeys()
 
   beforeAll(async () => {
     node = await startTestNode(data.dir)
-    const publisher = makeKeys()
     // Published together: the relay judges and commits them as they come.
     const events = Array.from({ length: APPS }, (_, index) => {
       const id = `app-${String(index).padStart(2, '0')}`
@@ -83,5 +83,18 @@ describe('marketplace pages of apps', () => {
     const { status, text } = await getPage(`/?page=${page}`)
     expect(status).toBe(400)
     expect(text).toContain('page: must be a whole number from 1 to 999999')
+  })
+
+  it('lists an app published after the pages were first shown', async () => {
+    expect((await getPage('/?q=late-app')).text).toContain('No app matches.')
+    const release = signRelease(publisher, [manifestDocument('late-app', '1.0.0')])
+    await node.publish(buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_001_000))
+    await waitFor(async () => {
+      const { body } = await node.getJson('/v1/catalog')
+      return (body.apps as unknown[]).length === APPS + 1 ? true : undefined
+    })
+    const { text } = await getPage('/?q=late-app')
+    expect(cards(text)).toBe(1)
+    expect((await getPage('/')).text).toContain(`${APPS + 1} apps in catalog sequence`)
   })
 })
