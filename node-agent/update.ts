@@ -71,8 +71,9 @@ export async function updateApp(
   }
   const to = target.verified.release.version
   const last = agent.store.getUpdate(id)
-  if (!options.explicit && last?.state === 'rolled-back' && last.toVersion === to) {
-    const reason = `the update to ${to} was rolled back before; archy agent update ${id} retries`
+  const failedBefore = last?.state === 'rolled-back' || last?.state === 'rollback-failed'
+  if (!options.explicit && failedBefore && last?.toVersion === to) {
+    const reason = `the update to ${to} failed before; archy agent update ${id} retries it`
     return { ...base, to, result: 'skipped', reason }
   }
   return runUpdate(agent, install, target)
