@@ -7,6 +7,8 @@ import { userInfo } from 'node:os'
 import type { Logger } from '../src/log.js'
 import { openAgent, type Agent, type AgentOptions } from './agent-context.js'
 import { startAgentApi, type AgentApi } from './agent-api.js'
+import { watchCatalogAnnouncements } from './catalog-announcements.js'
+import { refreshRegistry } from './catalog-follower.js'
 import { checkPlace, performOperation, type OperationPlace } from './agent-operations.js'
 import type { Exec } from './exec.js'
 import { runReconcilePass } from './reconcile-pass.js'
@@ -57,6 +59,13 @@ export async function startAgentDaemon(options: DaemonOptions): Promise<AgentDae
     })
     log.info({ socket: agent.paths.socket, pid: process.pid }, 'agent daemon started')
 
+    // A new catalog is fetched (and verified) as soon as its registry announces it.
+    const announcements = watchCatalogAnnouncements({
+      store: agent.store,
+      refresh: (registry) => serialize(() => refreshRegistry(agent.store, registry)),
+      onError: (url, reason) => log.warn({ url, reason }, 'catalog announcement not followed'),
+    })
+
     let stopping = false
     let timer: NodeJS.Timeout | undefined
     const intervalMs = options.intervalMs ?? DEFAULT_PASS_INTERVAL_MS
@@ -72,6 +81,7 @@ export async function startAgentDaemon(options: DaemonOptions): Promise<AgentDae
       async stop() {
         stopping = true
         if (timer) clearTimeout(timer)
+        announcements.close()
         await started.close()
         await queue
         await agent.close()
