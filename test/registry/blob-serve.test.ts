@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, describe, expect, it } from 'vitest'
 
@@ -13,11 +14,11 @@ describe('sendBlob through app.request()', () => {
   const dir = mkdtempSync(join(tmpdir(), 'archy-blob-serve-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  async function openApp(): Promise<{ app: Hono; bytes: Buffer }> {
+  async function openApp(): Promise<{ app: Hono<{ Bindings: HttpBindings }>; bytes: Buffer }> {
     const blobs = await openBlobStore(dir)
     const bytes = Buffer.from('0123456789abcdefghij')
     const { blake3, size } = await blobs.write([bytes])
-    const app = new Hono()
+    const app = new Hono<{ Bindings: HttpBindings }>()
     app.get('/b', (c) => sendBlob(c, blobs, { blake3, size, type: 'text/plain' }))
     return { app, bytes }
   }
