@@ -94,7 +94,7 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     rule: 'a positive integer (bytes)',
     default: 2 * 1024 ** 3,
     defaultText: '2 GiB',
-    description: 'Largest blob PUT /blobs accepts, in bytes.',
+    description: 'Largest blob an upload (PUT /blobs, PUT /upload) may carry, in bytes.',
     restart: true,
     fromText: asInteger,
   },
