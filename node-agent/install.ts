@@ -26,6 +26,7 @@ import { chooseRuntimeMode, type ModeOption } from './runtime-mode.js'
 import { planStack } from './stack-plan.js'
 import { listSavedUnits, renderAppUnits, saveUnitFiles } from './units.js'
 import { installQuadletUnits } from './quadlet-mode.js'
+import { checkLinger } from './linger.js'
 
 export interface InstallResult {
   appId: string
@@ -158,9 +159,12 @@ export async function applyRelease(
   }
   await saveUnitFiles(agent, appId, units.files)
   const unitWarnings = units.warnings
+  // Quadlet mode depends on the user manager at boot: say so where linger is off.
+  const linger = mode === 'quadlet' ? await checkLinger(agent.exec) : undefined
   const warnings = [
     ...members.flatMap((member) => member.warnings),
     ...(mode === 'quadlet' ? unitWarnings : []),
+    ...(linger === undefined ? [] : [linger]),
   ]
 
   // A reinstall keeps the installed version until the new release runs (reconciler.ts).

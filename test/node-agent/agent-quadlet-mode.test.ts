@@ -68,6 +68,11 @@ function installCalls(): ExecExpectation[] {
     },
     { command: 'systemctl', args: ['--user', 'daemon-reload'] },
     {
+      command: 'loginctl',
+      args: (args) => args[0] === 'show-user' && args.includes('--property=Linger'),
+      result: { stdout: 'no\n' },
+    },
+    {
       command: 'podman',
       args: ['image', 'inspect', '--format', '{{.Id}}', 'registry.example/qweb:1.0.0'],
       result: { stdout: `${IMAGE_ID}\n` },
@@ -129,6 +134,9 @@ describeGenerator('quadlet mode', () => {
     const result = await installApp(agent, 'qweb', { mode: 'auto' })
     stub.assertAllUsed()
     expect(result.steps).toEqual([{ appId: 'qweb', step: 'create', reason: 'no container' }])
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^linger is off for .*; run: sudo loginctl enable-linger /),
+    ])
     expect(agent.store.getInstall('qweb')?.mode).toBe('quadlet')
     expect(agent.store.listMembers('qweb')[0]?.configHash).toMatch(/^[0-9a-f]{16,64}$/)
 
