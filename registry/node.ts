@@ -9,7 +9,14 @@ import { ValidationError } from '../src/errors.js'
 import { makeDirectory } from '../src/fs/make-directory.js'
 import { createLogger, type Logger } from '../src/log.js'
 import { parseAppAddress } from '../src/release/app-address.js'
-import { createRelay, writeInfoResponse } from '../relay/index.js'
+import {
+  acceptOnlyAppDataNamespaces,
+  acceptOnlyKinds,
+  createRelay,
+  REGISTRY_APP_DATA_NAMESPACES,
+  REGISTRY_KINDS,
+  writeInfoResponse,
+} from '../relay/index.js'
 import {
   DEFAULT_BLOB_GRACE_SECONDS,
   DEFAULT_BLOB_QUOTA_BYTES,
@@ -43,6 +50,10 @@ export interface RegistryNodeOptions {
   blobGraceSeconds?: number
   /** How often unreferenced blobs are collected. */
   blobGcIntervalMs?: number
+  /** Event kinds the relay accepts (setting relay_accepted_kinds); default REGISTRY_KINDS. */
+  relayAcceptedKinds?: readonly number[]
+  /** The d tags kind 30078 may carry (relay_app_data_namespaces); a trailing `:` is a prefix. */
+  relayAppDataNamespaces?: readonly string[]
   /** Delay before re-signing the catalog after a change. */
   catalogDebounceMs?: number
   /** The operator's allow list of bare-id owners, `id@<publisher did>` each. */
@@ -75,6 +86,10 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
       version: SOFTWARE_VERSION,
     },
     logger: logger.child({ component: 'relay' }),
+    policies: [
+      acceptOnlyKinds(options.relayAcceptedKinds ?? REGISTRY_KINDS),
+      acceptOnlyAppDataNamespaces(options.relayAppDataNamespaces ?? REGISTRY_APP_DATA_NAMESPACES),
+    ],
   })
   const store = openRegistryStore(join(dataDir, 'registry.sqlite'))
   const metrics = createMetrics()

@@ -15,6 +15,7 @@ import { parseClientMessage } from './messages.js'
 import type { ClientMessage } from './messages.js'
 import type { NegentropyLimits } from './nip77.js'
 import type { PublishOrigin } from './nip70.js'
+import type { TokenBuckets } from './rate-limit.js'
 import type { PublishResult } from './types.js'
 
 /** EVENTs of one connection being checked and committed at once. */
@@ -26,6 +27,8 @@ export interface ConnectionContext {
   logger: Logger
   publish(input: unknown, origin?: PublishOrigin): Promise<PublishResult>
   query(filters: ParsedFilter[]): NostrEvent[]
+  /** Messages per client IP, in token buckets shared by all connections. */
+  rateLimits: { ip: TokenBuckets }
   /** AUTH (NIP-42), COUNT (NIP-45) and NEG-* (NIP-77): relay/connection-extensions.ts. */
   extensions: { relayUrl?: string; authWindowSeconds: number; negentropy: NegentropyLimits }
 }
@@ -45,6 +48,8 @@ export function openConnection(
   const subscriptions = new Map<string, ParsedFilter[]>()
   const remote = request.socket.remoteAddress
   let queue = Promise.resolve()
+  let lastEvent = Promise.resolve()
+  let publishing = 0
   const extensions = openConnectionExtensions({
     ...context.extensions,
     relayUrl: context.extensions.relayUrl ?? `ws://${request.headers.host ?? 'localhost'}`,
@@ -52,8 +57,6 @@ export function openConnection(
     query: context.query,
     send,
   })
-  let lastEvent = Promise.resolve()
-  let publishing = 0
 
   logger.debug({ remote }, 'relay connection opened')
   socket.on('close', (code: number) => {
@@ -81,9 +84,12 @@ export function openConnection(
     try {
       message = parseClientMessage(text)
     } catch (error) {
-      return send(['NOTICE', `invalid: ${describeError(error)}`])
+      return refuseMessage(text, `invalid: ${describeError(error)}`)
     }
 
+    if (!context.rateLimits.ip.take(remote ?? '')) {
+      return refuseMessage(text, 'rate-limited: this address sends too many messages')
+    }
     if (message.type === 'EVENT') return startEvent(message.event)
     // Anything else waits for the EVENTs before it: a REQ sees what this connection published.
     await lastEvent
@@ -110,11 +116,23 @@ export function openConnection(
   }
 
   async function handleEvent(input: unknown, before: Promise<void>): Promise<void> {
+    const id = readEventId(input) ?? ''
     const result = await context.publish(input, { authenticated: extensions.auth.pubkeys })
-    const id = readEventId(input)
     await before
-    if (id === null) return send(['NOTICE', result.message])
     send(['OK', id, result.accepted, result.message])
+  }
+
+  // Every EVENT gets an OK and every REQ a CLOSED, even when the envelope itself is broken
+  // (NIP-01); the id is '' when there is none to name. Anything else gets a NOTICE.
+  async function refuseMessage(text: string, reason: string): Promise<void> {
+    await lastEvent
+    const envelope = readEnvelope(text)
+    if (envelope?.[0] === 'EVENT')
+      return send(['OK', readEventId(envelope[1]) ?? '', false, reason])
+    if (envelope?.[0] === 'REQ' && typeof envelope[1] === 'string') {
+      return closeSubscription(envelope[1], reason)
+    }
+    send(['NOTICE', reason])
   }
 
   function handleReq(id: string, rawFilters: unknown[]): void {
@@ -181,6 +199,15 @@ export function openConnection(
   // NIP-42: the challenge goes out as soon as the connection opens.
   send(extensions.greeting)
   return { deliver }
+}
+
+function readEnvelope(text: string): unknown[] | null {
+  try {
+    const value: unknown = JSON.parse(text)
+    return Array.isArray(value) ? value : null
+  } catch {
+    return null
+  }
 }
 
 function toText(data: RawData): string {

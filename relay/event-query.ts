@@ -12,10 +12,13 @@ export interface FilterQuery {
   params: Array<string | number>
 }
 
-/** The SELECT returning the `json` of events matching `filter`, newest first, lowest id first. */
-export function buildFilterQuery(filter: ParsedFilter): FilterQuery {
-  const clauses: string[] = []
-  const params: Array<string | number> = []
+/**
+ * The SELECT returning the `json` of events matching `filter`, newest first, lowest id first,
+ * leaving out events expired at `now` (Unix seconds, NIP-40).
+ */
+export function buildFilterQuery(filter: ParsedFilter, now: number): FilterQuery {
+  const clauses: string[] = ['(expires_at IS NULL OR expires_at > ?)']
+  const params: Array<string | number> = [now]
 
   if (filter.ids) {
     clauses.push('id IN (SELECT value FROM json_each(?))')
@@ -52,8 +55,7 @@ export function buildFilterQuery(filter: ParsedFilter): FilterQuery {
 
   const source = driver ? 'tags CROSS JOIN events ON seq = event_seq' : 'events'
   const order = driver ? 'event_created_at DESC, event_id ASC' : 'created_at DESC, id ASC'
-  let sql = `SELECT json FROM ${source}`
-  if (clauses.length > 0) sql += ` WHERE ${clauses.join(' AND ')}`
+  let sql = `SELECT json FROM ${source} WHERE ${clauses.join(' AND ')}`
   sql += ` ORDER BY ${order}`
   if (filter.limit !== undefined) {
     sql += ' LIMIT ?'

@@ -1,5 +1,6 @@
 // The relay's SQLite event store (WAL, synchronous=FULL so a commit is on disk before OK true).
-// Replaceable and addressable events are kept once per address; single-letter tags are indexed.
+// Replaceable and addressable events are kept once per address; single-letter tags are indexed;
+// NIP-09 deletions leave tombstones that refuse re-publication; NIP-40 expired events are hidden.
 import Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
 import type { NostrEvent } from 'nostr-tools/pure'
@@ -7,14 +8,21 @@ import { addressOf, supersedes } from './kinds.js'
 import { buildFilterQuery } from './event-query.js'
 import type { ParsedFilter } from './filters.js'
 import { openTagIndex } from './tag-index.js'
+import { DELETION_KIND, readDeletionTargets } from './nip09.js'
+import { readExpiration } from './nip40.js'
+import { checkReleaseVersion } from './release-version.js'
 
-/** stored: committed; duplicate: this id is already stored; outdated: a newer version is. */
-export type SaveOutcome = 'stored' | 'duplicate' | 'outdated'
+/**
+ * stored: committed; duplicate: this id is already stored; outdated: a newer version is;
+ * deleted: its author deleted it (NIP-09); `{ refused }`: a replacement rule said no.
+ */
+export type SaveOutcome = 'stored' | 'duplicate' | 'outdated' | 'deleted' | { refused: string }
 
 export interface EventStore {
-  save(event: NostrEvent): SaveOutcome
+  /** Stores `event` unless a rule says otherwise; `now` (Unix seconds) judges expiration. */
+  save(event: NostrEvent, now?: number): SaveOutcome
   /** Saves `events` in one transaction: per event, its outcome or the Error it threw. */
-  saveBatch(events: NostrEvent[]): Array<SaveOutcome | Error>
+  saveBatch(events: NostrEvent[], now?: number): Array<SaveOutcome | Error>
   query(filters: ParsedFilter[]): NostrEvent[]
   close(): void
 }
@@ -27,12 +35,26 @@ const SCHEMA = `
     kind INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     address TEXT UNIQUE,
-    json TEXT NOT NULL
+    json TEXT NOT NULL,
+    expires_at INTEGER
   );
   CREATE INDEX IF NOT EXISTS events_by_time ON events (created_at DESC, id);
   CREATE INDEX IF NOT EXISTS events_by_author ON events (pubkey, created_at DESC);
   CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, created_at DESC);
+  CREATE TABLE IF NOT EXISTS deleted_ids (
+    id TEXT PRIMARY KEY,
+    pubkey TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS deleted_addresses (
+    address TEXT PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
 `
+
+// Stores made before NIP-40 lack the column; CREATE TABLE IF NOT EXISTS does not add it.
+const ADD_EXPIRES_AT = 'ALTER TABLE events ADD COLUMN expires_at INTEGER'
+const EXPIRES_INDEX =
+  'CREATE INDEX IF NOT EXISTS events_by_expiry ON events (expires_at) WHERE expires_at IS NOT NULL'
 
 const MAX_CACHED_STATEMENTS = 256
 
@@ -43,31 +65,52 @@ export function openEventStore(path: string): EventStore {
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
   db.exec(SCHEMA)
+  const columns = db.pragma('table_info(events)') as Array<{ name: string }>
+  if (!columns.some((column) => column.name === 'expires_at')) db.exec(ADD_EXPIRES_AT)
+  db.exec(EXPIRES_INDEX)
 
   const selectId = db.prepare('SELECT 1 FROM events WHERE id = ?')
-  const selectAddress = db.prepare('SELECT seq, id, created_at FROM events WHERE address = ?')
+  const selectAddress = db.prepare(
+    'SELECT seq, id, created_at, expires_at, json FROM events WHERE address = ?',
+  )
   const deleteEvent = db.prepare('DELETE FROM events WHERE seq = ?')
   const insertEvent = db.prepare(
-    'INSERT INTO events (id, pubkey, kind, created_at, address, json) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO events (id, pubkey, kind, created_at, address, json, expires_at) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
   const tagIndex = openTagIndex(db)
+  const deletion = prepareDeletion(db)
   const queries = new Map<string, Statement>()
 
-  const save = db.transaction((event: NostrEvent): SaveOutcome => {
+  const save = db.transaction((event: NostrEvent, now: number): SaveOutcome => {
     if (selectId.get(event.id)) return 'duplicate'
+    if (deletion.isDeleted(event)) return 'deleted'
 
-    // One row per address: the newest wins, the lowest id on equal created_at (NIP-01).
+    // One row per address: the newest wins, the lowest id on equal created_at (NIP-01). An
+    // expired version counts as absent, so it never hides another one (NIP-40).
     const address = addressOf(event)
     if (address !== null) {
-      const current = selectAddress.get(address) as
-        { seq: number; id: string; created_at: number } | undefined
-      if (current && !supersedes(event, current)) return 'outdated'
+      const current = selectAddress.get(address) as StoredVersion | undefined
+      const live = current && (current.expires_at === null || current.expires_at > now)
+      if (current && live && !supersedes(event, current)) return 'outdated'
+      const refusal = current && live && checkReleaseVersion(event, JSON.parse(current.json))
+      if (refusal) return { refused: refusal }
       if (current) deleteEvent.run(current.seq)
     }
 
     const json = JSON.stringify(event)
-    const row = insertEvent.run(event.id, event.pubkey, event.kind, event.created_at, address, json)
+    const expiresAt = readExpiration(event)
+    const row = insertEvent.run(
+      event.id,
+      event.pubkey,
+      event.kind,
+      event.created_at,
+      address,
+      json,
+      expiresAt,
+    )
     tagIndex.insert(row.lastInsertRowid, event)
+    if (event.kind === DELETION_KIND) deletion.apply(event)
     return 'stored'
   })
 
@@ -82,10 +125,11 @@ export function openEventStore(path: string): EventStore {
   }
 
   function query(filters: ParsedFilter[]): NostrEvent[] {
+    const now = Math.floor(Date.now() / 1000)
     const found = new Map<string, NostrEvent>()
     for (const filter of filters) {
       if (filter.limit === 0) continue
-      const { sql, params } = buildFilterQuery(filter)
+      const { sql, params } = buildFilterQuery(filter, now)
       const rows = prepareQuery(sql).all(...params) as Array<{ json: string }>
       for (const { json } of rows) {
         const event = JSON.parse(json) as NostrEvent
@@ -97,17 +141,73 @@ export function openEventStore(path: string): EventStore {
 
   // Group commit (relay/group-commit.ts): each save is a savepoint, so one failing event is undone
   // alone and the others still commit.
-  const saveBatch = db.transaction((events: NostrEvent[]) =>
+  const saveBatch = db.transaction((events: NostrEvent[], now: number) =>
     events.map((event) => {
       try {
-        return save(event)
+        return save(event, now)
       } catch (error) {
         return error instanceof Error ? error : new Error(String(error))
       }
     }),
   )
 
-  return { save, saveBatch, query, close: () => db.close() }
+  return {
+    save: (event, now = Math.floor(Date.now() / 1000)) => save(event, now),
+    saveBatch: (events, now = Math.floor(Date.now() / 1000)) => saveBatch(events, now),
+    query,
+    close: () => db.close(),
+  }
+}
+
+interface StoredVersion {
+  seq: number
+  id: string
+  created_at: number
+  expires_at: number | null
+  json: string
+}
+
+/**
+ * NIP-09 inside the save transaction: `e` deletes the requester's own event by id, `a` every
+ * version of the requester's address up to the request's created_at; both leave tombstones so
+ * a deleted event published again is refused. A deletion request itself is never deleted.
+ */
+function prepareDeletion(db: Database.Database): {
+  isDeleted(event: NostrEvent): boolean
+  apply(request: NostrEvent): void
+} {
+  const deleteById = db.prepare('DELETE FROM events WHERE id = ? AND pubkey = ? AND kind != 5')
+  const deleteByAddress = db.prepare('DELETE FROM events WHERE address = ? AND created_at <= ?')
+  const rememberId = db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)')
+  const rememberAddress = db.prepare(
+    'INSERT INTO deleted_addresses (address, until) VALUES (?, ?) ' +
+      'ON CONFLICT (address) DO UPDATE SET until = max(until, excluded.until)',
+  )
+  const selectId = db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?')
+  const selectAddress = db.prepare('SELECT until FROM deleted_addresses WHERE address = ?')
+
+  function isDeleted(event: NostrEvent): boolean {
+    if (event.kind === DELETION_KIND) return false
+    if (selectId.get(event.id, event.pubkey)) return true
+    const address = addressOf(event)
+    if (address === null) return false
+    const tombstone = selectAddress.get(address) as { until: number } | undefined
+    return tombstone !== undefined && event.created_at <= tombstone.until
+  }
+
+  function apply(request: NostrEvent): void {
+    const { ids, addresses } = readDeletionTargets(request)
+    for (const id of ids) {
+      deleteById.run(id, request.pubkey)
+      rememberId.run(id, request.pubkey)
+    }
+    for (const address of addresses) {
+      deleteByAddress.run(address, request.created_at)
+      rememberAddress.run(address, request.created_at)
+    }
+  }
+
+  return { isDeleted, apply }
 }
 
 /** Newest first; lowest id first on equal created_at. */

@@ -3,5 +3,12 @@
 export { createRelay } from './relay.js'
 export { createInfoResponse, INFO_RESPONSE_HEADERS, writeInfoResponse } from './nip11.js'
 export { DEFAULT_LIMITS } from './limits.js'
+export {
+  acceptOnlyAppDataNamespaces,
+  acceptOnlyKinds,
+  REGISTRY_APP_DATA_NAMESPACES,
+  REGISTRY_KINDS,
+} from './policies.js'
+export type { EventPolicy } from './policies.js'
 export type { RelayLimits } from './limits.js'
 export type { Filter, NostrEvent, PublishResult, Relay, RelayInfo, RelayOptions } from './types.js'

@@ -12,6 +12,22 @@ export interface RelayLimits {
   maxLimit: number
   /** Longest subscription id, in characters. */
   maxSubidLength: number
+  /** Tags per event. */
+  maxEventTags: number
+  /** Longest event content, in UTF-16 code units. */
+  maxContentLength: number
+  /** Oldest created_at accepted, in seconds before now; 0 accepts any age. */
+  maxPastSeconds: number
+  /** Newest created_at accepted, in seconds after now; 0 accepts any. */
+  maxFutureSeconds: number
+  /** Messages per second each client IP may send (token bucket refill); 0 turns it off. */
+  ipMessagesPerSecond: number
+  /** Messages an IP may send at once before the refill rate applies (bucket size). */
+  ipMessageBurst: number
+  /** Events per second each author (pubkey) may publish; 0 turns it off. */
+  keyEventsPerSecond: number
+  /** Events an author may publish at once before the refill rate applies. */
+  keyEventBurst: number
   /** Bytes queued on a socket before a slow reader is disconnected. */
   maxBufferedBytes: number
   /** Milliseconds between pings; a connection that misses a pong is dropped at the next one. */
@@ -24,21 +40,39 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxFilters: 10,
   maxLimit: 500,
   maxSubidLength: 64,
+  maxEventTags: 2000,
+  maxContentLength: 256 * 1024,
+  maxPastSeconds: 0,
+  maxFutureSeconds: 0,
+  ipMessagesPerSecond: 200,
+  ipMessageBurst: 1000,
+  keyEventsPerSecond: 20,
+  keyEventBurst: 200,
   maxBufferedBytes: 8 * 1024 * 1024,
   pingIntervalMs: 30_000,
 }
 
-/** The NIP-11 `limitation` object for these limits. */
+/**
+ * The NIP-11 `limitation` object for these limits. `restricted_writes` is true because a write
+ * policy (accepted kinds, namespaces) refuses some well-formed events.
+ */
 export function describeLimits(limits: RelayLimits): Record<string, unknown> {
-  return {
+  const document: Record<string, unknown> = {
     max_message_length: limits.maxMessageLength,
     max_subscriptions: limits.maxSubscriptions,
     max_filters: limits.maxFilters,
     max_limit: limits.maxLimit,
     max_subid_length: limits.maxSubidLength,
-    default_limit: limits.maxLimit,
+    max_event_tags: limits.maxEventTags,
+    max_content_length: limits.maxContentLength,
+    min_pow_difficulty: 0,
     auth_required: false,
     payment_required: false,
-    restricted_writes: false,
+    restricted_writes: true,
+    default_limit: limits.maxLimit,
   }
+  // Seconds before and after now, as in NIP-11's example (31536000 for a year); absent: no bound.
+  if (limits.maxPastSeconds > 0) document.created_at_lower_limit = limits.maxPastSeconds
+  if (limits.maxFutureSeconds > 0) document.created_at_upper_limit = limits.maxFutureSeconds
+  return document
 }

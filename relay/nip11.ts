@@ -22,7 +22,7 @@ export function buildInfoDocument(info: RelayInfo, limits: RelayLimits): Record<
   if (info.contact !== undefined) document.contact = info.contact
   return {
     ...document,
-    supported_nips: [1, 11, 42, 45, 50, 70, 77],
+    supported_nips: [1, 9, 11, 40, 42, 45, 50, 70, 77],
     software: info.software,
     version: info.version,
     limitation: describeLimits(limits),

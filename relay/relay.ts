@@ -18,7 +18,17 @@ import { parseFilters } from './filters.js'
 import { startHeartbeat } from './heartbeat.js'
 import { classifyKind } from './kinds.js'
 import { DEFAULT_LIMITS } from './limits.js'
+import type { RelayLimits } from './limits.js'
 import { buildInfoDocument, isInfoRequest } from './nip11.js'
+import { readExpiration } from './nip40.js'
+import {
+  judgeEvent,
+  rejectCreatedAtOutside,
+  rejectLongContent,
+  rejectManyTags,
+} from './policies.js'
+import type { EventPolicy } from './policies.js'
+import { createTokenBuckets } from './rate-limit.js'
 import { DEFAULT_AUTH_WINDOW_SECONDS } from './nip42.js'
 import { createSearchIndex, searchAwareQuery } from './nip50.js'
 import { checkWriteAuth } from './nip70.js'
@@ -32,15 +42,34 @@ const CLOSE_GRACE_MS = 1000
 // Longest run of onStored listeners in one turn of the event loop.
 const NOTIFY_SLICE_MS = 5
 
-const ANSWERS: Record<SaveOutcome, PublishResult> = {
+const AUTH_KIND = 22242
+
+const ANSWERS: Record<Exclude<SaveOutcome, object>, PublishResult> = {
   stored: { accepted: true, message: '' },
   duplicate: { accepted: true, message: 'duplicate: already have this event' },
   outdated: { accepted: false, message: 'duplicate: have a newer version of this event' },
+  deleted: { accepted: false, message: 'blocked: this event was deleted by its author' },
+}
+
+function answer(outcome: SaveOutcome): PublishResult {
+  return typeof outcome === 'object'
+    ? { accepted: false, message: outcome.refused }
+    : ANSWERS[outcome]
+}
+
+/** The policies every relay applies from its limits, before the operator's own (kinds...). */
+function limitPolicies(limits: RelayLimits): EventPolicy[] {
+  return [
+    rejectManyTags(limits.maxEventTags),
+    rejectLongContent(limits.maxContentLength),
+    rejectCreatedAtOutside(limits),
+  ]
 }
 
 /** Opens the database at `options.databasePath` and returns a relay ready for upgrades. */
 export function createRelay(options: RelayOptions): Relay {
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
+  const policies = [...limitPolicies(limits), ...(options.policies ?? [])]
   const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
   const store = openEventStore(options.databasePath)
   const verifier = startEventVerifier({ workers: options.verifyWorkers })
@@ -51,6 +80,10 @@ export function createRelay(options: RelayOptions): Relay {
   const listeners = new Set<(event: NostrEvent) => void>()
   const storedQueue: NostrEvent[] = []
   let closed = false
+  const rateLimits = {
+    ip: createTokenBuckets({ perSecond: limits.ipMessagesPerSecond, burst: limits.ipMessageBurst }),
+    key: createTokenBuckets({ perSecond: limits.keyEventsPerSecond, burst: limits.keyEventBurst }),
+  }
 
   // NIP-50: filters with `search` select release events from an index that follows every write.
   const search = createSearchIndex(() => store.query(parseFilters([{ kinds: [30078] }])))
@@ -63,23 +96,49 @@ export function createRelay(options: RelayOptions): Relay {
     authWindowSeconds: DEFAULT_AUTH_WINDOW_SECONDS,
     negentropy: { ...DEFAULT_NEGENTROPY_LIMITS, ...options.negentropy },
   }
-  const context = { limits, logger, publish: publishInput, query, extensions }
+  const context = {
+    limits,
+    logger,
+    publish: publishInput,
+    query,
+    extensions,
+    rateLimits,
+  }
 
   async function publishInput(input: unknown, origin?: PublishOrigin): Promise<PublishResult> {
     if (closed) return { accepted: false, message: 'error: the relay is closed' }
 
+    // Form, then the write policy (cheap), then the signature; the first refusal answers.
+    const now = Math.floor(Date.now() / 1000)
     let event: NostrEvent
+    let expiresAt: number | null
     try {
       event = parseEventShape(input)
+      const refusal = judgeEvent(policies, event, now)
+      if (refusal !== null) return { accepted: false, message: refusal }
+      expiresAt = readExpiration(event)
     } catch (error) {
       return { accepted: false, message: `invalid: ${describeError(error)}` }
+    }
+    const integrity = await checkIntegrity(event)
+    if (integrity !== null) return integrity
+    // Charged only once the signature holds, so nobody can spend another author's tokens.
+    if (origin !== undefined && !rateLimits.key.take(event.pubkey)) {
+      return { accepted: false, message: 'rate-limited: this author publishes too fast' }
+    }
+
+    // NIP-40: an event that has already expired is never stored or sent on.
+    if (expiresAt !== null && expiresAt <= now) {
+      return { accepted: false, message: 'invalid: this event has expired' }
+    }
+    // NIP-42: an auth event answers a challenge in an AUTH message and is never stored.
+    if (event.kind === AUTH_KIND) {
+      return { accepted: false, message: 'invalid: kind 22242 is sent in an AUTH message' }
     }
 
     // NIP-42 and NIP-70: who may write this event over this connection.
     const authRefusal = checkWriteAuth(event, origin, writeAuth)
     if (authRefusal !== null) return { accepted: false, message: authRefusal }
-    const integrity = await checkIntegrity(event)
-    if (integrity !== null) return integrity
 
     // Ephemeral events go to live subscribers only (NIP-01).
     if (classifyKind(event.kind) === 'ephemeral') {
@@ -99,7 +158,7 @@ export function createRelay(options: RelayOptions): Relay {
       notifyStored(event)
       broadcast(event)
     }
-    return ANSWERS[outcome]
+    return answer(outcome)
   }
 
   // The id and the signature, on the verifier's worker threads (relay/verify.ts).

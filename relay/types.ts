@@ -7,6 +7,7 @@ import type { NostrEvent } from 'nostr-tools/pure'
 import type { Filter } from 'nostr-tools/filter'
 import type { RelayLimits } from './limits.js'
 import type { NegentropyLimits } from './nip77.js'
+import type { EventPolicy } from './policies.js'
 
 export type { NostrEvent, Filter }
 
@@ -35,6 +36,11 @@ export interface RelayOptions {
   limits?: Partial<RelayLimits>
   /** Signature-check worker threads; default one fewer than the cores, at least one. */
   verifyWorkers?: number
+  /**
+   * The write policy beyond the limits (accepted kinds, namespaces), run in order on every write
+   * path; none: every well-formed kind. A registry node passes its configured one.
+   */
+  policies?: EventPolicy[]
   /** Logger for connection lifecycle and storage failures; never given event contents. */
   logger?: Logger
 }

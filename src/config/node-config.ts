@@ -18,6 +18,8 @@ export interface NodeConfig {
   blob_quota_bytes: number
   blob_grace_seconds: number
   app_owners: string[]
+  relay_accepted_kinds: number[]
+  relay_app_data_namespaces: string[]
 }
 
 export interface SettingSpec {
@@ -43,6 +45,7 @@ const asList = (text: string): unknown =>
     .map((item) => item.trim())
     .filter((item) => item !== '')
 const asInteger = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) : text)
+const asIntegers = (text: string): unknown => text.split(',').map((item) => asInteger(item.trim()))
 
 export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
   host: {
@@ -123,6 +126,22 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     defaultText: 'none',
     description:
       'Who owns a bare app id here, overriding the earliest verified release (id@<did>,...).',
+    restart: true,
+    fromText: asList,
+  },
+  relay_accepted_kinds: {
+    schema: z.array(z.number().int().min(0).max(65535)).min(1),
+    rule: 'a comma-separated list of event kinds, integers from 0 to 65535',
+    default: [0, 3, 5, 1984, 1985, 10000, 10002, 22242, 30078, 30382],
+    description: 'Event kinds the relay accepts; any other is refused with blocked:.',
+    restart: true,
+    fromText: asIntegers,
+  },
+  relay_app_data_namespaces: {
+    schema: z.array(z.string().min(1)).min(1),
+    rule: 'a comma-separated list of d tags, a trailing : making one a prefix',
+    default: ['archipelago-app:', 'archipelago-catalog'],
+    description: 'The d tags a kind 30078 event may carry; one ending in : is a prefix.',
     restart: true,
     fromText: asList,
   },

@@ -221,7 +221,7 @@ describe('startRegistryNode', () => {
   it('answers 404 for a stored event outside the release namespace', async () => {
     const keys = makeKeys()
     const note = signNostrEvent(
-      { kind: 1, created_at: 1_800_000_000, tags: [], content: 'hello' },
+      { kind: 0, created_at: 1_800_000_000, tags: [], content: '{}' },
       keys.nostr.secretKey,
     )
     await node.publish(note)

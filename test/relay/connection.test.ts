@@ -35,13 +35,6 @@ describe('connection', () => {
     ['an empty array', '[]', ENVELOPE],
     ['a number as the type', '[1]', ENVELOPE],
     ['an unknown type', '["HELLO"]', 'invalid: unknown message type "HELLO"'],
-    ['EVENT without an event', '["EVENT"]', 'invalid: EVENT takes exactly one event'],
-    ['EVENT with a number', '["EVENT",42]', 'invalid: event: must be a JSON object'],
-    [
-      'EVENT with an unreadable id',
-      '["EVENT",{"id":"xyz"}]',
-      'invalid: id: must be 64 lowercase hex characters',
-    ],
     [
       'REQ without an id',
       '["REQ"]',
@@ -56,6 +49,20 @@ describe('connection', () => {
   ])('answers %s with a NOTICE', async (_name, text, notice) => {
     raw.send(text)
     expect(await raw.next()).toEqual(['NOTICE', notice])
+  })
+
+  // NIP-01: every EVENT gets an OK, naming no id when it has no readable one.
+  it.each([
+    ['EVENT without an event', '["EVENT"]', 'invalid: EVENT takes exactly one event'],
+    ['EVENT with a number', '["EVENT",42]', 'invalid: event: must be a JSON object'],
+    [
+      'EVENT with an unreadable id',
+      '["EVENT",{"id":"xyz"}]',
+      'invalid: id: must be 64 lowercase hex characters',
+    ],
+  ])('answers %s with OK false and an empty id', async (_name, text, reason) => {
+    raw.send(text)
+    expect(await raw.next()).toEqual(['OK', '', false, reason])
   })
 
   it.each([

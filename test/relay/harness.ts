@@ -14,7 +14,7 @@ import { Relay as RelayClient, useWebSocketImplementation } from 'nostr-tools/re
 import { useWebSocketImplementation as usePoolWebSocketImplementation } from 'nostr-tools/pool'
 import type { Filter } from 'nostr-tools/filter'
 import { createRelay, writeInfoResponse } from '../../relay/index.js'
-import type { Relay, RelayLimits, RelayOptions } from '../../relay/index.js'
+import type { EventPolicy, Relay, RelayLimits, RelayOptions } from '../../relay/index.js'
 
 useWebSocketImplementation(WebSocket)
 usePoolWebSocketImplementation(WebSocket)
@@ -40,6 +40,7 @@ export async function startRelay(
   options: {
     databasePath?: string
     limits?: Partial<RelayLimits>
+    policies?: EventPolicy[]
     url?: string
     requireAuthForWrites?: boolean
     negentropy?: RelayOptions['negentropy']
@@ -53,6 +54,7 @@ export async function startRelay(
     databasePath,
     info: { name: 'test relay', description: 'relay under test', software: 'archy', version: '0' },
     limits: options.limits,
+    policies: options.policies,
     url: options.url,
     requireAuthForWrites: options.requireAuthForWrites,
     negentropy: options.negentropy,

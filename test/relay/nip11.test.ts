@@ -27,7 +27,7 @@ describe('nip11', () => {
     expect(await response.json()).toEqual({
       name: 'test relay',
       description: 'relay under test',
-      supported_nips: [1, 11, 42, 45, 50, 70, 77],
+      supported_nips: [1, 9, 11, 40, 42, 45, 50, 70, 77],
       software: 'archy',
       version: '0',
       limitation: {
@@ -36,10 +36,13 @@ describe('nip11', () => {
         max_filters: 10,
         max_limit: 500,
         max_subid_length: 64,
-        default_limit: 500,
+        max_event_tags: 2000,
+        max_content_length: 262144,
+        min_pow_difficulty: 0,
         auth_required: false,
         payment_required: false,
-        restricted_writes: false,
+        restricted_writes: true,
+        default_limit: 500,
       },
     })
   })

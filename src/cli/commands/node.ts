@@ -72,6 +72,8 @@ async function runNode(input: CommandInput): Promise<number> {
       publicUrl: config.public_url,
       logLevel: config.log_level,
       maxBlobBytes: config.max_blob_bytes,
+      relayAcceptedKinds: config.relay_accepted_kinds,
+      relayAppDataNamespaces: config.relay_app_data_namespaces,
       blobQuotaBytes: config.blob_quota_bytes,
       blobGraceSeconds: config.blob_grace_seconds,
       appOwners: config.app_owners,

@@ -51,7 +51,7 @@ describe('archy publish', () => {
     expect(catalog.apps.map((entry: any) => entry.event_id)).toEqual([eventId])
   })
 
-  it('reports the registry refusing the same version again, and skips present blobs', async () => {
+  it('reports the relay refusing the same version again, and skips present blobs', async () => {
     // A second later, so that the new event differs from the first (created_at has 1 s steps).
     await new Promise((resolve) => setTimeout(resolve, 1100))
     const run = await runCli([
@@ -66,8 +66,9 @@ describe('archy publish', () => {
     expect(run.code).toBe(1)
     const report = JSON.parse(run.out)
     expect(report.uploads[0].status).toBe('present')
-    expect(report.verdict.status).toBe('rejected')
-    expect(report.verdict.reason).toMatch(/version/)
+    // The relay keeps one release event per address and refuses a version not higher than it.
+    expect(report.relay.accepted).toBe(false)
+    expect(report.relay.message).toMatch(/^invalid: version \S+ is not higher than/)
   })
 
   it("prints the manifests' warnings: a stack member left out is named", async () => {

@@ -16,7 +16,30 @@ describe('loadNodeConfig', () => {
       blob_quota_bytes: 10 * 1024 ** 3,
       blob_grace_seconds: 7 * 24 * 3600,
       app_owners: [],
+      relay_accepted_kinds: [0, 3, 5, 1984, 1985, 10000, 10002, 22242, 30078, 30382],
+      relay_app_data_namespaces: ['archipelago-app:', 'archipelago-catalog'],
     })
+  })
+
+  it('reads the relay write policy from ARCHY_RELAY_* lists', () => {
+    const env = {
+      ARCHY_RELAY_ACCEPTED_KINDS: '1, 7,30078',
+      ARCHY_RELAY_APP_DATA_NAMESPACES: 'archipelago-app:,my-app',
+    }
+    const config = loadNodeConfig({}, env)
+    expect(config.relay_accepted_kinds).toEqual([1, 7, 30078])
+    expect(config.relay_app_data_namespaces).toEqual(['archipelago-app:', 'my-app'])
+  })
+
+  it.each([
+    ['a kind above 65535', '1,65536'],
+    ['a word', '1,note'],
+    ['nothing', ' , '],
+  ])('refuses ARCHY_RELAY_ACCEPTED_KINDS with %s, naming the key', (_name, value) => {
+    expect(() => loadNodeConfig({}, { ARCHY_RELAY_ACCEPTED_KINDS: value })).toThrow(
+      'relay_accepted_kinds (ARCHY_RELAY_ACCEPTED_KINDS): must be a comma-separated list of ' +
+        'event kinds, integers from 0 to 65535',
+    )
   })
 
   it('reads ARCHY_APP_OWNERS as a comma-separated list of id@<did>', () => {
