@@ -10,7 +10,7 @@ import { startAgentApi, type AgentApi } from './agent-api.js'
 import { watchCatalogAnnouncements } from './catalog-announcements.js'
 import { refreshRegistry } from './catalog-follower.js'
 import { checkPlace, performOperation, type OperationPlace } from './agent-operations.js'
-import type { Exec } from './exec.js'
+import { checkLinger } from './linger.js'
 import { runReconcilePass } from './reconcile-pass.js'
 import { checkQuadletHost } from './runtime-mode.js'
 
@@ -114,7 +114,9 @@ async function runPass(agent: Agent, log: Logger): Promise<void> {
 /** Warns when apps will not come back after a reboot: linger off, or no user manager. */
 async function warnAboutHost(agent: Agent, log: Logger): Promise<void> {
   const linger = await checkLinger(agent.exec)
-  if (linger !== undefined) log.warn({ user: userInfo().username }, linger)
+  if (linger !== undefined) {
+    log.warn({ user: userInfo().username, reason: linger }, 'apps may not come back after a reboot')
+  }
   let version: string
   try {
     version = await agent.podman.version()
@@ -124,27 +126,4 @@ async function warnAboutHost(agent: Agent, log: Logger): Promise<void> {
   }
   const obstacle = await checkQuadletHost(agent.exec, version)
   log.info({ podman: version, quadlet: obstacle ?? 'available' }, 'runtime probed')
-}
-
-/**
- * Why the user's apps would not survive a reboot or logout, or undefined when linger is on. Without
- * linger, systemd stops the user manager (and this daemon's unit) at logout and never starts it
- * at boot (loginctl(1), enable-linger).
- */
-export async function checkLinger(exec: Exec): Promise<string | undefined> {
-  const user = userInfo().username
-  const result = await exec('loginctl', ['show-user', user, '--property=Linger', '--value'], {
-    allowFailure: true,
-    timeoutMs: 10_000,
-  }).catch(() => undefined)
-  const value = result?.exitCode === 0 ? result.stdout.trim() : undefined
-  if (value === 'yes') return undefined
-  const fix = `run: sudo loginctl enable-linger ${user}`
-  if (value === 'no') {
-    return (
-      `linger is off for ${user}: its systemd user manager, this agent's unit and the apps ` +
-      `stop at logout and do not start at boot; ${fix}`
-    )
-  }
-  return `cannot tell whether linger is on for ${user} (loginctl failed); if it is off, ${fix}`
 }

@@ -119,7 +119,7 @@ describe('agent daemon', () => {
 
 describe('checkLinger', () => {
   it('warns with the fix when linger is off, and says nothing when it is on', async () => {
-    const { checkLinger } = await import('../../node-agent/agent-daemon.js')
+    const { checkLinger } = await import('../../node-agent/linger.js')
     const off = createStubExec([
       { command: 'loginctl', args: () => true, result: { stdout: 'no\n' } },
     ])
