@@ -24,8 +24,14 @@ const CATCH_UP_LIMIT_MS = 15 * 60_000
 const here = new URL('.', import.meta.url)
 const work = mkdtempSync(join(tmpdir(), 'archy-bench-relay-'))
 
+// BENCH_PROFILE=DIR writes a V8 CPU profile of each child (relay, load generator) into DIR.
 function startChild(script: string, args: string[]): ChildProcess {
-  return fork(new URL(script, here), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const profile = process.env.BENCH_PROFILE
+  const execArgv = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []
+  return fork(new URL(script, here), args, {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
 }
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
@@ -128,7 +134,7 @@ async function benchIngest(): Promise<void> {
       .map((value) => value.toFixed(1))
       .join(' ')}`,
   )
-  server.child.kill('SIGKILL')
+  server.child.disconnect()
 }
 
 async function benchQuery(): Promise<void> {
@@ -155,7 +161,7 @@ async function benchQuery(): Promise<void> {
     `  REQ to EOSE p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}`,
   )
   console.log(`  relay process memory: ${mib(status.rss)} resident, ${mib(status.maxRss)} peak`)
-  server.child.kill('SIGKILL')
+  server.child.disconnect()
 }
 
 try {

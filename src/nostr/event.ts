@@ -1,8 +1,9 @@
 // The Nostr event codec (NIP-01): shape checks that name the field, id computation and BIP-340
-// signatures. Signing and verification go through nostr-tools.
-import { finalizeEvent, getEventHash, verifyEvent, type EventTemplate } from 'nostr-tools'
+// signatures. Signing goes through nostr-tools, verification through ./schnorr.ts.
+import { finalizeEvent, getEventHash, type EventTemplate } from 'nostr-tools'
 
 import { ValidationError, VerificationError } from '../errors.js'
+import { verifyEventSignature } from './schnorr.js'
 
 export interface NostrEvent {
   id: string
@@ -56,7 +57,7 @@ export function verifyNostrEvent(value: unknown): NostrEvent {
   if (getEventHash(event) !== event.id) {
     throw new VerificationError('event.id: does not match the event content')
   }
-  if (!verifyEvent({ ...event })) {
+  if (!verifyEventSignature(event)) {
     throw new VerificationError('event.sig: signature does not verify')
   }
   return event
