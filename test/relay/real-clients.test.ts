@@ -1,5 +1,5 @@
 // Real Nostr clients against the relay over a real WebSocket: nostr-tools' SimplePool and NDK
-// publish, subscribe and fetch, each seeing the other's events. COUNT lives in nip45.test.ts.
+// publish, subscribe, fetch and count (NIP-45), each seeing the other's events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import NDK, { NDKEvent, NDKPrivateKeySigner } from '@nostr-dev-kit/ndk'
@@ -88,6 +88,19 @@ describe('real clients', () => {
     await Promise.all(pool.publish([running.url], event))
     expect(await viaNdk).toBe(event.id)
     expect((await viaPool).id).toBe(event.id)
+  })
+
+  it('counts with NDK and with a nostr-tools relay client', async () => {
+    const tag = `count-${Date.now()}`
+    const author = generateSecretKey()
+    for (const created_at of [1, 2, 3]) {
+      const event = signEvent(author, { created_at, tags: [['t', tag]] })
+      await Promise.all(pool.publish([running.url], event))
+    }
+    const result = await ndk.count([{ '#t': [tag] }])
+    expect(result.count).toBe(3)
+    const relay = await pool.ensureRelay(running.url)
+    await expect(relay.count([{ '#t': [tag], since: 2 }], {})).resolves.toBe(2)
   })
 
   it('shows an NDK client the relay refusing an event', async () => {
