@@ -154,9 +154,11 @@ export function renderStatus(status: AgentStatus): string {
     }
     if (app.pinnedVersion) lines.push(`  pinned: ${app.pinnedVersion}`)
     if (app.updateAvailable) {
-      const how = app.autoUpdate
-        ? 'the next reconcile updates it'
-        : `archy agent update ${app.appId}`
+      const how = app.pinnedVersion
+        ? `held by the pin; archy agent unpin ${app.appId} first`
+        : app.autoUpdate
+          ? 'the next reconcile updates it'
+          : `archy agent update ${app.appId}`
       lines.push(`  update available: ${app.updateAvailable} (${how})`)
     }
     if (app.lastUpdate) {
