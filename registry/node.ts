@@ -13,10 +13,12 @@ import {
   acceptOnlyAppDataNamespaces,
   acceptOnlyKinds,
   createRelay,
+  followUpstreams,
   REGISTRY_APP_DATA_NAMESPACES,
   REGISTRY_KINDS,
   writeInfoResponse,
 } from '../relay/index.js'
+import type { UpstreamFollower } from '../relay/index.js'
 import {
   DEFAULT_BLOB_GRACE_SECONDS,
   DEFAULT_BLOB_QUOTA_BYTES,
@@ -54,6 +56,12 @@ export interface RegistryNodeOptions {
   relayAcceptedKinds?: readonly number[]
   /** The d tags kind 30078 may carry (relay_app_data_namespaces); a trailing `:` is a prefix. */
   relayAppDataNamespaces?: readonly string[]
+  /** Relays to follow (setting upstream_relays); everything ingested passes the relay's checks. */
+  upstreamRelays?: string[]
+  /** Reconnect backoff of the upstream follower, in milliseconds; default 1 s to 60 s. */
+  upstreamBackoff?: { initialMs: number; maxMs: number }
+  /** Accept client events only from authenticated authors (setting relay_auth_writes, NIP-42). */
+  relayAuthWrites?: boolean
   /** Delay before re-signing the catalog after a change. */
   catalogDebounceMs?: number
   /** The operator's allow list of bare-id owners, `id@<publisher did>` each. */
@@ -65,6 +73,8 @@ export interface RegistryNode {
   url: string
   /** The operator DID that signs catalogs. */
   did: string
+  /** The follower of the configured upstream relays (none: nothing to follow). */
+  upstreams: UpstreamFollower
   close(): Promise<void>
 }
 
@@ -86,6 +96,8 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
       version: SOFTWARE_VERSION,
     },
     logger: logger.child({ component: 'relay' }),
+    url: options.publicUrl,
+    requireAuthForWrites: options.relayAuthWrites,
     policies: [
       acceptOnlyKinds(options.relayAcceptedKinds ?? REGISTRY_KINDS),
       acceptOnlyAppDataNamespaces(options.relayAppDataNamespaces ?? REGISTRY_APP_DATA_NAMESPACES),
@@ -154,9 +166,18 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   }
   logger.info({ url, did: keys.ed25519.did, dataDir }, 'registry node listening')
 
+  // Upstream events enter through relay.publish, so the indexer sees them like local ones.
+  const upstreams = followUpstreams({
+    urls: options.upstreamRelays ?? [],
+    relay,
+    logger: logger.child({ component: 'upstream' }),
+    backoff: options.upstreamBackoff,
+  })
+
   let closing: Promise<void> | undefined
   async function close(): Promise<void> {
     const closed = new Promise<void>((done) => server.close(() => done()))
+    await upstreams.close()
     indexer.stop()
     await catalog.close()
     await relay.close()
@@ -167,7 +188,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     logger.info({ url }, 'registry node stopped')
     logger.flush()
   }
-  return { url, did: keys.ed25519.did, close: () => (closing ??= close()) }
+  return { url, did: keys.ed25519.did, upstreams, close: () => (closing ??= close()) }
 }
 
 /** `id@did` addresses as a map from id to the DID that owns it (checked by the node config). */

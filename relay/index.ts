@@ -3,6 +3,8 @@
 export { createRelay } from './relay.js'
 export { createInfoResponse, INFO_RESPONSE_HEADERS, writeInfoResponse } from './nip11.js'
 export { DEFAULT_LIMITS } from './limits.js'
+export { FOLLOW_FILTERS, followUpstreams } from './upstream.js'
+export type { FollowOptions, UpstreamFollower, UpstreamStatus } from './upstream.js'
 export {
   acceptOnlyAppDataNamespaces,
   acceptOnlyKinds,

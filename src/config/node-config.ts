@@ -18,6 +18,8 @@ export interface NodeConfig {
   blob_quota_bytes: number
   blob_grace_seconds: number
   app_owners: string[]
+  upstream_relays: string[]
+  relay_auth_writes: boolean
   relay_accepted_kinds: number[]
   relay_app_data_namespaces: string[]
 }
@@ -45,6 +47,8 @@ const asList = (text: string): unknown =>
     .map((item) => item.trim())
     .filter((item) => item !== '')
 const asInteger = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) : text)
+const asBoolean = (text: string): unknown =>
+  text === 'true' ? true : text === 'false' ? false : text
 const asIntegers = (text: string): unknown => text.split(',').map((item) => asInteger(item.trim()))
 
 export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
@@ -144,6 +148,24 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     description: 'The d tags a kind 30078 event may carry; one ending in : is a prefix.',
     restart: true,
     fromText: asList,
+  },
+  upstream_relays: {
+    schema: z.array(z.url({ protocol: /^wss?$/ })),
+    rule: 'a comma-separated list of ws:// or wss:// relay URLs',
+    default: [],
+    defaultText: 'none',
+    description:
+      'Relays to follow: release events and the kinds trust reads, caught up by NIP-77 or since.',
+    restart: true,
+    fromText: asList,
+  },
+  relay_auth_writes: {
+    schema: z.boolean(),
+    rule: 'true or false',
+    default: false,
+    description: 'Accept client events only from authors authenticated on the connection (NIP-42).',
+    restart: true,
+    fromText: asBoolean,
   },
 }
 

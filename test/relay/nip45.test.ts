@@ -1,10 +1,15 @@
 // NIP-45 COUNT over a real WebSocket: raw messages, refusals answered with CLOSED, and the counts
-// that nostr-tools' Relay and SimplePool read.
+// that nostr-tools' Relay and SimplePool and NDK read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import NDK from '@nostr-dev-kit/ndk'
 import { SimplePool } from 'nostr-tools/pool'
 import { getPublicKey } from 'nostr-tools/pure'
 import { connectClient, connectRaw, generateSecretKey, signEvent, startRelay } from './harness.js'
 import type { RawClient, RunningRelay } from './harness.js'
+
+// NDK opens sockets with the global WebSocket, which Node 20 does not have.
+;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
 
 describe('relay COUNT (NIP-45)', () => {
   const followed = generateSecretKey()
@@ -71,6 +76,14 @@ describe('relay COUNT (NIP-45)', () => {
     const relay = await connectClient(running.url)
     await expect(relay.count([{ kinds: [3] }], {})).resolves.toBe(3)
     relay.close()
+  })
+
+  it('gives NDK the count of matching events', async () => {
+    const ndk = new NDK({ explicitRelayUrls: [running.url] })
+    await ndk.connect(5000)
+    const result = await ndk.count([{ kinds: [3], '#p': [getPublicKey(followed)] }])
+    expect(result.count).toBe(3)
+    for (const relay of ndk.pool.relays.values()) relay.disconnect()
   })
 
   it('gives nostr-tools SimplePool the follower count of a key', async () => {

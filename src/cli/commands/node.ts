@@ -77,6 +77,8 @@ async function runNode(input: CommandInput): Promise<number> {
       blobQuotaBytes: config.blob_quota_bytes,
       blobGraceSeconds: config.blob_grace_seconds,
       appOwners: config.app_owners,
+      upstreamRelays: config.upstream_relays,
+      relayAuthWrites: config.relay_auth_writes,
     })
   } catch (error) {
     throw describeStartError(error, config)

@@ -18,7 +18,37 @@ describe('loadNodeConfig', () => {
       app_owners: [],
       relay_accepted_kinds: [0, 3, 5, 1984, 1985, 10000, 10002, 22242, 30078, 30382],
       relay_app_data_namespaces: ['archipelago-app:', 'archipelago-catalog'],
+      upstream_relays: [],
+      relay_auth_writes: false,
     })
+  })
+
+  it('reads ARCHY_UPSTREAM_RELAYS and ARCHY_RELAY_AUTH_WRITES', () => {
+    const env = {
+      ARCHY_UPSTREAM_RELAYS: 'wss://relay.example/, ws://127.0.0.1:7778',
+      ARCHY_RELAY_AUTH_WRITES: 'true',
+    }
+    expect(loadNodeConfig({}, env)).toMatchObject({
+      upstream_relays: ['wss://relay.example/', 'ws://127.0.0.1:7778'],
+      relay_auth_writes: true,
+    })
+  })
+
+  it.each([
+    [
+      { ARCHY_UPSTREAM_RELAYS: 'https://relay.example' },
+      /^upstream_relays \(ARCHY_UPSTREAM_RELAYS\): must be a comma-separated list of ws:/,
+    ],
+    [
+      { ARCHY_UPSTREAM_RELAYS: 'relay.example' },
+      /^upstream_relays \(ARCHY_UPSTREAM_RELAYS\): must be /,
+    ],
+    [
+      { ARCHY_RELAY_AUTH_WRITES: 'yes' },
+      /^relay_auth_writes \(ARCHY_RELAY_AUTH_WRITES\): must be true or false, got "yes"$/,
+    ],
+  ])('refuses %j naming the key and the rule', (env, message) => {
+    expect(() => loadNodeConfig({}, env)).toThrow(message)
   })
 
   it('reads the relay write policy from ARCHY_RELAY_* lists', () => {
