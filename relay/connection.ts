@@ -6,6 +6,7 @@ import { WebSocket } from 'ws'
 import type { RawData } from 'ws'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { describeError } from '../src/errors.js'
+import { readClientAddress } from './client-address.js'
 import { openConnectionExtensions } from './connection-extensions.js'
 import { readEventId } from './event-shape.js'
 import { matchFilters, parseFilters } from './filters.js'
@@ -46,7 +47,7 @@ export function openConnection(
 ): Connection {
   const { limits, logger } = context
   const subscriptions = new Map<string, ParsedFilter[]>()
-  const remote = request.socket.remoteAddress
+  const remote = readClientAddress(request)
   let queue = Promise.resolve()
   let lastEvent = Promise.resolve()
   let publishing = 0
@@ -87,7 +88,7 @@ export function openConnection(
       return refuseMessage(text, `invalid: ${describeError(error)}`)
     }
 
-    if (!context.rateLimits.ip.take(remote ?? '')) {
+    if (!context.rateLimits.ip.take(remote)) {
       return refuseMessage(text, 'rate-limited: this address sends too many messages')
     }
     if (message.type === 'EVENT') return startEvent(message.event)
