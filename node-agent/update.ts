@@ -29,7 +29,7 @@ export interface UpdateOutcome {
 }
 
 export interface UpdateOptions {
-  /** The operator asked for this update (`archy agent update`): a version that failed is retried. */
+  /** The operator asked for it (`archy agent update`): a version that failed is retried. */
   explicit: boolean
 }
 
@@ -130,6 +130,9 @@ async function runUpdate(
       mode: install.mode,
       healthWindow: true,
       async beforeChange(plans) {
+        // Recorded before anything stops: from here on a failure (or crash) rolls back.
+        agent.store.saveUpdate(record)
+        started = true
         for (const { container } of [...plans].reverse()) {
           if (container?.state === 'running') await agent.podman.stop(container.name)
         }
@@ -139,7 +142,6 @@ async function runUpdate(
         record.snapshots = taken.snapshots
         if (taken.warning) record.warnings.push(taken.warning)
         agent.store.saveUpdate(record)
-        started = true
       },
     })
   } catch (error) {

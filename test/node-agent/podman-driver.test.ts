@@ -128,6 +128,11 @@ describe('createPodman (stubbed exec)', () => {
         args: ['healthcheck', 'run', 'n'],
         result: { exitCode: 125, stderr: 'no defined healthcheck' },
       },
+      {
+        command: 'podman',
+        args: ['healthcheck', 'run', 'slow'],
+        result: { exitCode: 125, stderr: 'Error: healthcheck command exceeded timeout of 1s' },
+      },
     ])
     const podman = createPodman({ exec })
     expect(await podman.imageExists('a')).toBe(true)
@@ -138,6 +143,8 @@ describe('createPodman (stubbed exec)', () => {
     expect(await podman.secretExists('s')).toBe(false)
     expect(await podman.healthcheck('h')).toBe(false)
     await expect(podman.healthcheck('n')).rejects.toBeInstanceOf(ExecError)
+    // A check slower than its timeout is unhealthy, as Podman itself counts it.
+    expect(await podman.healthcheck('slow')).toBe(false)
     exec.assertAllUsed()
   })
 

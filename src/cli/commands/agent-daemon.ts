@@ -17,7 +17,7 @@ export const daemonCommands: CommandSpec[] = [
       interval: {
         type: 'string',
         valueName: 'SECONDS',
-        description: `seconds between reconcile passes (default ${DEFAULT_PASS_INTERVAL_MS / 1000})`,
+        description: `seconds between passes (default ${DEFAULT_PASS_INTERVAL_MS / 1000})`,
       },
       'log-level': {
         type: 'string',
