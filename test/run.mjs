@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const SUITES = (
-  process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,deploy,e2e'
+  process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,deploy,e2e,gate'
 ).split(',')
-const suites = SUITES.filter((name) => existsSync(`test/${name}`) && hasTests(`test/${name}`))
+const suites = SUITES.filter(
+  (name) => name !== 'gate' && existsSync(`test/${name}`) && hasTests(`test/${name}`),
+)
 const reports = mkdtempSync(join(tmpdir(), 'archy-test-reports-'))
 
 const steps = [
@@ -23,6 +25,10 @@ const steps = [
     ['vitest', 'run', `test/${name}`, '--reporter=default', '--reporter=json'],
     join(reports, `${name}.json`),
   ]),
+  // The lifecycle gate (test/gate/): 3 rounds of every example app's lifecycle on real Podman.
+  ...(SUITES.includes('gate')
+    ? [['gate', 'npm', ['run', 'gate', '--', '--rounds', process.env.ARCHY_GATE_ROUNDS ?? '3']]]
+    : []),
 ]
 
 const times = []
