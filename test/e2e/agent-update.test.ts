@@ -46,7 +46,7 @@ function writeRelease(dir: string, version: string, healthPath: string): string 
   files:
     - { path: /var/lib/archipelago/${APP}/www/index.html, content: "first page\\n" }
   health_check: { type: http, endpoint: http://localhost:8080, path: ${healthPath},
-                  interval: 1s, timeout: 1s, retries: 2 }
+                  interval: 1s, timeout: 2s, retries: 2 }
 `
   const file = path.join(folder, 'manifest.yml')
   writeFileSync(file, manifest)
