@@ -150,8 +150,9 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asList,
   },
   upstream_relays: {
-    schema: z.array(z.url({ protocol: /^wss?$/ })),
-    rule: 'a comma-separated list of ws:// or wss:// relay URLs',
+    // Credentials in a URL would end up in logs and status: refused.
+    schema: z.array(z.url({ protocol: /^wss?$/ }).refine(hasNoCredentials)),
+    rule: 'a comma-separated list of ws:// or wss:// relay URLs without user names or passwords',
     default: [],
     defaultText: 'none',
     description:
@@ -167,6 +168,13 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     restart: true,
     fromText: asBoolean,
   },
+}
+
+// zod runs the refinement even when the text is no URL; that failure is z.url's to report.
+function hasNoCredentials(text: string): boolean {
+  if (!URL.canParse(text)) return true
+  const url = new URL(text)
+  return url.username === '' && url.password === ''
 }
 
 function isOwnerAddress(text: string): boolean {

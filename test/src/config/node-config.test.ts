@@ -40,6 +40,10 @@ describe('loadNodeConfig', () => {
       /^upstream_relays \(ARCHY_UPSTREAM_RELAYS\): must be a comma-separated list of ws:/,
     ],
     [
+      { ARCHY_UPSTREAM_RELAYS: 'wss://operator:secret@relay.example' },
+      /^upstream_relays \(ARCHY_UPSTREAM_RELAYS\): must be .* without user names or passwords/,
+    ],
+    [
       { ARCHY_UPSTREAM_RELAYS: 'relay.example' },
       /^upstream_relays \(ARCHY_UPSTREAM_RELAYS\): must be /,
     ],
