@@ -214,6 +214,21 @@ describePodman('archy agent update on rootless Podman', () => {
     await exited
     expect(existsSync(socket)).toBe(false)
   }, 180_000)
+
+  it('moves to a pinned older release, verified from the registry, with the data kept', async () => {
+    expect(await ok('agent', 'pin', APP, '1.0.0')).toBe(
+      'pinned upd-web to 1.0.0; 1.2.0 is installed: archy agent update upd-web moves to it',
+    )
+    expect(await ok('agent', 'update', APP)).toBe('updated upd-web 1.2.0 -> 1.0.0')
+    expect(await runningRelease()).toBe('1.0.0')
+    const note = await fetch(`http://127.0.0.1:${PORT}/note`)
+    expect(await note.text()).toBe('kept\n')
+    const refused = await archy('agent', 'pin', APP, '0.9.0')
+    expect(refused.code).toBe(1)
+    expect(refused.err).toMatch(
+      /upd-web 0\.9\.0 is not among the releases http:\/\/127\.0\.0\.1:\d+ has/,
+    )
+  }, 180_000)
 })
 
 /** Polls a condition every 200 ms, for at most 60 s (a bound on a wait, not a timing claim). */
