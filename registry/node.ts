@@ -18,7 +18,7 @@ import {
   REGISTRY_KINDS,
   writeInfoResponse,
 } from '../relay/index.js'
-import type { UpstreamFollower } from '../relay/index.js'
+import type { RelayLimits, UpstreamFollower } from '../relay/index.js'
 import {
   DEFAULT_BLOB_GRACE_SECONDS,
   DEFAULT_BLOB_QUOTA_BYTES,
@@ -56,6 +56,8 @@ export interface RegistryNodeOptions {
   relayAcceptedKinds?: readonly number[]
   /** The d tags kind 30078 may carry (relay_app_data_namespaces); a trailing `:` is a prefix. */
   relayAppDataNamespaces?: readonly string[]
+  /** Overrides of the relay's limits (settings relay_max_future_seconds and the rate limits). */
+  relayLimits?: Partial<RelayLimits>
   /** Relays to follow (setting upstream_relays); everything ingested passes the relay's checks. */
   upstreamRelays?: string[]
   /** Reconnect backoff of the upstream follower, in milliseconds; default 1 s to 60 s. */
@@ -98,6 +100,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     logger: logger.child({ component: 'relay' }),
     url: options.publicUrl,
     requireAuthForWrites: options.relayAuthWrites,
+    limits: options.relayLimits,
     policies: [
       acceptOnlyKinds(options.relayAcceptedKinds ?? REGISTRY_KINDS),
       acceptOnlyAppDataNamespaces(options.relayAppDataNamespaces ?? REGISTRY_APP_DATA_NAMESPACES),

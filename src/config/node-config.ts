@@ -22,6 +22,9 @@ export interface NodeConfig {
   relay_auth_writes: boolean
   relay_accepted_kinds: number[]
   relay_app_data_namespaces: string[]
+  relay_max_future_seconds: number
+  relay_ip_messages_per_second: number
+  relay_key_events_per_second: number
 }
 
 export interface SettingSpec {
@@ -148,6 +151,30 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     description: 'The d tags a kind 30078 event may carry; one ending in : is a prefix.',
     restart: true,
     fromText: asList,
+  },
+  relay_max_future_seconds: {
+    schema: z.number().int().min(0),
+    rule: 'a whole number of seconds',
+    default: 0,
+    description: 'How far ahead of the clock an event created_at may be; 0 sets no bound.',
+    restart: true,
+    fromText: asInteger,
+  },
+  relay_ip_messages_per_second: {
+    schema: z.number().int().min(0),
+    rule: 'a whole number (0 turns the limit off)',
+    default: 200,
+    description: 'Messages per second one client address may send (bursts of five times that).',
+    restart: true,
+    fromText: asInteger,
+  },
+  relay_key_events_per_second: {
+    schema: z.number().int().min(0),
+    rule: 'a whole number (0 turns the limit off)',
+    default: 20,
+    description: 'Events per second one author may publish (bursts of ten times that).',
+    restart: true,
+    fromText: asInteger,
   },
   upstream_relays: {
     // Credentials in a URL would end up in logs and status: refused.

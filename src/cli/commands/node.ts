@@ -79,6 +79,13 @@ async function runNode(input: CommandInput): Promise<number> {
       appOwners: config.app_owners,
       upstreamRelays: config.upstream_relays,
       relayAuthWrites: config.relay_auth_writes,
+      relayLimits: {
+        maxFutureSeconds: config.relay_max_future_seconds,
+        ipMessagesPerSecond: config.relay_ip_messages_per_second,
+        ipMessageBurst: config.relay_ip_messages_per_second * 5,
+        keyEventsPerSecond: config.relay_key_events_per_second,
+        keyEventBurst: config.relay_key_events_per_second * 10,
+      },
     })
   } catch (error) {
     throw describeStartError(error, config)

@@ -20,6 +20,9 @@ describe('loadNodeConfig', () => {
       relay_app_data_namespaces: ['archipelago-app:', 'archipelago-catalog'],
       upstream_relays: [],
       relay_auth_writes: false,
+      relay_max_future_seconds: 0,
+      relay_ip_messages_per_second: 200,
+      relay_key_events_per_second: 20,
     })
   })
 
@@ -53,6 +56,23 @@ describe('loadNodeConfig', () => {
     ],
   ])('refuses %j naming the key and the rule', (env, message) => {
     expect(() => loadNodeConfig({}, env)).toThrow(message)
+  })
+
+  it('reads the relay limits from ARCHY_RELAY_* numbers', () => {
+    const env = {
+      ARCHY_RELAY_MAX_FUTURE_SECONDS: '900',
+      ARCHY_RELAY_IP_MESSAGES_PER_SECOND: '0',
+      ARCHY_RELAY_KEY_EVENTS_PER_SECOND: '5',
+    }
+    expect(loadNodeConfig({}, env)).toMatchObject({
+      relay_max_future_seconds: 900,
+      relay_ip_messages_per_second: 0,
+      relay_key_events_per_second: 5,
+    })
+    expect(() => loadNodeConfig({}, { ARCHY_RELAY_MAX_FUTURE_SECONDS: '15m' })).toThrow(
+      'relay_max_future_seconds (ARCHY_RELAY_MAX_FUTURE_SECONDS): must be a whole number of ' +
+        'seconds, got "15m"',
+    )
   })
 
   it('reads the relay write policy from ARCHY_RELAY_* lists', () => {
