@@ -31,7 +31,11 @@ export async function setAppState(
 }
 
 /** Reconciles one install, recording the outcome (the error, or none) in the store. */
-export async function reconcileApp(agent: Agent, appId: string): Promise<AppliedStep[]> {
+export async function reconcileApp(
+  agent: Agent,
+  appId: string,
+  listed?: PodmanContainer[],
+): Promise<AppliedStep[]> {
   const install = requireInstall(agent, appId)
   // An update a crash interrupted is finished, or rolled back, under its health gate.
   const update = agent.store.getUpdate(install.appId)
@@ -39,7 +43,9 @@ export async function reconcileApp(agent: Agent, appId: string): Promise<Applied
   const app = await loadInstalledApp(agent, install)
   const warnings = install.warnings
   try {
-    const steps = await reconcileInstalledApp(agent, app, await listContainersOnce(agent))
+    // A pass lists once for every install (`listed`); a command on one app lists for itself.
+    const containers = listed ?? (await listContainersOnce(agent))
+    const steps = await reconcileInstalledApp(agent, app, containers)
     agent.store.setOutcome(install.appId, { warnings, lastError: null })
     return steps
   } catch (error) {

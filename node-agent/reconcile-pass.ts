@@ -4,7 +4,8 @@
 import type { Agent } from './agent-context.js'
 import { findCatalogCandidates } from './catalog-search.js'
 import { reconcileApp } from './lifecycle.js'
-import type { AppliedStep } from './reconciler.js'
+import type { PodmanContainer } from './podman.js'
+import { listContainersOnce, type AppliedStep } from './reconciler.js'
 import { updateApp, type UpdateOutcome } from './update.js'
 
 export interface PassResult {
@@ -45,15 +46,29 @@ export async function runReconcilePass(
       result.warnings.push(`catalogs not refreshed: ${error.message}`)
     })
   }
+  // One container listing for the whole pass (DESIGN.md §5): an app's steps touch only its own
+  // containers. A Podman that cannot list fails every app, and never makes one look absent.
+  let listed: PodmanContainer[] = []
+  try {
+    if (installs.length > 0) listed = await listContainersOnce(agent)
+  } catch (error) {
+    for (const install of installs) {
+      result.errors.push(`${install.appId}: ${(error as Error).message}`)
+    }
+    return result
+  }
   for (const install of installs) {
     try {
+      let changed = false
       if (wantsUpdates.includes(install)) {
         const outcome = await updateApp(agent, install.appId, { explicit: false })
         if (outcome.result === 'updated' || outcome.result === 'rolled-back') {
           result.updates.push(outcome)
+          changed = true
         }
       }
-      result.steps.push(...(await reconcileApp(agent, install.appId)))
+      // An update just changed this app's containers: it lists them again.
+      result.steps.push(...(await reconcileApp(agent, install.appId, changed ? undefined : listed)))
     } catch (error) {
       result.errors.push(`${install.appId}: ${(error as Error).message}`)
     }
