@@ -27,6 +27,19 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 60_000
 const KILL_GRACE_MS = 2_000
 const STDERR_TAIL_CHARS = 400
 
+// Fault injection for tests only: with ARCHY_TEST_KILL_AFTER_CALLS=N the process kills itself
+// with SIGKILL once its Nth external call has ended, before the next begins (a crash between two
+// Podman calls). Read once at start-up; unset, nothing here ever runs.
+const killAfterCalls = Number(process.env.ARCHY_TEST_KILL_AFTER_CALLS ?? '0')
+let callsEnded = 0
+
+function countCallEnded(): void {
+  callsEnded += 1
+  if (Number.isInteger(killAfterCalls) && killAfterCalls > 0 && callsEnded === killAfterCalls) {
+    process.kill(process.pid, 'SIGKILL')
+  }
+}
+
 /** Runs a command to completion; throws ExecError on a missing binary, a timeout or exit != 0. */
 export const execCommand: Exec = (command, args, options = {}) => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS
@@ -61,6 +74,7 @@ export const execCommand: Exec = (command, args, options = {}) => {
     const finish = (error: ExecError | undefined, result?: ExecResult): void => {
       if (settled) return
       settled = true
+      countCallEnded()
       clearTimeout(timer)
       if (killTimer) clearTimeout(killTimer)
       if (error) reject(error)
