@@ -50,7 +50,11 @@ function builtRelay(): string {
 }
 
 const children = new Set<ChildProcess>()
-afterEach(() => children.forEach((child) => child.kill('SIGKILL')))
+const temps: Array<() => void> = []
+afterEach(() => {
+  children.forEach((child) => child.kill('SIGKILL'))
+  temps.splice(0).forEach((remove) => remove())
+})
 
 async function startChildRelay(database: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], {
@@ -114,6 +118,7 @@ async function storedIds(url: string, ids: string[]): Promise<Set<string>> {
 describe('durable acknowledgement', () => {
   it('keeps every event that got OK true when the relay is killed with SIGKILL', async () => {
     const temp = makeTempDir()
+    temps.push(temp.remove)
     const database = join(temp.dir, 'relay.sqlite')
     const batches = Array.from({ length: CLIENTS }, (_, client) => {
       const signer = makeFastSigner(generateSecretKey())
@@ -143,7 +148,5 @@ describe('durable acknowledgement', () => {
     const found = await storedIds(restarted.url, [...acknowledged])
     expect(acknowledged.size).toBeGreaterThanOrEqual(acknowledgedAtKill)
     expect([...acknowledged].filter((id) => !found.has(id))).toEqual([])
-    restarted.child.kill('SIGKILL')
-    temp.remove()
   }, 60_000)
 })
