@@ -2,7 +2,8 @@
 // real agent (store, verification, planning, decisions) and a Podman that answers at once over
 // the exec seam, so what is timed is the agent's own work; every Podman call is counted.
 import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { openAgent } from '../node-agent/agent-context.js'
@@ -54,6 +55,9 @@ await agent.close()
 
 const sorted = [...times].sort((a, b) => a - b)
 const ms = (value: number | undefined) => `${(value ?? 0).toFixed(1)} ms`
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+const load = loadavg().map((value) => value.toFixed(1))
+console.log(`commit ${commit}, ${new Date().toISOString()}, load average ${load.join(' ')}`)
 console.log(`reconcile pass, ${APPS} installed apps, nothing to do (${PASSES} passes)`)
 console.log(`  first pass: ${ms(times[0])}, ${counts[0]} podman calls`)
 console.log(`  median:     ${ms(sorted[Math.floor(PASSES / 2)])}, max ${ms(sorted.at(-1))}`)
