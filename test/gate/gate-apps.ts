@@ -44,8 +44,22 @@ function notesValue(secret: string): string {
   return `value-${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`
 }
 
-/** Writes the renamed examples into `dir`; returns the manifest lists to publish, one per app. */
-export function writeGateExamples(examples: string, dir: string): string[][] {
+/**
+ * Writes the renamed examples into `dir`; returns the manifest lists to publish, one per app.
+ * `prefix` and `portBase` keep other Podman tests apart (fault injection uses `fault`, 38000).
+ */
+export function writeGateExamples(
+  examples: string,
+  dir: string,
+  prefix = 'gate',
+  portBase = 28000,
+): string[][] {
+  const rename = (text: string): string =>
+    text
+      .replaceAll('hello-web', `${prefix}-hello-web`)
+      .replaceAll('notes-', `${prefix}-notes-`)
+      .replaceAll('18080', String(portBase + 80))
+      .replaceAll('18081', String(portBase + 81))
   const copy = (from: string, to: string, extra?: (text: string) => string): string[] => {
     mkdirSync(join(dir, to), { recursive: true })
     const manifests: string[] = []
@@ -67,15 +81,7 @@ export function writeGateExamples(examples: string, dir: string): string[][] {
   const ownNetwork = (text: string): string =>
     text.replace(
       '    image: file:image.tar\n',
-      '    image: file:image.tar\n    network: gate-net\n',
+      `    image: file:image.tar\n    network: ${prefix}-net\n`,
     )
-  return [copy('hello-web', 'gate-hello-web', ownNetwork), copy('notes', 'gate-notes')]
-}
-
-function rename(text: string): string {
-  return text
-    .replaceAll('hello-web', 'gate-hello-web')
-    .replaceAll('notes-', 'gate-notes-')
-    .replaceAll('18080', '28080')
-    .replaceAll('18081', '28081')
+  return [copy('hello-web', `${prefix}-hello-web`, ownNetwork), copy('notes', `${prefix}-notes`)]
 }

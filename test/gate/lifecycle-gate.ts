@@ -53,6 +53,7 @@ const registry = await startRegistryNode({
   logLevel: 'warn',
 })
 const rows: string[] = []
+const durations = new Map<string, number[]>()
 let failure: string | undefined
 const started = Date.now()
 try {
@@ -82,6 +83,8 @@ async function runRound(app: GateApp, round: number): Promise<void> {
       result = `FAIL ${(error as Error).message}`
       failure = `round ${round}, ${app.id}, ${step}: ${(error as Error).message}`
     }
+    const key = `${app.id.padEnd(16)}${step.padEnd(15)}`
+    durations.set(key, [...(durations.get(key) ?? []), Date.now() - stepStarted])
     const seconds = ((Date.now() - stepStarted) / 1000).toFixed(2)
     const row = `${String(round).padEnd(6)}${app.id.padEnd(16)}${step.padEnd(15)}`
     rows.push(`${row}${seconds.padStart(8)}  ${result}`)
@@ -95,6 +98,7 @@ if (failure) {
   process.exitCode = 1
 } else {
   const steps = rows.length
+  printSummary(durations)
   console.log(`\ngate passed: ${rounds} rounds, ${steps} steps in ${total} s, commit ${commit}`)
 }
 
@@ -127,4 +131,18 @@ async function cleanUp(as: GateUser): Promise<void> {
 
 function git(args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim()
+}
+
+/** Per app and step: the fastest, median and slowest time over the rounds, in seconds. */
+function printSummary(times: Map<string, number[]>): void {
+  const format = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(2).padStart(8)
+  console.log(
+    `\n${'app'.padEnd(16)}${'step'.padEnd(15)}${'min'.padStart(8)}` +
+      `${'median'.padStart(8)}${'max'.padStart(8)}`,
+  )
+  for (const [key, values] of times) {
+    const sorted = [...values].sort((a, b) => a - b)
+    const median = sorted[Math.floor(sorted.length / 2)]
+    console.log(`${key}${format(sorted[0])}${format(median)}${format(sorted.at(-1))}`)
+  }
 }

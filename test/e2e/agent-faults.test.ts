@@ -1,0 +1,106 @@
+// Fault injection on real rootless Podman: `archy agent install` killed with SIGKILL after each
+// of its external calls in turn (ARCHY_TEST_KILL_AFTER_CALLS, node-agent/exec.ts), then run
+// again: every time exactly one container, the page served and the data written before intact.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+
+import type { Exec } from '../../node-agent/exec.js'
+import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import { runCli } from '../support/cli.js'
+import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
+import { writeGateExamples } from '../gate/gate-apps.js'
+
+const APP = 'fault-hello-web'
+const URL = 'http://127.0.0.1:38080/'
+const MAX_CALLS = 80
+
+describePodman('archy agent killed between Podman calls', () => {
+  let registry: RegistryNode
+  let asUser: Exec
+  let root: string
+  let place: string[]
+
+  const archy = (args: string[], env: Record<string, string> = {}) =>
+    runArchyAsTestUser([...args, ...place], { env, timeoutMs: 300_000 })
+  const containersNamed = async (): Promise<string[]> => {
+    const listed = await asUser('podman', ['ps', '-a', '--format', 'json'])
+    const all = JSON.parse(listed.stdout || '[]') as { Names: string[]; Id: string }[]
+    return all.filter((container) => container.Names.includes(APP)).map((c) => c.Id)
+  }
+  const marker = () => readFileSync(path.join(root, 'apps', APP, 'www', 'fault-marker'), 'utf8')
+
+  beforeAll(async () => {
+    asUser = podmanAsTestUser()
+    await cleanUp(asUser)
+    root = (await asUser('mktemp', ['-d', '/tmp/fault-agent-XXXXXX'])).stdout.trim()
+    await asUser('chmod', ['755', root])
+    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+
+    const examples = path.resolve('examples/apps')
+    if (!existsSync(`${examples}/hello-web/image.tar`)) {
+      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
+    }
+    const work = mkdtempSync(path.join(tmpdir(), 'archy-fault-node-'))
+    registry = await startRegistryNode({
+      dataDir: `${work}/data`,
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'warn',
+    })
+    const key = `${work}/publisher.keys`
+    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    const [hello] = writeGateExamples(examples, `${work}/apps`, 'fault', 38000)
+    const published = await runCli(['publish', ...hello!, '--key', key, '--registry', registry.url])
+    expect(published.out, published.err).toMatch(/registry: accepted/)
+    const follow = await archy(['agent', 'add-registry', registry.url, '--did', registry.did])
+    expect(follow.code, follow.stderr).toBe(0)
+
+    // A first install writes the data every later one must keep.
+    expect((await archy(['agent', 'install', APP])).code).toBe(0)
+    const file = path.join(root, 'apps', APP, 'www', 'fault-marker')
+    await asUser('podman', ['unshare', 'sh', '-c', 'echo kept > "$1"', 'sh', file])
+    expect((await archy(['agent', 'uninstall', APP])).code).toBe(0)
+  }, 300_000)
+
+  afterAll(async () => {
+    await registry?.close()
+    if (asUser) await cleanUp(asUser)
+    if (root) await asUser('podman', ['unshare', 'rm', '-rf', root], { allowFailure: true })
+  }, 120_000)
+
+  it('converges after a SIGKILL following any external call of an install', async () => {
+    let killedRuns = 0
+    for (let calls = 1; calls <= MAX_CALLS; calls += 1) {
+      const killed = await archy(['agent', 'install', APP], {
+        ARCHY_TEST_KILL_AFTER_CALLS: String(calls),
+      })
+      const finished = killed.code === 0
+
+      // The user's retry (or the daemon's next pass) finishes what the killed run began.
+      const retry = await archy(['agent', 'install', APP])
+      expect(retry.code, `after call ${calls}: ${retry.stderr}`).toBe(0)
+      expect(await containersNamed(), `after call ${calls}`).toHaveLength(1)
+      const page = await fetch(URL, { signal: AbortSignal.timeout(10_000) })
+      expect(page.status, `after call ${calls}`).toBe(200)
+      expect(marker(), `after call ${calls}`).toBe('kept\n')
+
+      expect((await archy(['agent', 'uninstall', APP])).code).toBe(0)
+      if (finished) break
+      expect(killed.code, `run killed after call ${calls}`).toBe(137)
+      killedRuns += 1
+    }
+    console.log(`fault injection: install killed after each of its first ${killedRuns} calls`)
+    // An install makes more external calls than this; all of them were crash points.
+    expect(killedRuns).toBeGreaterThan(5)
+    expect(killedRuns).toBeLessThan(MAX_CALLS)
+  }, 1_800_000)
+})
+
+/** Removes what these tests may have left as the test user. */
+async function cleanUp(asUser: Exec): Promise<void> {
+  await asUser('podman', ['rm', '-f', '--ignore', APP], { allowFailure: true })
+  await asUser('podman', ['network', 'rm', '-f', 'fault-net'], { allowFailure: true })
+}
