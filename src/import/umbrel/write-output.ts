@@ -1,7 +1,8 @@
 // Writes converted manifests as YAML under the output directory, one folder per app, each file
 // opening with a comment naming where it came from. Manifests an earlier import wrote there and
-// this one did not (a refused app, a service now left out) are removed; no other file is touched.
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+// this one did not (a refused app, a service now left out) are removed; no other file is touched:
+// an app whose target exists without the header (a publisher's own file) is refused, not written.
+import { lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
 import { stringify } from 'yaml'
@@ -17,6 +18,7 @@ export async function writeImportedApps(out: string, apps: AppImport[]): Promise
   await makeDirectory(out, { field: '--out' })
   const written: string[] = []
   for (const app of apps) {
+    if (app.status !== 'refused' && (await refuseConflicts(out, app))) continue
     const folder = path.join(out, app.appId)
     const files = app.manifests.map((manifest) => path.join(out, manifest.file))
     await removeStaleManifests(folder, files)
@@ -37,6 +39,31 @@ export async function writeImportedApps(out: string, apps: AppImport[]): Promise
     }
   }
   return written
+}
+
+/**
+ * Refuses an app (its status and a note per file) when a file it would write exists and is not
+ * an earlier import's: not a regular file, or one that does not open with the header.
+ */
+async function refuseConflicts(out: string, app: AppImport): Promise<boolean> {
+  const conflicts: string[] = []
+  for (const manifest of app.manifests) {
+    const target = path.join(out, manifest.file)
+    const found = await lstat(target).catch(() => undefined)
+    if (!found) continue
+    const text = found.isFile() ? await readFile(target, 'utf8').catch(() => '') : ''
+    if (!text.startsWith(HEADER)) conflicts.push(manifest.file)
+  }
+  for (const file of conflicts) {
+    const message =
+      `${path.join(out, file)} exists and was not written by an import (it does not open with ` +
+      `"${HEADER.trim()}"); it is left alone: move it away or choose another --out`
+    app.refusals.push({ source: file, key: 'file', message })
+  }
+  if (conflicts.length === 0) return false
+  app.status = 'refused'
+  app.manifests = []
+  return true
 }
 
 /** Removes `*.yml` files in an app's folder that carry the import header and are not kept. */

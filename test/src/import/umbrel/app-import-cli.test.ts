@@ -84,4 +84,19 @@ describe('archy app import umbrel into an output directory used before', () => {
     expect(existsSync(stale)).toBe(false)
     expect(readFileSync(notes, 'utf8')).toBe('mine: true\n')
   })
+
+  it('refuses an app whose manifest.yml there is not its own, and leaves the file alone', async () => {
+    const out = path.join(root, 'theirs')
+    const mine = path.join(out, 'vaultwarden/manifest.yml')
+    mkdirSync(path.dirname(mine), { recursive: true })
+    writeFileSync(mine, 'app: {id: mine}\n')
+    const result = await runCli(['app', 'import', 'umbrel', VAULTWARDEN, '--out', out])
+    expect(result.code).toBe(1)
+    expect(readFileSync(mine, 'utf8')).toBe('app: {id: mine}\n')
+    expect(result.out).toMatch(/^vaultwarden: refused\n {2}refused:\n/)
+    expect(result.out).toContain(
+      `- vaultwarden/manifest.yml, file: ${mine} exists and was not written by an import`,
+    )
+    expect(result.out).toContain('\n0 converted, 1 refused')
+  })
 })
