@@ -26,6 +26,7 @@ import {
 } from './artifact-service.js'
 import { DEFAULT_MAX_BLOB_BYTES } from './blob-store.js'
 import { startCatalogSigner, type CatalogSigner } from './catalog-signer.js'
+import { acquireDataLock, type DataLock } from './data-lock.js'
 import { createRegistryApp } from './http.js'
 import { startIndexer } from './indexer.js'
 import { loadOperatorIdentity } from './operator-keys.js'
@@ -86,6 +87,22 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   const logger = options.logger ?? createLogger('registry', options.logLevel ?? 'info')
   // Named by its setting, `data`: errors are read by the operator who set it.
   await makeDirectory(dataDir, { field: 'data', mode: 0o700 })
+  // Held until close: rotate-key and a second node on this directory refuse while it is.
+  const lock = await acquireDataLock(dataDir, 'starting another node')
+  try {
+    return await startLocked(options, dataDir, logger, lock)
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
+}
+
+async function startLocked(
+  options: RegistryNodeOptions,
+  dataDir: string,
+  logger: Logger,
+  lock: DataLock,
+): Promise<RegistryNode> {
   const { keys, rotations } = await loadOperatorIdentity(dataDir)
 
   const relay = createRelay({
@@ -188,6 +205,7 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
     await closed
     await artifactService.close()
     store.close()
+    await lock.release()
     logger.info({ url }, 'registry node stopped')
     logger.flush()
   }

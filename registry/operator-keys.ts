@@ -14,6 +14,7 @@ import {
   signKeyRotation,
   type KeyRotation,
 } from '../src/release/key-rotation.js'
+import { acquireDataLock } from './data-lock.js'
 import { openRegistryStore } from './store.js'
 
 const KEY_FILE = 'operator.keys.json'
@@ -63,9 +64,20 @@ export async function loadOperatorIdentity(dataDir: string): Promise<OperatorIde
 /**
  * Rotates the operator key: a new key pair, a statement signed by the old and the new key whose
  * sequence is the next catalog's, appended to the chain; the old key file is kept as retired.
- * Resumes a rotation that was interrupted. The node takes the new key when it next starts.
+ * Resumes a rotation that was interrupted. The node takes the new key when it next starts; while
+ * one runs on `dataDir` (it holds the data lock) this refuses, so the old key never signs a
+ * sequence the statement gave to the new one.
  */
 export async function rotateOperatorKey(dataDir: string): Promise<KeyRotationResult> {
+  const lock = await acquireDataLock(dataDir, 'rotating the operator key')
+  try {
+    return await rotateLocked(dataDir)
+  } finally {
+    await lock.release()
+  }
+}
+
+async function rotateLocked(dataDir: string): Promise<KeyRotationResult> {
   const keyPath = join(dataDir, KEY_FILE)
   const nextPath = join(dataDir, NEXT_KEY_FILE)
   const rotations = await readRotations(dataDir)
@@ -95,7 +107,9 @@ export async function rotateOperatorKey(dataDir: string): Promise<KeyRotationRes
   // 2. The statement, unless the chain already ends at the new key.
   let rotation = rotations.at(-1)
   if (rotation?.new_did !== next.ed25519.did) {
-    const sequence = readCatalogSequence(dataDir) + 1
+    // Above every catalog signed and every earlier statement: a second rotation before the node
+    // signed again must not reuse the first one's sequence (the chain requires it to rise).
+    const sequence = Math.max(readCatalogSequence(dataDir), rotation?.sequence ?? 0) + 1
     const body = {
       type: 'ArchipelagoKeyRotation' as const,
       old_did: current.ed25519.did,

@@ -1,7 +1,7 @@
 // Operator key rotation on a real node: `archy node rotate-key` signs a statement with both keys,
 // the restarted node signs with the new key, serves the chain at /v1/rotations and in its catalog,
 // and an agent that pinned the old key follows it; an interrupted rotation is finished, not lost.
-import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
@@ -73,6 +73,62 @@ describe('archy node rotate-key', () => {
     node = await startTestNode(data.dir, { port: Number(port) })
     expect(await follow()).toBe(second.newDid)
     expect(((await node.getJson('/v1/rotations')).body.rotations as unknown[]).length).toBe(2)
+  })
+
+  it('rotates twice before a restart with rising sequences, and the node and an agent follow', async () => {
+    node = await startTestNode(data.dir, { port: 0 })
+    const firstDid = node.did
+    expect(await addRegistry(store, node.url)).toMatchObject({ did: firstDid, sequence: 1 })
+    const { port } = new URL(node.url)
+    await node.close()
+    node = undefined
+
+    const first = await rotateKey()
+    const second = await rotateKey()
+    expect(first).toMatchObject({ oldDid: firstDid, sequence: 2 })
+    expect(second).toMatchObject({ oldDid: first.newDid, sequence: 3 })
+
+    node = await startTestNode(data.dir, { port: Number(port) })
+    expect(node.did).toBe(second.newDid)
+    const catalog = (await node.getJson('/v1/catalog')).body
+    expect(catalog).toMatchObject({ sequence: 3, registry: { did: second.newDid } })
+    expect(await follow()).toBe(second.newDid)
+
+    // Another rotation after that start rises above both the catalog and the last statement.
+    await node.close()
+    node = undefined
+    expect(await rotateKey()).toMatchObject({ oldDid: second.newDid, sequence: 4 })
+  })
+
+  it('refuses while a node runs on the data directory, and rotates once it stopped', async () => {
+    node = await startTestNode(data.dir)
+    const run = await runCli(['node', 'rotate-key', '--data', data.dir])
+    expect(run.code).toBe(1)
+    expect(run.err).toBe(
+      `archy: data: ${data.dir} is in use by process ${process.pid} (a running registry node ` +
+        'or rotate-key); stop it before rotating the operator key, or remove ' +
+        `${join(data.dir, 'node.lock')} if that process is gone`,
+    )
+    expect(existsSync(join(data.dir, 'rotations.json'))).toBe(false)
+    expect(existsSync(join(data.dir, 'operator.keys.next.json'))).toBe(false)
+    await expect(startTestNode(data.dir)).rejects.toThrow(/stop it before starting another node/)
+
+    const did = node.did
+    await node.close()
+    node = undefined
+    expect(existsSync(join(data.dir, 'node.lock'))).toBe(false)
+    expect(await rotateKey()).toMatchObject({ oldDid: did, sequence: 2 })
+  })
+
+  it('takes over a lock left by a process that is gone', async () => {
+    node = await startTestNode(data.dir)
+    await node.close()
+    node = undefined
+    // Pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
+    writeFileSync(join(data.dir, 'node.lock'), `${2 ** 22 + 1}\n`)
+    expect(await rotateKey()).toMatchObject({ sequence: 2 })
+    node = await startTestNode(data.dir)
+    expect(existsSync(join(data.dir, 'node.lock'))).toBe(true)
   })
 
   it('finishes a rotation interrupted before the key files were swapped', async () => {
