@@ -1,6 +1,7 @@
 // `archy app import` through the CLI's main(): exit codes, where the report goes, and usage
 // errors in the command's terms.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -49,6 +50,29 @@ describe('archy app import umbrel', () => {
     expect(result.code).toBe(2)
     expect(result.err).toContain(message)
   }) // prettier-ignore
+
+  it('refuses a --report reached through a symbolic link into --out', async () => {
+    const out = path.join(root, 'linked-out')
+    mkdirSync(out)
+    const link = path.join(root, 'link-to-out')
+    symlinkSync(out, link)
+    const report = path.join(link, 'r.txt')
+    const result = await runCli(['app', 'import', 'umbrel', VAULTWARDEN, '--out', out,
+      '--report', report]) // prettier-ignore
+    expect(result.code).toBe(2)
+    expect(result.err).toContain(`archy: --report ${report} is inside --out ${out}`)
+    expect(existsSync(path.join(out, 'vaultwarden'))).toBe(false)
+  })
+
+  it('fails on a --report it cannot write before it writes any manifest', async () => {
+    const out = path.join(root, 'no-report')
+    const report = path.join(root, 'no-such-folder', 'r.txt')
+    const result = await runCli(['app', 'import', 'umbrel', VAULTWARDEN, '--out', out,
+      '--report', report]) // prettier-ignore
+    expect(result.code).toBe(1)
+    expect(result.err).toBe(`archy: --report: cannot write ${report}: no such file or directory`)
+    expect(existsSync(out)).toBe(false)
+  })
 
   it('fails naming a directory that does not exist, or is a file', async () => {
     const missing = path.join(root, 'missing')
