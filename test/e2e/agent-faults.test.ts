@@ -1,6 +1,7 @@
 // Fault injection on real rootless Podman: `archy agent install` killed with SIGKILL after each
 // of its external calls in turn (ARCHY_TEST_KILL_AFTER_CALLS, node-agent/exec.ts), then run
 // again: every time exactly one container, the page served and the data written before intact.
+// Then a Podman that fails every other call (a wrapper on PATH): status still lists the app.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
@@ -97,6 +98,51 @@ describePodman('archy agent killed between Podman calls', () => {
     expect(killedRuns).toBeGreaterThan(5)
     expect(killedRuns).toBeLessThan(MAX_CALLS)
   }, 1_800_000)
+
+  it('lists every installed app while Podman fails every other call, then converges', async () => {
+    expect((await archy(['agent', 'install', APP])).code).toBe(0)
+    // A `podman` ahead of the real one on PATH: every other call fails as a broken Podman does.
+    const wrapper = `${root}/flaky-bin`
+    const script = [
+      '#!/bin/sh',
+      `count=$(cat ${root}/flaky-count 2>/dev/null || echo 0); count=$((count + 1))`,
+      `echo $count > ${root}/flaky-count`,
+      `if [ "$FLAKY_EVERY" -gt 0 ] && [ $((count % FLAKY_EVERY)) -eq 0 ]; then`,
+      '  echo "flaky podman: injected failure" >&2; exit 125',
+      'fi',
+      'exec /usr/bin/podman "$@"',
+    ].join('\n')
+    await asUser(
+      'sh',
+      ['-c', `mkdir -p "$1" && cat > "$1/podman" && chmod 755 "$1/podman"`, 'sh', wrapper],
+      {
+        input: `${script}\n`,
+      },
+    )
+    const flaky = (every: number, ...args: string[]) =>
+      archy(args, { PATH: `${wrapper}:/usr/sbin:/usr/bin:/sbin:/bin`, FLAKY_EVERY: String(every) })
+
+    const states: string[] = []
+    for (let run = 0; run < 6; run += 1) {
+      const status = await flaky(2, 'agent', 'status', '--json')
+      expect(status.code, status.stderr).toBe(0)
+      const parsed = JSON.parse(status.stdout)
+      expect(parsed.apps.map((app: { appId: string }) => app.appId)).toEqual([APP])
+      const state = parsed.apps[0].members[0].state as string
+      states.push(state)
+      if (state === 'unknown') expect(parsed.podmanError).toMatch(/exited with 125/)
+    }
+    // Both answers were seen: the app running, and its state unknown (never absent).
+    expect(new Set(states)).toEqual(new Set(['running', 'unknown']))
+
+    const broken = await flaky(1, 'agent', 'reconcile')
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toContain(`${APP}: cannot list containers`)
+    const after = JSON.parse((await flaky(0, 'agent', 'status', '--json')).stdout)
+    expect(after.apps[0].members[0].state).toBe('running')
+    expect((await flaky(0, 'agent', 'reconcile')).code).toBe(0)
+    expect(await containersNamed()).toHaveLength(1)
+  }, 300_000)
 })
 
 /** Removes what these tests may have left as the test user. */
