@@ -19,40 +19,54 @@ export interface ImportUmbrelOptions {
   idPrefix?: string
 }
 
+interface Entry {
+  directory: string
+  notes: NoteSink
+  plan?: AppPlan
+  fallbackId: string
+  skipped: boolean
+}
+
 /** Converts the app in `dir`, or every app of a store checkout in `dir`. */
 export async function importUmbrelApps(
   dir: string,
   options: ImportUmbrelOptions = {},
 ): Promise<AppImport[]> {
   const idPrefix = options.idPrefix ?? ''
-  const directories = await findAppDirectories(dir)
-  const entries: { directory: string; notes: NoteSink; plan?: AppPlan; fallbackId: string }[] = []
-  for (const directory of directories) {
+  const folders = await findAppDirectories(dir)
+  const entries: Entry[] = []
+  for (const { directory, refusal, skipped } of folders) {
     const notes = new NoteSink()
     const fallbackId = path.basename(directory)
+    if (refusal !== undefined || skipped !== undefined) {
+      if (refusal !== undefined) notes.refuse('folder', fallbackId, refusal)
+      else notes.leaveOut('folder', fallbackId, skipped!)
+      entries.push({ directory, notes, fallbackId, skipped: skipped !== undefined })
+      continue
+    }
     try {
       const app = await readUmbrelApp(directory)
       const umbrelId = readUmbrelId(app.meta, notes)
       const plan = umbrelId === undefined ? undefined : planApp(app, umbrelId, idPrefix)
-      entries.push({ directory, notes, plan, fallbackId })
+      entries.push({ directory, notes, plan, fallbackId, skipped: false })
     } catch (error) {
       // A file that cannot be read or parsed refuses its app; the report names the file.
       const file = error instanceof ValidationError ? error.path : directory
       const message = describeError(error).replace(`${file}: `, '')
       notes.refuse(path.basename(file), 'file', message)
-      entries.push({ directory, notes, fallbackId })
+      entries.push({ directory, notes, fallbackId, skipped: false })
     }
   }
 
   const index = indexStore(entries.flatMap((entry) => (entry.plan ? [entry.plan] : [])))
-  return entries.map(({ directory, notes, plan, fallbackId }): AppImport => {
+  return entries.map(({ directory, notes, plan, fallbackId, skipped }): AppImport => {
     const manifests = plan ? convertApp(plan, { index, idPrefix, notes }) : undefined
     const umbrelId = plan?.umbrelId ?? fallbackId
     return {
       umbrelId,
       appId: plan?.appId ?? idPrefix + umbrelId,
       directory,
-      status: manifests ? 'converted' : 'refused',
+      status: skipped ? 'skipped' : manifests ? 'converted' : 'refused',
       manifests: manifests ?? [],
       converted: notes.converted,
       leftOut: notes.leftOut,

@@ -21,7 +21,8 @@ export interface AppImport {
   /** The Archipelago id of the primary manifest. */
   appId: string
   directory: string
-  status: 'converted' | 'refused'
+  /** `skipped`: a store folder that is no app; the reason is its one left-out note. */
+  status: 'converted' | 'refused' | 'skipped'
   manifests: ImportedManifest[]
   converted: ImportNote[]
   leftOut: ImportNote[]
@@ -53,8 +54,12 @@ export class NoteSink {
   }
 }
 
-/** `service web, ports[0]: message`, or `umbrel-app.yml, version: message`. */
+/**
+ * `service web, ports[0]: message`, `umbrel-app.yml, version: message`, or for a store's folder
+ * (source `folder`, key its name) `folder bitcoin: message`.
+ */
 export function formatNote(note: ImportNote): string {
+  if (note.source === 'folder') return `folder ${note.key}: ${note.message}`
   const where = /\.yml$|^app_proxy$/.test(note.source) ? note.source : `service ${note.source}`
   return `${where}, ${note.key}: ${note.message}`
 }
@@ -67,7 +72,7 @@ export function renderReport(apps: AppImport[]): string {
     lines.push(
       app.status === 'converted'
         ? `${app.umbrelId}: converted to ${files}`
-        : `${app.umbrelId}: refused`,
+        : `${app.umbrelId}: ${app.status}`,
     )
     const sections: [string, ImportNote[]][] = [
       ['refused', app.refusals],
@@ -82,11 +87,14 @@ export function renderReport(apps: AppImport[]): string {
     }
     lines.push('')
   }
-  const refused = apps.filter((app) => app.status === 'refused').length
+  const count = (status: AppImport['status']): number =>
+    apps.filter((app) => app.status === status).length
   const decisions = apps.reduce((sum, app) => sum + app.decisions.length, 0)
+  const folders = count('skipped')
+  const skipped = folders > 0 ? `, ${folders} folder${folders === 1 ? '' : 's'} skipped` : ''
   lines.push(
-    `${apps.length - refused} converted, ${refused} refused, ` +
-      `${decisions} element${decisions === 1 ? '' : 's'} needing a decision`,
+    `${count('converted')} converted, ${count('refused')} refused, ` +
+      `${decisions} element${decisions === 1 ? '' : 's'} needing a decision${skipped}`,
   )
   return lines.join('\n') + '\n'
 }

@@ -18,6 +18,7 @@ export async function writeImportedApps(out: string, apps: AppImport[]): Promise
   await makeDirectory(out, { field: '--out' })
   const written: string[] = []
   for (const app of apps) {
+    if (app.status === 'skipped') continue
     if (app.status !== 'refused' && (await refuseConflicts(out, app))) continue
     const folder = path.join(out, app.appId)
     const files = app.manifests.map((manifest) => path.join(out, manifest.file))

@@ -85,9 +85,11 @@ describe('archy app import umbrel', () => {
   })
 
   it('fails naming a directory that holds no app', async () => {
-    const result = await runCli(['app', 'import', 'umbrel', root, '--out', path.join(root, 'x')])
+    const empty = path.join(root, 'no-apps')
+    mkdirSync(path.join(empty, 'scripts'), { recursive: true })
+    const result = await runCli(['app', 'import', 'umbrel', empty, '--out', path.join(root, 'x')])
     expect(result.code).toBe(1)
-    expect(result.err).toBe(`archy: ${root}: holds no umbrel-app.yml, nor any folder with one`)
+    expect(result.err).toBe(`archy: ${empty}: holds no umbrel-app.yml, nor any folder with one`)
   })
 })
 
@@ -109,7 +111,7 @@ describe('archy app import umbrel into an output directory used before', () => {
     expect(readFileSync(notes, 'utf8')).toBe('mine: true\n')
   })
 
-  it('refuses an app whose manifest.yml there is not its own, and leaves the file alone', async () => {
+  it('refuses an app whose manifest.yml there is not its own, leaving the file', async () => {
     const out = path.join(root, 'theirs')
     const mine = path.join(out, 'vaultwarden/manifest.yml')
     mkdirSync(path.dirname(mine), { recursive: true })

@@ -79,10 +79,24 @@ const manifest = (file: string): Record<string, any> =>
 
 describe('archy app import umbrel on the fifteen Umbrel apps', () => {
   it('reports every app, twelve converted and three refused', () => {
-    expect(apps.map((app) => app.umbrelId).sort()).toEqual(
+    const imported = apps.filter((app) => app.status !== 'skipped')
+    expect(imported.map((app) => app.umbrelId).sort()).toEqual(
       [...Object.keys(CONVERTED), ...Object.keys(REFUSED)].sort(),
     )
-    expect(reportText).toMatch(/\n12 converted, 3 refused, 9 elements needing a decision\n$/)
+    expect(reportText).toMatch(
+      /\n12 converted, 3 refused, 9 elements needing a decision, 1 folder skipped\n$/,
+    )
+  })
+
+  it('reports the nested community store as skipped, with the reason', () => {
+    const nested = apps.filter((app) => app.status === 'skipped')
+    expect(nested.map((app) => [app.umbrelId, app.leftOut.map(formatNote)])).toEqual([
+      ['_community-template', [
+        'folder _community-template: is an app store of its own (umbrel-app-store.yml); its ' +
+          'apps are not imported with this one: run archy app import umbrel ' +
+          path.join(UMBREL_APPS, '_community-template'),
+      ]],
+    ]) // prettier-ignore
   })
 
   it.each(Object.entries(REFUSED))('refuses %s with its specific refusals', (id, refusals) => {
