@@ -84,7 +84,11 @@ describe('yanking a release with a NIP-09 deletion', () => {
   // The next test shows this deletion was judged: listeners run in order, and its release is
   // then yanked by the author's deletion, not by this one.
   it('ignores a deletion of the release by another key', async () => {
-    const before = await waitForCatalog(node, 2)
+    // Indexing runs after the OK: wait for the catalog that lists the second release.
+    const before = await waitFor(async () => {
+      const catalog = await catalogNow()
+      return catalog.apps.some((entry) => entry.version === '1.1.0') ? catalog : undefined
+    })
     expect(before.apps.map((entry) => entry.version)).toEqual(['1.1.0'])
     await node.publish(deletion(makeKeys(), [['e', second.id]]))
     expect((await releases()).map((entry) => entry.yanked)).toEqual([null, null])
