@@ -41,6 +41,8 @@ export async function openArtifactService(
     blobs,
     index,
     referencedBlobs: () => referencedBlobs(store),
+    // Kept current between collections, which set the exact figure from the files on disk.
+    onStoredBytes: (delta) => metrics.blobBytesStored.inc(delta),
   })
 
   async function collect(): Promise<void> {

@@ -23,6 +23,8 @@ export interface ArtifactsOptions extends ArtifactLimits {
   /** BLAKE3 digests named by any kept release, yanked ones included. */
   referencedBlobs: () => Set<string>
   logger: Logger
+  /** Told the change in bytes on disk when an upload adds a blob or a delete removes one. */
+  onStoredBytes?: (delta: number) => void
   now?: () => number
 }
 
@@ -100,7 +102,10 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
       type: request.type ?? null,
       uploaded: now(),
     }
+    // A blob already indexed was deduplicated by the store: no new bytes on disk.
+    const added = index.byBlake3(blob.blake3) === undefined
     index.recordUpload(blob, pubkey)
+    if (added) options.onStoredBytes?.(blob.size)
     logger.info({ digest: blob.blake3, size: blob.size, pubkey }, 'blob stored')
     return index.byBlake3(blob.blake3) ?? blob
   }
@@ -129,8 +134,10 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
     if (index.owners(blake3).length > 0 || options.referencedBlobs().has(blake3)) {
       return { deleted: false }
     }
+    const size = index.byBlake3(blake3)?.size ?? 0
     await blobs.remove(blake3)
     index.remove(blake3)
+    options.onStoredBytes?.(-size)
     logger.info({ digest: blake3, pubkey }, 'blob deleted')
     return { deleted: true }
   }

@@ -11,7 +11,7 @@ import type { IndexedBlob } from './blob-index.js'
 import type { BlobStore } from './blob-store.js'
 import { sendBlob } from './blob-serve.js'
 import { checkUploadAuthorization } from './blossom-auth.js'
-import { methodNotAllowed, notFound } from './http-errors.js'
+import { answerOptions, methodNotAllowed, notFound } from './http-errors.js'
 import { readQuery } from './http-query.js'
 
 export interface BlobRoutesOptions {
@@ -85,10 +85,12 @@ export function addBlobRoutes(app: RegistryApp, options: BlobRoutesOptions): voi
     c.header('allow', 'GET, HEAD')
     throw methodNotAllowed(c.req.method, 'GET or HEAD')
   })
+  app.options('/blobs/:blake3', answerOptions('GET, HEAD'))
   app.on(['GET', 'POST', 'DELETE', 'PATCH'], '/blobs', (c) => {
     c.header('allow', 'PUT')
     throw methodNotAllowed(c.req.method, 'PUT')
   })
+  app.options('/blobs', answerOptions('PUT'))
 }
 
 /** Checks the authorization and streams the body into the store (PUT /blobs, PUT /upload). */
@@ -101,13 +103,13 @@ export async function receiveUpload(
   })
   const declared = c.req.header('content-length')
   const body = c.env?.incoming ?? c.req.raw.body ?? []
-  const type = c.req.header('content-type')?.split(';')[0]?.trim()
+  const type = readBlobType(c.req.header('content-type'))
   try {
     return await options.artifacts.upload({
       body: body as AsyncIterable<Uint8Array>,
       auth,
       declaredSize: declared === undefined ? undefined : Number(declared),
-      type: type && type !== 'application/octet-stream' ? type : undefined,
+      type,
     })
   } catch (error) {
     // A client that hangs up mid-body is its own failure, not the server's.
@@ -116,6 +118,22 @@ export async function receiveUpload(
     }
     throw error
   }
+}
+
+// What HTML forms and `curl --data` send when nobody chose a type: never the blob's own type.
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data'])
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/
+
+/**
+ * The type to store for an upload: the Content-Type a client gave (Blossom clients send the
+ * blob's, BUD-02), lowercased without parameters; none (served as application/octet-stream) when
+ * it is missing, a form encoding, octet-stream itself, or not a media type.
+ */
+export function readBlobType(header: string | undefined): string | undefined {
+  const type = header?.split(';')[0]?.trim().toLowerCase()
+  if (!type || !MEDIA_TYPE.test(type)) return undefined
+  if (FORM_TYPES.has(type) || type === 'application/octet-stream') return undefined
+  return type
 }
 
 /** A Blossom blob descriptor (BUD-02) with the artifact's BLAKE3. */

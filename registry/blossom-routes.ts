@@ -22,7 +22,7 @@ import {
   type RegistryApp,
 } from './blob-routes.js'
 import { checkBlossomAuthorization } from './blossom-auth.js'
-import { methodNotAllowed, notFound } from './http-errors.js'
+import { answerOptions, methodNotAllowed, notFound } from './http-errors.js'
 import { readQuery } from './http-query.js'
 
 const errors = { 'application/json': { schema: ErrorBody } }
@@ -80,6 +80,7 @@ export function addBlossomRoutes(app: RegistryApp, options: BlobRoutesOptions): 
     c.header('allow', 'GET, HEAD, DELETE')
     throw methodNotAllowed(c.req.method, 'GET, HEAD or DELETE')
   })
+  app.options(BLOB_PATH, answerOptions('GET, HEAD, DELETE'))
   // Hono answers HEAD with the GET handler: HEAD is BUD-06's "may I upload this?".
   app.get('/upload', (c) => {
     if (c.req.method !== 'HEAD') {
@@ -107,6 +108,8 @@ export function addBlossomRoutes(app: RegistryApp, options: BlobRoutesOptions): 
     c.header('allow', 'PUT, HEAD')
     throw methodNotAllowed(c.req.method, 'PUT or HEAD')
   })
+  app.options('/upload', answerOptions('PUT, HEAD'))
+  app.options('/list/:pubkey', answerOptions('GET, HEAD'))
 }
 
 function parseSha256(file: string): string {

@@ -48,6 +48,14 @@ export function notFound(message: string): ArchyError {
   return new ArchyError('not-found', message)
 }
 
+/**
+ * The answer to a plain OPTIONS (not a CORS preflight, which http-cors.ts answers): 204 with the
+ * methods the path takes in Allow (RFC 9110 §9.3.7, §10.2.1).
+ */
+export function answerOptions(allow: string): (c: Context) => Response {
+  return (c) => c.body(null, 204, { allow: `${allow}, OPTIONS` })
+}
+
 /** A 405 naming the methods the path does take. */
 export function methodNotAllowed(method: string, allowed: string): ArchyError {
   return new ArchyError('method-not-allowed', `${method} is not allowed here; use ${allowed}`)

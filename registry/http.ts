@@ -5,6 +5,7 @@ import type { HttpBindings } from '@hono/node-server'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Logger } from 'pino'
 
+import { shortenValue } from '../src/quote-value.js'
 import type { ReleaseDocument } from '../src/release/release-document.js'
 import { RELEASE_D_PREFIX, RELEASE_KIND } from '../src/release/release-event.js'
 import {
@@ -26,7 +27,13 @@ import {
 } from './catalog-encoding.js'
 import { matchesIfNoneMatch } from './http-conditional.js'
 import { allowCrossOrigin } from './http-cors.js'
-import { methodNotAllowed, notFound, respondError, respondToError } from './http-errors.js'
+import {
+  answerOptions,
+  methodNotAllowed,
+  notFound,
+  respondError,
+  respondToError,
+} from './http-errors.js'
 import { readQuery } from './http-query.js'
 import type { Indexer } from './indexer.js'
 import { statusOf, type RegistryMetrics } from './metrics.js'
@@ -76,7 +83,12 @@ export function createRegistryApp(options: RegistryHttpOptions): RegistryApp {
   app.use(allowCrossOrigin())
   app.onError((error, c) => respondToError(c, error, logger))
   app.notFound((c) =>
-    respondError(c, 404, 'not-found', `no route for ${c.req.method} ${c.req.path}`),
+    respondError(
+      c,
+      404,
+      'not-found',
+      `no route for ${c.req.method} ${shortenValue(c.req.path, 200)}`,
+    ),
   )
 
   app.get('/healthz', (c) => {
@@ -179,6 +191,7 @@ export function createRegistryApp(options: RegistryHttpOptions): RegistryApp {
     c.header('allow', 'GET, HEAD')
     throw methodNotAllowed(c.req.method, 'GET or HEAD')
   })
+  app.on('OPTIONS', API_PATHS, answerOptions('GET, HEAD'))
 
   // The pages come before the blob routes, whose paths may take any segment.
   addWebRoutes(app, { catalog, store })

@@ -5,6 +5,8 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
+import { readableRoute } from './route-name.js'
+
 export interface RegistryMetrics {
   registry: Registry
   /** Counts and times every request; mount it first. */
@@ -38,7 +40,7 @@ export function createMetrics(prefix = 'archy_'): RegistryMetrics {
   })
   const blobBytesStored = new Gauge({
     name: `${prefix}blob_bytes_stored`,
-    help: 'Bytes of blobs on disk, as of the last garbage collection',
+    help: 'Bytes of blobs on disk (exact at each garbage collection, kept by uploads and deletes)',
     registers: [registry],
   })
 
@@ -46,7 +48,7 @@ export function createMetrics(prefix = 'archy_'): RegistryMetrics {
     const started = performance.now()
     await next()
     // The route pattern, never the raw path: digests and ids would explode the label set.
-    const route = routePath(c) || 'unmatched'
+    const route = readableRoute(routePath(c) || 'unmatched')
     const labels = { method: c.req.method, route }
     duration.observe(labels, (performance.now() - started) / 1000)
     requests.inc({ ...labels, status: String(statusOf(c)) })

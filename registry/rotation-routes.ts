@@ -2,7 +2,7 @@
 // key, oldest first, the same chain every catalog embeds as `rotations`.
 import type { KeyRotation } from '../src/release/key-rotation.js'
 import type { RegistryApp } from './blob-routes.js'
-import { methodNotAllowed } from './http-errors.js'
+import { answerOptions, methodNotAllowed } from './http-errors.js'
 import { readQuery } from './http-query.js'
 
 /** Adds the route to the registry's app and to its OpenAPI document. */
@@ -21,4 +21,5 @@ export function addRotationRoutes(app: RegistryApp, rotations: KeyRotation[]): v
     c.header('allow', 'GET, HEAD')
     throw methodNotAllowed(c.req.method, 'GET or HEAD')
   })
+  app.options('/v1/rotations', answerOptions('GET, HEAD'))
 }

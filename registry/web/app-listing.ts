@@ -2,6 +2,7 @@
 // release's primary manifest, and the search (every word somewhere in the app's text), category
 // and trust band filters, applied on the server so the page works without JavaScript.
 import { ValidationError } from '../../src/errors.js'
+import { quoteValue } from '../../src/quote-value.js'
 import type { TrustSummary } from '../../src/release/catalog.js'
 import type { ReleaseAuthor, ReleaseDocument } from '../../src/release/release-document.js'
 import type { RegistryCatalogEntry } from '../catalog-signer.js'
@@ -40,7 +41,8 @@ export const PAGE_SIZE = 48
 
 const MAX_QUERY = 200
 const MAX_CATEGORY = 64
-const BAND = /^[a-z][a-z0-9-]{0,31}$/
+/** The trust bands a catalog entry can carry: issue 6's three, and `unscored` until it lands. */
+export const TRUST_BANDS = ['trusted', 'in-network', 'unknown', 'unscored'] as const
 
 /** The catalog's entries as listings, in catalog order. */
 export function listApps(entries: RegistryCatalogEntry[]): AppListing[] {
@@ -86,8 +88,11 @@ export function readAppFilter(query: Record<string, string | undefined>): AppFil
   }
   const trust = query.trust?.trim()
   if (trust) {
-    if (!BAND.test(trust)) {
-      throw new ValidationError('trust', 'must be a trust band: lowercase letters, digits and -')
+    if (!(TRUST_BANDS as readonly string[]).includes(trust)) {
+      throw new ValidationError(
+        'trust',
+        `must be one of ${TRUST_BANDS.join(', ')}, not ${quoteValue(trust)}`,
+      )
     }
     filter.trust = trust
   }

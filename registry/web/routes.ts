@@ -6,11 +6,12 @@ import type { HttpBindings } from '@hono/node-server'
 
 import { ArchyError, ValidationError } from '../../src/errors.js'
 import type { AppManifest } from '../../src/manifest/types.js'
+import { checkAppId } from '../../src/manifest/formats.js'
 import { requireValidManifests } from '../../src/manifest/validate.js'
 import { parseAppAddress } from '../../src/release/app-address.js'
 import type { ReleaseDocument } from '../../src/release/release-document.js'
 import type { CatalogSigner, SignedCatalog } from '../catalog-signer.js'
-import { methodNotAllowed, notFound } from '../http-errors.js'
+import { answerOptions, methodNotAllowed, notFound } from '../http-errors.js'
 import { readQuery } from '../http-query.js'
 import type { RegistryStore } from '../store.js'
 import {
@@ -122,9 +123,9 @@ export function addWebRoutes(
       const query = readQuery(c, ['app', 'limit'])
       const limit = readLimit(query.limit)
       const appId = query.app?.trim() || undefined
-      if (appId !== undefined && appId.length > 256) {
-        throw new ValidationError('app', 'must be at most 256 characters')
-      }
+      // An app id as /apps/:address takes one: a malformed one is a 400, not an empty list.
+      const problem = appId === undefined ? undefined : checkAppId(appId)
+      if (problem !== undefined) throw new ValidationError('app', problem)
       const rejections = store.rejections({ ...(appId && { appId }), limit })
       const view = { operatorDid: operatorDid(), rejections, limit }
       return respondPage(c, 200, renderRejectionsPage(appId ? { ...view, appId } : view))
@@ -136,6 +137,7 @@ export function addWebRoutes(
     c.header('allow', 'GET, HEAD')
     throw methodNotAllowed(c.req.method, 'GET or HEAD')
   })
+  app.on('OPTIONS', WEB_PATHS, answerOptions('GET, HEAD'))
 
   /** Maps a bad query or an unknown app to an error page; anything else goes to onError. */
   function answerPage(

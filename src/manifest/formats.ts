@@ -3,6 +3,8 @@
 import { isIP } from 'node:net'
 import semver from 'semver'
 
+import { quoteValue } from '../quote-value.js'
+
 const DNS_LABEL = /^[a-z0-9]+(-[a-z0-9]+)*$/
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 const SECRET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
@@ -53,7 +55,7 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 export function checkAppId(value: string): string | undefined {
   if (value.length <= 63 && DNS_LABEL.test(value)) return undefined
   return (
-    `"${value}" is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, ` +
+    `${quoteValue(value)} is not a lowercase kebab-case DNS label (a-z, 0-9 and single hyphens, ` +
     '1-63 characters)'
   )
 }
@@ -63,7 +65,7 @@ export function checkVersion(value: string): string | undefined {
   const parsed = semver.parse(value)
   const build = parsed?.build.length ? '+' + parsed.build.join('.') : ''
   if (parsed && parsed.version + build === value) return undefined
-  return `"${value}" is not a SemVer 2.0.0 version (e.g. 1.4.2)`
+  return `${quoteValue(value)} is not a SemVer 2.0.0 version (e.g. 1.4.2)`
 }
 
 export function checkVersionRange(value: string): string | undefined {

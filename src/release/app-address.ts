@@ -3,6 +3,7 @@
 import { ValidationError } from '../errors.js'
 import { isEd25519DidKey } from '../identity/did-key.js'
 import { checkAppId } from '../manifest/formats.js'
+import { quoteValue } from '../quote-value.js'
 
 export interface AppAddress {
   id: string
@@ -19,7 +20,7 @@ export function parseAppAddress(text: string, field = 'app'): AppAddress {
   if (at === -1) return { id }
   const did = text.slice(at + 1)
   if (!isEd25519DidKey(did)) {
-    throw new ValidationError(field, `"${did}" after "@" is not a publisher's did:key`)
+    throw new ValidationError(field, `${quoteValue(did)} after "@" is not a publisher's did:key`)
   }
   return { id, did }
 }

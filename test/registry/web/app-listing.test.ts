@@ -92,8 +92,8 @@ describe('readAppFilter', () => {
   it.each([
     [{ q: 'x'.repeat(201) }, 'q: must be at most 200 characters'],
     [{ category: 'c'.repeat(65) }, 'category: must be at most 64 characters'],
-    [{ trust: 'Trusted' }, 'trust: must be a trust band'],
-    [{ trust: '-x' }, 'trust: must be a trust band'],
+    [{ trust: 'Trusted' }, 'trust: must be one of trusted, in-network, unknown, unscored'],
+    [{ trust: '-x' }, 'trust: must be one of trusted, in-network, unknown, unscored'],
   ])('refuses %j naming the field', (query, message) => {
     expect(() => readAppFilter(query)).toThrow(message)
   })

@@ -86,7 +86,11 @@ describe('marketplace list page', () => {
   it.each([
     ['an unknown parameter', '?sort=name', 'sort: is not a query parameter of GET /'],
     ['a parameter given twice', '?q=a&q=b', 'q: must be given once, not 2 times'],
-    ['a malformed band', '?trust=Trusted!', 'trust: must be a trust band'],
+    [
+      'a malformed band',
+      '?trust=Trusted!',
+      'trust: must be one of trusted, in-network, unknown, unscored',
+    ],
     ['a search too long', `?q=${'x'.repeat(201)}`, 'q: must be at most 200 characters'],
   ])('answers %s with a 400 page naming it', async (_name, query, message) => {
     const { status, text, headers } = await getPage(`/${query}`)
