@@ -1,7 +1,7 @@
 // `archy app import umbrel DIR --out DIR`: converts Umbrel apps into manifests and prints the
 // report (or writes it to --report FILE, which must lie outside the output directory).
-// Exit 0 when no app was refused (a skipped folder is reported), 1 when any was. The report file
-// is opened before any manifest is written, so that a report that cannot be written fails the import up front.
+// Exit 0 when no app was refused (a skipped folder is reported), 1 when any was. The report
+// file is opened before any manifest is written, so that an unwritable one fails up front.
 import { open, realpath } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import path from 'node:path'

@@ -6,6 +6,7 @@ import { convertUiPort, convertVersion, describeApp } from './app-meta.js'
 import { readDeclaredDependencies, reaches, resolveMounts } from './app-mounts.js'
 import type { MemberMounts } from './app-mounts.js'
 import type { AppPlan } from './app-plan.js'
+import { checkServiceShapes } from './compose-shapes.js'
 import { convertService } from './convert-service.js'
 import type { ServiceBody } from './convert-service.js'
 import { readMounts } from './mounts.js'
@@ -126,8 +127,11 @@ function judgeServices(
 ): KeptService[] {
   const kept: KeptService[] = []
   for (const [service, definition] of plan.services) {
-    const mounts = readMounts(definition, plan.umbrelId, resolve, index.dataDirs)
-    const unsafe = [...findUnsafeKeys(definition)]
+    // A key of the wrong shape is judged like an unsafe one: nothing of it is guessed.
+    const shapes = checkServiceShapes(definition)
+    const mounts =
+      shapes.length > 0 ? [] : readMounts(definition, plan.umbrelId, resolve, index.dataDirs)
+    const unsafe = shapes.length > 0 ? shapes : [...findUnsafeKeys(definition)]
     for (const { key, source } of mounts) {
       if (source.kind === 'unsafe') unsafe.push({ key, message: source.reason })
     }
