@@ -10,11 +10,12 @@ import { interpolate } from './variables.js'
 import type { Resolver } from './variables.js'
 
 const APP_FILE = 'umbrel-app.yml'
+export const REQUIRED = 'is missing; the field is required'
 
 /** The Umbrel id when it is a valid Archipelago id too; otherwise the refusal is noted. */
 export function readUmbrelId(meta: YamlMap, notes: NoteSink): string | undefined {
   const id = typeof meta.id === 'string' ? meta.id : ''
-  const problem = id === '' ? 'is missing' : checkAppId(id)
+  const problem = id === '' ? REQUIRED : checkAppId(id)
   if (problem === undefined) return id
   notes.refuse(APP_FILE, 'id', problem)
   return undefined
@@ -26,6 +27,10 @@ export function readUmbrelId(meta: YamlMap, notes: NoteSink): string | undefined
  */
 export function convertVersion(meta: YamlMap, notes: NoteSink): string | undefined {
   const raw = String(meta.version ?? '').trim()
+  if (raw === '') {
+    notes.refuse(APP_FILE, 'version', `${REQUIRED} (the app's version, written as SemVer)`)
+    return undefined
+  }
   if (checkVersion(raw) === undefined) return raw
   const match = /^v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?([-+].*)?$/.exec(raw)
   const core = match

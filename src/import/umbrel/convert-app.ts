@@ -2,7 +2,7 @@
 // the app, an unsafe side service is left out), converted, their mounts, secrets and
 // dependencies decided together, and the result validated as the set a release would carry.
 import { validateManifestSet } from '../../manifest/validate.js'
-import { convertUiPort, convertVersion, describeApp } from './app-meta.js'
+import { REQUIRED, convertUiPort, convertVersion, describeApp } from './app-meta.js'
 import { readDeclaredDependencies, reaches, resolveMounts } from './app-mounts.js'
 import type { MemberMounts } from './app-mounts.js'
 import type { AppPlan } from './app-plan.js'
@@ -36,7 +36,7 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
   const { notes } = context
   const version = convertVersion(plan.app.meta, notes)
   const name = typeof plan.app.meta.name === 'string' ? plan.app.meta.name.trim() : ''
-  if (name === '') notes.refuse('umbrel-app.yml', 'name', 'is missing')
+  if (name === '') notes.refuse('umbrel-app.yml', 'name', REQUIRED)
   // Without a main service there is no telling which services are side services.
   if (plan.problem) {
     notes.refuse(plan.problem.source, plan.problem.key, plan.problem.message)

@@ -46,8 +46,15 @@ export interface AppFolder {
  * community store, is reported as skipped.
  */
 export async function findAppDirectories(dir: string): Promise<AppFolder[]> {
-  const found = await stat(dir).catch(() => undefined)
-  if (!found) throw new ValidationError(dir, 'does not exist')
+  const found = await stat(dir).catch((error: NodeJS.ErrnoException) => error)
+  if (found instanceof Error) {
+    const link = await readlink(dir).catch(() => undefined)
+    if (found.code === 'ENOENT' && link !== undefined) {
+      throw new ValidationError(dir, `is a symbolic link to ${link}, which does not exist`)
+    }
+    if (found.code === 'ENOENT') throw new ValidationError(dir, 'does not exist')
+    throw new ValidationError(dir, `cannot be read (${found.code ?? found.message})`)
+  }
   if (!found.isDirectory()) throw new ValidationError(dir, 'is not a directory of Umbrel apps')
   if (await exists(path.join(dir, APP_FILE))) return [{ directory: dir }]
   const entries = (await readFolder(dir))

@@ -79,6 +79,12 @@ describe('archy app import umbrel', () => {
     const result = await runCli(['app', 'import', 'umbrel', missing, '--out', `${missing}-out`])
     expect(result.code).toBe(1)
     expect(result.err).toBe(`archy: ${missing}: does not exist`)
+    const dangling = path.join(root, 'dangling-dir')
+    symlinkSync(missing, dangling)
+    const onLink = await runCli(['app', 'import', 'umbrel', dangling, '--out', `${missing}-out`])
+    expect(onLink.err).toBe(
+      `archy: ${dangling}: is a symbolic link to ${missing}, which does not exist`,
+    )
     const file = path.join(UMBREL_APPS, 'SOURCE.md')
     const onFile = await runCli(['app', 'import', 'umbrel', file, '--out', `${missing}-out`])
     expect(onFile.err).toBe(`archy: ${file}: is not a directory of Umbrel apps`)

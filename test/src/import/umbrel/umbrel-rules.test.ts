@@ -121,6 +121,19 @@ describe('what refuses an app', () => {
     expect(notes(app!.refusals)[0]).toContain(refusal)
   })
 
+  it('refuses an app without a version or a name, saying the field is required', async () => {
+    const dir = path.join(root, `meta-${(count += 1)}`)
+    mkdirSync(dir)
+    writeFileSync(path.join(dir, 'umbrel-app.yml'), 'id: demo\nport: 18500\n')
+    writeFileSync(path.join(dir, 'docker-compose.yml'), `services:\n${proxy()}${web()}`)
+    const [app] = await importUmbrelApps(dir)
+    expect(notes(app!.refusals)).toEqual([
+      "umbrel-app.yml, version: is missing; the field is required (the app's version, written " +
+        'as SemVer)',
+      'umbrel-app.yml, name: is missing; the field is required',
+    ])
+  })
+
   it('refuses an app whose main service is unclear', async () => {
     const unknown = await importApp(proxy('demo_api_1') + web())
     expect(notes(unknown.refusals)).toEqual([
