@@ -64,6 +64,18 @@ const putBlob = createRoute({
 /** Adds the blob routes to `app`. */
 export function addBlobRoutes(app: RegistryApp, options: BlobRoutesOptions): void {
   const { artifacts, blobs } = options
+  app.openAPIRegistry.registerPath({
+    method: 'head',
+    path: '/blobs/{blake3}',
+    summary: 'An artifact by BLAKE3 digest: the headers of GET, no body',
+    request: { params: Blake3Param },
+    responses: {
+      200: { description: 'Content-Length, ETag, Accept-Ranges; reasons in X-Reason' },
+      206: { description: 'The headers of the requested range' },
+      304: { description: 'If-None-Match matched the digest' },
+      404: { description: 'Not stored here' },
+    },
+  })
 
   // HEAD is answered by the GET handler (Hono runs it), so it refuses the same queries.
   app.openapi(getBlob, async (c) => {

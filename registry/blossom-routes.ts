@@ -137,6 +137,16 @@ function documentRoutes(app: RegistryApp): void {
     },
   })
   registry.registerPath({
+    method: 'head',
+    path: '/{sha256}',
+    summary: 'A blob by SHA-256 (BUD-01): the headers of GET, no body',
+    request: { params },
+    responses: {
+      200: { description: 'Content-Type, Content-Length, ETag; reasons in X-Reason' },
+      404: { description: 'Not stored here' },
+    },
+  })
+  registry.registerPath({
     method: 'delete',
     path: '/{sha256}',
     summary: "Drops the uploader's claim (BUD-02); the bytes stay while a release names them",

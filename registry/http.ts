@@ -38,6 +38,7 @@ import { readQuery } from './http-query.js'
 import type { Indexer } from './indexer.js'
 import { statusOf, type RegistryMetrics } from './metrics.js'
 import type { RegistryStore, ReleaseRecord } from './store.js'
+import { documentPageRoutes } from './web/page-docs.js'
 import { addWebRoutes } from './web/routes.js'
 
 export interface RegistryHttpOptions extends BlobRoutesOptions {
@@ -195,6 +196,7 @@ export function createRegistryApp(options: RegistryHttpOptions): RegistryApp {
 
   // The pages come before the blob routes, whose paths may take any segment.
   addWebRoutes(app, { catalog, store })
+  documentPageRoutes(app)
   addBlobRoutes(app, options)
   addBlossomRoutes(app, options)
   return app

@@ -39,8 +39,8 @@ export interface Facet {
 /** Apps per marketplace page. */
 export const PAGE_SIZE = 48
 
-const MAX_QUERY = 200
-const MAX_CATEGORY = 64
+export const MAX_QUERY = 200
+export const MAX_CATEGORY = 64
 /** The trust bands a catalog entry can carry: issue 6's three, and `unscored` until it lands. */
 export const TRUST_BANDS = ['trusted', 'in-network', 'unknown', 'unscored'] as const
 

@@ -54,6 +54,43 @@ describe('registry HTTP API', () => {
     expect(schemas.Error).toMatchObject({ required: ['error', 'message'] })
   })
 
+  it('documents every route the README lists, with its method, the pages as text/html', async () => {
+    const { body } = await node.getJson('/v1/openapi.json')
+    const paths = body.paths as Record<string, Record<string, { responses: object }>>
+    const listed = [
+      ['get', '/v1/catalog'],
+      ['get', '/v1/rotations'],
+      ['get', '/v1/apps'],
+      ['get', '/v1/apps/{id}'],
+      ['get', '/v1/apps/{id}/releases'],
+      ['get', '/v1/rejections'],
+      ['get', '/v1/events/{id}/verdict'],
+      ['get', '/blobs/{blake3}'],
+      ['head', '/blobs/{blake3}'],
+      ['put', '/blobs'],
+      ['get', '/{sha256}'],
+      ['head', '/{sha256}'],
+      ['delete', '/{sha256}'],
+      ['put', '/upload'],
+      ['head', '/upload'],
+      ['get', '/list/{pubkey}'],
+      ['get', '/'],
+      ['get', '/apps/{address}'],
+      ['get', '/rejections'],
+      ['get', '/healthz'],
+      ['get', '/metrics'],
+      ['get', '/v1/openapi.json'],
+    ]
+    for (const [method, path] of listed)
+      expect(paths[path!], `${method} ${path}`).toHaveProperty([method!])
+    for (const page of ['/', '/apps/{address}', '/rejections']) {
+      expect(paths[page]!.get!.responses).toHaveProperty(['200', 'content', 'text/html'])
+    }
+    expect(JSON.stringify(paths['/']!.get)).toContain(
+      '"enum":["trusted","in-network","unknown","unscored"]',
+    )
+  })
+
   it('validates with the documented schemas: a bad limit or digest is a 400 naming it', async () => {
     expect(await node.getJson('/v1/rejections?limit=0')).toEqual({
       status: 400,
