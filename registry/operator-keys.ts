@@ -2,7 +2,7 @@
 // data directory, and `rotations.json`, the chain of statements every later catalog embeds.
 // Rotation writes the new key, then the chain, then swaps the key files, so it can be resumed.
 import { randomUUID } from 'node:crypto'
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
@@ -10,6 +10,7 @@ import { generateEd25519 } from '../src/identity/did-key.js'
 import { readKeyFile, writeKeyFile, type KeyPairs } from '../src/identity/key-file.js'
 import { generateNostrKeys } from '../src/identity/nostr-keys.js'
 import {
+  checkKeyRotation,
   checkRotationChain,
   signKeyRotation,
   type KeyRotation,
@@ -48,7 +49,13 @@ export async function loadOperatorIdentity(dataDir: string): Promise<OperatorIde
     await writeKeyFile(path, keys)
   }
 
-  const rotations = await readRotations(dataDir)
+  const rotations = await readRotations(dataDir).catch((error: Error) => {
+    // The state two rotations before a restart left before rotate-key took care: it repairs it.
+    if (!/\.sequence: must be higher than /.test(error.message)) throw error
+    const repair =
+      'run archy node rotate-key to sign the last rotation again with a higher sequence'
+    throw new ArchyError('key-rotation', `${error.message}; ${repair}`, { cause: error })
+  })
   const end = rotations.at(-1)?.new_did
   if (end !== undefined && end !== keys.ed25519.did) {
     throw new ArchyError(
@@ -80,7 +87,14 @@ export async function rotateOperatorKey(dataDir: string): Promise<KeyRotationRes
 async function rotateLocked(dataDir: string): Promise<KeyRotationResult> {
   const keyPath = join(dataDir, KEY_FILE)
   const nextPath = join(dataDir, NEXT_KEY_FILE)
-  const rotations = await readRotations(dataDir)
+  let rotations: KeyRotation[]
+  try {
+    rotations = await readRotations(dataDir)
+  } catch (error) {
+    const repaired = await resignLastRotation(dataDir).catch(() => undefined)
+    if (repaired) return repaired
+    throw error
+  }
   const current = await readKeysIfAny(keyPath)
   if (!current) {
     // Interrupted between the two renames: only the new key's move is left.
@@ -131,6 +145,48 @@ async function rotateLocked(dataDir: string): Promise<KeyRotationResult> {
     sequence: rotation.sequence,
     retiredKeyFile,
   }
+}
+
+/**
+ * Repairs a chain whose last statement's sequence is not above the one before it (two rotations
+ * before a restart, by a version that gave both the same one): that statement never reached a
+ * catalog (the node refuses such a chain), so it is signed again, by the retired key it names and
+ * the current one, with a sequence above every catalog and statement. Undefined when not that.
+ */
+async function resignLastRotation(dataDir: string): Promise<KeyRotationResult | undefined> {
+  const path = join(dataDir, ROTATIONS_FILE)
+  const value = JSON.parse(await readFile(path, 'utf8')) as unknown
+  if (!Array.isArray(value) || value.length < 2) return undefined
+  const earlier = checkRotationChain(value.slice(0, -1), ROTATIONS_FILE)
+  const last = checkKeyRotation(value.at(-1), `${ROTATIONS_FILE}[${value.length - 1}]`)
+  const previous = earlier.at(-1)!
+  if (last.old_did !== previous.new_did || last.sequence > previous.sequence) return undefined
+
+  const current = await readKeysIfAny(join(dataDir, KEY_FILE))
+  const old = await findRetiredKey(dataDir, last.old_did)
+  if (!old || current?.ed25519.did !== last.new_did) return undefined
+  const sequence = Math.max(readCatalogSequence(dataDir), previous.sequence) + 1
+  const body = {
+    type: 'ArchipelagoKeyRotation' as const,
+    old_did: last.old_did,
+    new_did: last.new_did,
+    sequence,
+    issued_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  }
+  const rotation = signKeyRotation(body, old.ed25519, current.ed25519)
+  await writeAtomically(path, [...earlier, rotation])
+  return { oldDid: rotation.old_did, newDid: rotation.new_did, sequence }
+}
+
+async function findRetiredKey(dataDir: string, did: string): Promise<KeyPairs | undefined> {
+  const names = (await readdir(dataDir)).filter((name) =>
+    /^operator\.keys\.retired-\d+\.json$/.test(name),
+  )
+  for (const name of names) {
+    const keys = await readKeysIfAny(join(dataDir, name))
+    if (keys?.ed25519.did === did) return keys
+  }
+  return undefined
 }
 
 async function readKeysIfAny(path: string): Promise<KeyPairs | undefined> {

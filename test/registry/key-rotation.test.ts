@@ -1,12 +1,14 @@
 // Operator key rotation on a real node: `archy node rotate-key` signs a statement with both keys,
 // the restarted node signs with the new key, serves the chain at /v1/rotations and in its catalog,
 // and an agent that pinned the old key follows it; an interrupted rotation is finished, not lost.
-import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { openAgentStore, type AgentStore } from '../../node-agent/agent-store.js'
 import { addRegistry, readCurrentPin, refreshRegistry } from '../../node-agent/catalog-follower.js'
+import { readKeyFile } from '../../src/identity/key-file.js'
+import { signKeyRotation, type KeyRotation } from '../../src/release/key-rotation.js'
 import { runCli } from '../support/cli.js'
 import { makeDataDir, startTestNode, type TestNode } from './harness.js'
 
@@ -129,6 +131,37 @@ describe('archy node rotate-key', () => {
     expect(await rotateKey()).toMatchObject({ sequence: 2 })
     node = await startTestNode(data.dir)
     expect(existsSync(join(data.dir, 'node.lock'))).toBe(true)
+  })
+
+  it('repairs a chain left with two equal sequences, so the node starts again', async () => {
+    node = await startTestNode(data.dir)
+    await node.close()
+    node = undefined
+    const first = await rotateKey()
+    const second = await rotateKey()
+
+    // What the earlier version wrote: the second statement re-signed with the first's sequence.
+    const path = join(data.dir, 'rotations.json')
+    const chain = JSON.parse(readFileSync(path, 'utf8')) as KeyRotation[]
+    const retired = readdirSync(data.dir).filter((name) =>
+      name.startsWith('operator.keys.retired-'),
+    )
+    const keys = await Promise.all(retired.map((name) => readKeyFile(join(data.dir, name))))
+    const middle = keys.find((pair) => pair.ed25519.did === first.newDid)!
+    const current = await readKeyFile(join(data.dir, 'operator.keys.json'))
+    const { proof: _proof, ...body } = chain[1]!
+    const equal = signKeyRotation({ ...body, sequence: 2 }, middle.ed25519, current.ed25519)
+    writeFileSync(path, JSON.stringify([chain[0], equal]))
+    await expect(startTestNode(data.dir)).rejects.toThrow(
+      "rotations.json[1].sequence: must be higher than rotations.json[0]'s; run archy node " +
+        'rotate-key to sign the last rotation again with a higher sequence',
+    )
+
+    expect(await rotateKey()).toEqual({ oldDid: first.newDid, newDid: second.newDid, sequence: 3 })
+    node = await startTestNode(data.dir)
+    expect(node.did).toBe(second.newDid)
+    const catalog = (await node.getJson('/v1/catalog')).body
+    expect(catalog).toMatchObject({ sequence: 3, rotations: [{ sequence: 2 }, { sequence: 3 }] })
   })
 
   it('finishes a rotation interrupted before the key files were swapped', async () => {
