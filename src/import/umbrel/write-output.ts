@@ -47,6 +47,15 @@ export async function writeImportedApps(out: string, apps: AppImport[]): Promise
  * an earlier import's: not a regular file, or one that does not open with the header.
  */
 async function refuseConflicts(out: string, app: AppImport): Promise<boolean> {
+  const folder = path.join(out, app.appId)
+  const kind = await lstat(folder).catch(() => undefined)
+  if (kind && !kind.isDirectory()) {
+    const message = `${folder} is a link or a file, not a folder an import made; it is left alone`
+    app.refusals.push({ source: 'folder', key: app.appId, message })
+    app.status = 'refused'
+    app.manifests = []
+    return true
+  }
   const conflicts: string[] = []
   for (const manifest of app.manifests) {
     const target = path.join(out, manifest.file)
@@ -69,6 +78,8 @@ async function refuseConflicts(out: string, app: AppImport): Promise<boolean> {
 
 /** Removes `*.yml` files in an app's folder that carry the import header and are not kept. */
 async function removeStaleManifests(folder: string, keep: string[]): Promise<void> {
+  // A link in the folder's place leads elsewhere: nothing there is the import's to remove.
+  if (!(await lstat(folder).catch(() => undefined))?.isDirectory()) return
   const entries = await readdir(folder, { withFileTypes: true }).catch(() => [])
   for (const entry of entries) {
     const file = path.join(folder, entry.name)

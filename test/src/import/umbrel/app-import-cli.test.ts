@@ -131,4 +131,19 @@ describe('archy app import umbrel into an output directory used before', () => {
     )
     expect(result.out).toContain('\n0 converted, 1 refused')
   })
+
+  it('refuses an app whose folder in --out is a link, writing nothing through it', async () => {
+    const out = path.join(root, 'linked-folder')
+    const elsewhere = path.join(root, 'elsewhere')
+    mkdirSync(elsewhere)
+    mkdirSync(out)
+    symlinkSync(elsewhere, path.join(out, 'vaultwarden'))
+    const result = await runCli(['app', 'import', 'umbrel', VAULTWARDEN, '--out', out])
+    expect(result.code).toBe(1)
+    expect(result.out).toContain(
+      `- folder vaultwarden: ${path.join(out, 'vaultwarden')} is a link or a file, not a ` +
+        'folder an import made; it is left alone',
+    )
+    expect(existsSync(path.join(elsewhere, 'manifest.yml'))).toBe(false)
+  })
 })
