@@ -8,6 +8,11 @@ import { ArchyError } from '../src/errors.js'
 
 export const DATA_LOCK_FILE = 'node.lock'
 
+// The lock files this process holds. A lock naming this process's pid that is not among them is
+// stale: in a container the node is pid 1 on every start, so after a crash its old lock names the
+// new process.
+const held = new Set<string>()
+
 export interface DataLock {
   release(): Promise<void>
 }
@@ -16,10 +21,19 @@ export interface DataLock {
 export async function acquireDataLock(dataDir: string, what: string): Promise<DataLock> {
   const lockFile = join(dataDir, DATA_LOCK_FILE)
   for (let attempt = 0; ; attempt += 1) {
-    if (await tryCreateLock(lockFile)) return { release: () => rm(lockFile, { force: true }) }
+    if (await tryCreateLock(lockFile)) {
+      held.add(lockFile)
+      return {
+        async release() {
+          held.delete(lockFile)
+          await rm(lockFile, { force: true })
+        },
+      }
+    }
 
     const holder = await readHolder(lockFile)
-    if (holder !== undefined && !isProcessAlive(holder)) {
+    const ours = holder === process.pid && held.has(lockFile)
+    if (holder !== undefined && !ours && (holder === process.pid || !isProcessAlive(holder))) {
       // Stale: its process died without releasing (a crash, SIGKILL). Remove it and try again.
       await rm(lockFile, { force: true })
       continue

@@ -133,6 +133,13 @@ describe('archy node rotate-key', () => {
     expect(existsSync(join(data.dir, 'node.lock'))).toBe(true)
   })
 
+  it('takes over a lock naming its own pid that it does not hold (pid 1 in a container)', async () => {
+    writeFileSync(join(data.dir, 'node.lock'), `${process.pid}\n`)
+    node = await startTestNode(data.dir)
+    expect(readFileSync(join(data.dir, 'node.lock'), 'utf8')).toBe(`${process.pid}\n`)
+    await expect(startTestNode(data.dir)).rejects.toThrow(/stop it before starting another node/)
+  })
+
   it('repairs a chain left with two equal sequences, so the node starts again', async () => {
     node = await startTestNode(data.dir)
     await node.close()
