@@ -1,6 +1,7 @@
 // What an import makes of a store checkout's odd folders and files: links (never followed out
 // of the store), folders it cannot read, nested stores and folders without an app; none is
 // skipped silently.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -10,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { importUmbrelApps } from '../../../../src/import/umbrel/import-umbrel.js'
 import { formatNote, renderReport } from '../../../../src/import/umbrel/report.js'
 import { runCli } from '../../../support/cli.js'
+import { repoRoot } from '../../../support/podman-user.js'
 import { UMBREL_APPS } from '../../../support/umbrel-apps.js'
 
 const root = mkdtempSync(path.join(tmpdir(), 'archy-umbrel-folders-'))
@@ -31,6 +33,18 @@ cpSync(path.join(UMBREL_APPS, '_community-template'), path.join(store, '_communi
 mkdirSync(path.join(store, 'scripts'))
 
 const isRoot = process.getuid?.() === 0
+
+/** Runs the built `archy` as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. */
+function runWithoutDacOverride(args: string[]): SpawnSyncReturns<string> {
+  const cli = path.join(repoRoot, 'bin/archy.js')
+  const drop = '--bounding-set=-dac_override,-dac_read_search'
+  const result = spawnSync('setpriv', [drop, '--', process.execPath, cli, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  if (result.error) throw result.error
+  return result
+}
 
 describe('importUmbrelApps on a store checkout', () => {
   it('refuses a linked app folder by name, and reports a nested store as skipped', async () => {
@@ -55,11 +69,21 @@ describe('importUmbrelApps on a store checkout', () => {
     expect(renderReport(apps)).toContain('folders skipped')
   })
 
-  it.skipIf(isRoot)('refuses a folder it cannot read, naming it', async () => {
-    const apps = await importUmbrelApps(store)
-    const locked = apps.find((app) => app.umbrelId === 'locked')!
-    expect(locked.status).toBe('refused')
-    expect(locked.refusals.map(formatNote)).toEqual(['folder locked: cannot be read (EACCES)'])
+  it('refuses a folder it cannot read, naming it', async () => {
+    if (!isRoot) {
+      const apps = await importUmbrelApps(store)
+      const locked = apps.find((app) => app.umbrelId === 'locked')!
+      expect(locked.status).toBe('refused')
+      expect(locked.refusals.map(formatNote)).toEqual(['folder locked: cannot be read (EACCES)'])
+      return
+    }
+    // Root reads any folder: the built CLI runs as root without the capabilities that bypass
+    // permissions, so the locked folder answers EACCES as it would for any other user.
+    const result = runWithoutDacOverride(['app', 'import', 'umbrel', store, '--out', root + '/o'])
+    expect(result.status).toBe(1)
+    expect(result.stdout).toContain(
+      'locked: refused\n  refused:\n    - folder locked: cannot be read (EACCES)\n',
+    )
   })
 
   it('exits 1 on a store with a refused folder', async () => {
