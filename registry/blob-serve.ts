@@ -22,6 +22,16 @@ export interface BlobToSend {
 
 type Part = { head: Buffer; range: ByteRange } | { head: Buffer; range?: undefined }
 
+/**
+ * Anyone with a Nostr key may upload, and a blob keeps the type its uploader declared, so an
+ * HTML blob must never run as the registry's own site: no sniffing, and a sandbox with no
+ * script, style or frame of its own.
+ */
+export const UNTRUSTED_CONTENT: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; sandbox",
+  'x-content-type-options': 'nosniff',
+}
+
 /** Answers a GET or HEAD for `blob`, whose ETag is its BLAKE3 digest. */
 export async function sendBlob(
   c: Context<{ Bindings: HttpBindings }>,
@@ -34,6 +44,7 @@ export async function sendBlob(
     'cache-control': 'public, max-age=31536000, immutable',
     'accept-ranges': 'bytes',
     etag,
+    ...UNTRUSTED_CONTENT,
   }
   if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
 

@@ -79,6 +79,32 @@ describe('Blossom routes', () => {
     expect(Buffer.from(await byBlake3.arrayBuffer()).equals(body)).toBe(true)
   })
 
+  it('serves an uploaded HTML blob sandboxed: it never runs as the registry site', async () => {
+    const body = Buffer.from('<html><script>document.write(document.domain)</script></html>')
+    const digest = sha256(body)
+    const auth = blossomHeader(bob.secretKey, 'upload', [digest])
+    expect((await upload(body, auth, 'text/html')).status).toBe(201)
+    const blake3 = (await digestBytes(body)).blake3
+    for (const path of [`/${digest}.html`, `/${digest}`, `/blobs/${blake3}`]) {
+      for (const method of ['GET', 'HEAD']) {
+        const read = await fetch(node.url + path, { method })
+        expect(read.status).toBe(200)
+        expect(read.headers.get('content-type')).toBe('text/html')
+        expect(read.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox")
+        expect(read.headers.get('x-content-type-options')).toBe('nosniff')
+      }
+    }
+    const ranged = await fetch(`${node.url}/${digest}`, { headers: { range: 'bytes=0-5' } })
+    expect(ranged.status).toBe(206)
+    expect(ranged.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox")
+    const deletion = blossomHeader(bob.secretKey, 'delete', [digest])
+    const removed = await fetch(`${node.url}/${digest}`, {
+      method: 'DELETE',
+      headers: { authorization: deletion },
+    })
+    expect(removed.status).toBe(200)
+  })
+
   it('answers 404 for a SHA-256 it does not hold, and leaves other paths to other routes', async () => {
     const missing = await fetch(`${node.url}/${'e'.repeat(64)}`)
     expect(missing.status).toBe(404)
