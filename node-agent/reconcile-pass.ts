@@ -40,8 +40,9 @@ export async function runReconcilePass(
     const policy = agent.store.getPolicy(install.appId)
     return (options.autoUpdate ?? true) && policy.autoUpdate && policy.pinnedVersion === null
   })
-  if (agent.store.listRegistries().length > 0 && installs.length > 0) {
-    // Refreshes every followed catalog once, so status can show what is available.
+  if (agent.store.listRegistries().length > 0) {
+    // Refreshes every followed catalog once, so status shows what is available and the key the
+    // agent follows now, even with nothing installed.
     await findCatalogCandidates(agent.store).catch((error: Error) => {
       result.warnings.push(`catalogs not refreshed: ${error.message}`)
     })

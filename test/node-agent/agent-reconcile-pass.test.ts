@@ -1,16 +1,18 @@
 // The reconcile pass over many installs: one container listing for all of them, nothing done
-// when everything runs, and a Podman that fails or hangs turns into errors on every app, never
-// into apps that look uninstalled.
+// when everything runs, catalogs refreshed even with nothing installed, and a Podman that fails
+// or hangs turns into errors on every app, never into apps that look uninstalled.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openAgent, type Agent } from '../../node-agent/agent-context.js'
+import { addRegistry } from '../../node-agent/catalog-follower.js'
 import type { Exec } from '../../node-agent/exec.js'
 import { runReconcilePass } from '../../node-agent/reconcile-pass.js'
 import { collectStatus } from '../../node-agent/status.js'
 import { ExecError } from '../../src/errors.js'
 import { seedRunningInstalls } from '../support/seed-installs.js'
+import { buildCatalog, openStubAgent, useAgentTestBed } from './agent-test-registry.js'
 
 const INFO = { host: { security: { rootless: true }, cgroupVersion: 'v2', cgroupControllers: [] } }
 
@@ -90,5 +92,24 @@ describe('runReconcilePass', () => {
       'unknown',
     ])
     expect(status.podmanError).toMatch(/timed out/)
+  })
+})
+
+describe('runReconcilePass with nothing installed', () => {
+  const bed = useAgentTestBed('archy-pass-empty-')
+
+  it('still refreshes every followed catalog, and makes no Podman call', async () => {
+    const stubbed = await openStubAgent(bed.dir, [])
+    try {
+      await addRegistry(stubbed.store, bed.registry.url, bed.registry.operator.did)
+      expect(stubbed.store.listRegistries().map((entry) => entry.sequence)).toEqual([1])
+      bed.registry.catalog = buildCatalog(bed.registry, [], 2)
+
+      const result = await runReconcilePass(stubbed)
+      expect(result).toMatchObject({ steps: [], errors: [], warnings: [] })
+      expect(stubbed.store.listRegistries().map((entry) => entry.sequence)).toEqual([2])
+    } finally {
+      await stubbed.close()
+    }
   })
 })
