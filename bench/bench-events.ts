@@ -1,9 +1,13 @@
 // Events for the relay benchmark, all signed before any timing starts: valid release events of
 // about 1 KB (what a registry accepts), and the rows of a large store for the query phase.
 import { generateSecretKey } from 'nostr-tools/pure'
-import type { EventTemplate, NostrEvent } from 'nostr-tools/pure'
-import { RELEASE_D_PREFIX, RELEASE_KIND, MARKETPLACE_TAG } from '../src/release/release-event.js'
-import type { ReleaseDocument } from '../src/release/release-document.js'
+import type { NostrEvent } from 'nostr-tools/pure'
+import {
+  MARKETPLACE_TAG,
+  RELEASE_D_PREFIX,
+  RELEASE_KIND,
+  releaseEventTemplate,
+} from '../src/release/release-event.js'
 import { makeFastSigner } from '../test/support/fast-sign.js'
 import { makeKeys, manifestDocument, signRelease } from '../test/support/release-fixtures.js'
 
@@ -17,25 +21,9 @@ export function makeReleaseEvents(publishers: number, perPublisher: number): Nos
       const app = `bench-${publisher}-${index}`
       const manifest = manifestDocument(app, '1.0.0')
       const release = signRelease(keys, [manifest])
-      return signer.sign(releaseTemplate(release, createdAt))
+      return signer.sign(releaseEventTemplate(release, createdAt))
     })
   })
-}
-
-// The tags and content of src/release/release-event.ts buildReleaseEvent, signed natively here
-// because nostr-tools' signer would take minutes for this many events.
-function releaseTemplate(release: ReleaseDocument, createdAt: number): EventTemplate {
-  const tags = [
-    ['d', RELEASE_D_PREFIX + release.app],
-    ['t', MARKETPLACE_TAG],
-    ['version', release.version],
-    ['did', release.author.did],
-    ...release.artifacts.flatMap((artifact) => [
-      ['blake3', artifact.blake3],
-      ['x', artifact.sha256],
-    ]),
-  ]
-  return { kind: RELEASE_KIND, created_at: createdAt, tags, content: JSON.stringify(release) }
 }
 
 // Kinds of the large store: releases carry the marketplace tag, and so do some events of other

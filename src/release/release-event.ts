@@ -6,6 +6,7 @@ import { ValidationError, VerificationError } from '../errors.js'
 import { isEd25519DidKey } from '../identity/did-key.js'
 import { checkAppId, checkVersion } from '../manifest/formats.js'
 import { firstTagValue, signNostrEvent, type NostrEvent } from '../nostr/event.js'
+import type { EventTemplate } from 'nostr-tools'
 import { verifyNostrEvent } from '../nostr/event.js'
 import {
   verifyRelease,
@@ -18,12 +19,8 @@ export const RELEASE_KIND = 30078
 export const RELEASE_D_PREFIX = 'archipelago-app:'
 export const MARKETPLACE_TAG = 'archipelago-marketplace'
 
-/** Builds and signs the release event for a signed release document. */
-export function buildReleaseEvent(
-  release: ReleaseDocument,
-  nostrSecret: Uint8Array,
-  createdAt = Math.floor(Date.now() / 1000),
-): NostrEvent {
+/** The unsigned release event (tags and content) for a signed release document. */
+export function releaseEventTemplate(release: ReleaseDocument, createdAt: number): EventTemplate {
   const tags = [
     ['d', RELEASE_D_PREFIX + release.app],
     ['t', MARKETPLACE_TAG],
@@ -34,10 +31,16 @@ export function buildReleaseEvent(
       ['x', artifact.sha256],
     ]),
   ]
-  return signNostrEvent(
-    { kind: RELEASE_KIND, created_at: createdAt, tags, content: JSON.stringify(release) },
-    nostrSecret,
-  )
+  return { kind: RELEASE_KIND, created_at: createdAt, tags, content: JSON.stringify(release) }
+}
+
+/** Builds and signs the release event for a signed release document. */
+export function buildReleaseEvent(
+  release: ReleaseDocument,
+  nostrSecret: Uint8Array,
+  createdAt = Math.floor(Date.now() / 1000),
+): NostrEvent {
+  return signNostrEvent(releaseEventTemplate(release, createdAt), nostrSecret)
 }
 
 /** True when an event is in the release namespace (kind 30078, d = archipelago-app:...). */
