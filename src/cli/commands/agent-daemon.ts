@@ -6,6 +6,7 @@ import { createLogger } from '../../log.js'
 import { stringOption } from '../command.js'
 import type { CommandSpec } from '../command.js'
 import { placeOptions, readAgentOptions } from './agent-common.js'
+import { waitForSignal } from '../signals.js'
 
 export const daemonCommands: CommandSpec[] = [
   {
@@ -46,15 +47,3 @@ export const daemonCommands: CommandSpec[] = [
     },
   },
 ]
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((done) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      done(signal)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
-}

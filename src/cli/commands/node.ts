@@ -5,6 +5,7 @@ import { loadNodeConfig, type NodeConfig } from '../../config/node-config.js'
 import { renderExampleEnv, renderSettingsTable } from '../../config/settings-doc.js'
 import { rotateOperatorKey, startRegistryNode, type RegistryNode } from '../../../registry/index.js'
 import { flagOption, stringOption, type CommandInput, type CommandSpec } from '../command.js'
+import { waitForSignal } from '../signals.js'
 
 export const commands: CommandSpec[] = [
   {
@@ -131,16 +132,4 @@ function describeStartError(error: unknown, config: NodeConfig): unknown {
   }
   const reason = code === undefined ? undefined : reasons[code]
   return reason === undefined ? error : new ArchyError('start-failed', reason, { cause: error })
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((done) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      done(signal)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
 }
