@@ -1,8 +1,9 @@
 // The exclusive lock on the state directory: one agent command acts at a time (DESIGN.md §5).
 // A lock file made with O_EXCL holds the owner's pid; a lock whose process is gone is stale.
-import { open, readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 
 import { ArchyError } from '../src/errors.js'
+import { isProcessAlive, readHolder, tryCreateLock } from '../src/fs/pid-lock-file.js'
 
 export interface StateLock {
   release(): Promise<void>
@@ -39,41 +40,5 @@ export async function acquireStateLock(
       )
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs))
-  }
-}
-
-async function tryCreateLock(lockFile: string): Promise<boolean> {
-  try {
-    const handle = await open(lockFile, 'wx', 0o600)
-    try {
-      await handle.writeFile(`${process.pid}\n`)
-    } finally {
-      await handle.close()
-    }
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw new ArchyError('io', `cannot create ${lockFile}: ${(error as Error).message}`, {
-      cause: error,
-    })
-  }
-}
-
-async function readHolder(lockFile: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(lockFile, 'utf8')).trim())
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    // Released in between, or being written right now: treat as held, look again.
-    return undefined
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

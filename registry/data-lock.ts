@@ -1,10 +1,11 @@
 // The exclusive lock on a node's data directory: a running node holds it for its lifetime, and
 // `archy node rotate-key` takes it, so a key is never rotated under a node still signing with it.
 // A lock file made with O_EXCL holds the owner's pid; a lock whose process is gone is stale.
-import { open, readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
+import { isProcessAlive, readHolder, tryCreateLock } from '../src/fs/pid-lock-file.js'
 
 export const DATA_LOCK_FILE = 'node.lock'
 
@@ -49,40 +50,5 @@ export async function acquireDataLock(dataDir: string, what: string): Promise<Da
       `data: ${dataDir} is in use by ${who} (a running registry node or rotate-key); ` +
         `stop it before ${what}, or remove ${lockFile} if that process is gone`,
     )
-  }
-}
-
-async function tryCreateLock(lockFile: string): Promise<boolean> {
-  try {
-    const handle = await open(lockFile, 'wx', 0o600)
-    try {
-      await handle.writeFile(`${process.pid}\n`)
-    } finally {
-      await handle.close()
-    }
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw new ArchyError('io', `cannot create ${lockFile}: ${(error as Error).message}`, {
-      cause: error,
-    })
-  }
-}
-
-async function readHolder(lockFile: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(lockFile, 'utf8')).trim())
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
