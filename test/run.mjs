@@ -33,6 +33,7 @@ const steps = [
 
 const times = []
 const count = { passed: 0, failed: 0, skipped: 0 }
+const failures = []
 let failed = false
 for (const [name, command, args, report] of steps) {
   const started = Date.now()
@@ -46,6 +47,12 @@ for (const [name, command, args, report] of steps) {
   if (report) addCounts(report)
 }
 
+// CI shows only the end of the output, so the failed tests are named again here, with the first
+// line of each failure.
+if (failures.length > 0) {
+  console.log('\n=== failed tests')
+  for (const line of failures) console.log(line)
+}
 console.log('\n=== times')
 for (const line of times) console.log(line)
 if (process.env.CI === 'true' && count.skipped > 0) {
@@ -68,4 +75,20 @@ function addCounts(report) {
   count.passed += json.numPassedTests ?? 0
   count.failed += json.numFailedTests ?? 0
   count.skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0)
+  for (const file of json.testResults ?? []) {
+    const path = String(file.name ?? '').replace(`${process.cwd()}/`, '')
+    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+      failures.push(`${path}: ${firstLine(file.message)}`)
+    }
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue
+      failures.push(`${path} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`)
+    }
+  }
+}
+
+function firstLine(text) {
+  return String(text ?? '')
+    .split('\n')[0]
+    .slice(0, 300)
 }
