@@ -1,9 +1,14 @@
 // The exclusive lock on the state directory: one agent command acts at a time (DESIGN.md §5).
-// A lock file made with O_EXCL holds the owner's pid; a lock whose process is gone is stale.
+// A lock file made with O_EXCL holds the owner's pid; a lock whose process is gone is stale, and
+// so is one naming our own pid that this process does not hold (isStaleHolder).
 import { rm } from 'node:fs/promises'
+import { resolve } from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
-import { isProcessAlive, readHolder, tryCreateLock } from '../src/fs/pid-lock-file.js'
+import { isStaleHolder, readHolder, tryCreateLock } from '../src/fs/pid-lock-file.js'
+
+// The lock files this process holds: a second taker in the same process waits like any other.
+const held = new Set<string>()
 
 export interface StateLock {
   release(): Promise<void>
@@ -22,11 +27,20 @@ export async function acquireStateLock(
 ): Promise<StateLock> {
   const deadline = Date.now() + (options.waitMs ?? 10_000)
   const pollMs = options.pollMs ?? 100
+  const key = resolve(lockFile)
   for (;;) {
-    if (await tryCreateLock(lockFile)) return { release: () => rm(lockFile, { force: true }) }
+    if (await tryCreateLock(lockFile)) {
+      held.add(key)
+      return {
+        async release() {
+          held.delete(key)
+          await rm(lockFile, { force: true })
+        },
+      }
+    }
 
     const holder = await readHolder(lockFile)
-    if (holder !== undefined && !isProcessAlive(holder)) {
+    if (holder !== undefined && isStaleHolder(holder, held.has(key))) {
       // Stale: its process died without releasing. Remove it and try again at once.
       await rm(lockFile, { force: true })
       continue

@@ -35,6 +35,15 @@ export async function readHolder(lockFile: string): Promise<number | undefined> 
   }
 }
 
+/**
+ * Whether a lock naming `holder` is stale. One naming this process's own pid that this process
+ * does not hold (`heldHere` false) was left by an earlier process that had the same pid: in a
+ * container the agent or node is pid 1 on every start, so a crash must not lock it out.
+ */
+export function isStaleHolder(holder: number, heldHere: boolean): boolean {
+  return holder === process.pid ? !heldHere : !isProcessAlive(holder)
+}
+
 /** Whether process `pid` exists (EPERM: it does, under another user). */
 export function isProcessAlive(pid: number): boolean {
   try {
