@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 import type { NostrEvent } from 'nostr-tools/pure'
+import { readThreadCpu } from './thread-cpu.js'
 
 export interface PublishReport {
   events: number
@@ -11,6 +12,8 @@ export interface PublishReport {
   accepted: number
   refusals: string[]
   latenciesMs: number[]
+  /** CPU microseconds this process spent from the first EVENT sent to the last OK read. */
+  cpuUs: number
 }
 
 export interface QueryReport {
@@ -43,6 +46,7 @@ async function publish(path: string, inFlight: number): Promise<PublishReport> {
   let accepted = 0
 
   const started = performance.now()
+  const cpuBefore = readThreadCpu()
   await Promise.all(
     sockets.map((socket, index) => {
       const messages = batches[index] as string[]
@@ -71,8 +75,10 @@ async function publish(path: string, inFlight: number): Promise<PublishReport> {
     }),
   )
   const seconds = (performance.now() - started) / 1000
+  const cpuAfter = readThreadCpu()
+  const cpuUs = cpuAfter.mainUs + cpuAfter.otherUs - cpuBefore.mainUs - cpuBefore.otherUs
   sockets.forEach((socket) => socket.close())
-  return { events: latenciesMs.length, seconds, accepted, refusals, latenciesMs }
+  return { events: latenciesMs.length, seconds, accepted, refusals, latenciesMs, cpuUs }
 }
 
 /** `rounds` catalog REQs one after another, each timed from send to EOSE. */

@@ -8,6 +8,8 @@ import { createRelay } from '../relay/index.js'
 import type { RelayLimits } from '../relay/index.js'
 import { startIndexer } from '../registry/indexer.js'
 import { openRegistryStore } from '../registry/store.js'
+import { readThreadCpu } from './thread-cpu.js'
+import type { ThreadCpu } from './thread-cpu.js'
 
 export interface ServerStatus {
   /** Stored events the indexer has judged. */
@@ -15,6 +17,7 @@ export interface ServerStatus {
   accepted: number
   rss: number
   maxRss: number
+  cpu: ThreadCpu
 }
 
 const [mode, dataDir] = process.argv.slice(2) as ['ingest' | 'query', string]
@@ -52,6 +55,7 @@ process.on('message', () => {
     accepted,
     rss: process.memoryUsage().rss,
     maxRss: process.resourceUsage().maxRSS * 1024,
+    cpu: readThreadCpu(),
   }
   process.send?.(status)
 })
