@@ -13,12 +13,13 @@ import {
   acceptOnlyAppDataNamespaces,
   acceptOnlyKinds,
   createRelay,
+  DEFAULT_LIMITS,
   followUpstreams,
   REGISTRY_APP_DATA_NAMESPACES,
   REGISTRY_KINDS,
   writeInfoResponse,
 } from '../relay/index.js'
-import type { RelayLimits, UpstreamFollower } from '../relay/index.js'
+import type { NegentropyLimits, RelayLimits, UpstreamFollower } from '../relay/index.js'
 import {
   DEFAULT_BLOB_GRACE_SECONDS,
   DEFAULT_BLOB_QUOTA_BYTES,
@@ -57,8 +58,11 @@ export interface RegistryNodeOptions {
   relayAcceptedKinds?: readonly number[]
   /** The d tags kind 30078 may carry (relay_app_data_namespaces); a trailing `:` is a prefix. */
   relayAppDataNamespaces?: readonly string[]
-  /** Overrides of the relay's limits (settings relay_max_future_seconds and the rate limits). */
+  /** Overrides of the relay's limits (settings relay_max_future_seconds, relay_max_past_seconds
+   * and the rate limits). */
   relayLimits?: Partial<RelayLimits>
+  /** Overrides of the relay's NIP-77 limits (settings relay_negentropy_*). */
+  relayNegentropy?: Partial<NegentropyLimits>
   /** Relays to follow (setting upstream_relays); everything ingested passes the relay's checks. */
   upstreamRelays?: string[]
   /** Reconnect backoff of the upstream follower, in milliseconds; default 1 s to 60 s. */
@@ -118,6 +122,7 @@ async function startLocked(
     url: options.publicUrl,
     requireAuthForWrites: options.relayAuthWrites,
     limits: options.relayLimits,
+    negentropy: options.relayNegentropy,
     policies: [
       acceptOnlyKinds(options.relayAcceptedKinds ?? REGISTRY_KINDS),
       acceptOnlyAppDataNamespaces(options.relayAppDataNamespaces ?? REGISTRY_APP_DATA_NAMESPACES),
@@ -192,6 +197,8 @@ async function startLocked(
     relay,
     logger: logger.child({ component: 'upstream' }),
     backoff: options.upstreamBackoff,
+    // Ask upstreams only for what this relay's created_at window admits.
+    createdAtWindow: { ...DEFAULT_LIMITS, ...options.relayLimits },
   })
 
   let closing: Promise<void> | undefined

@@ -13,4 +13,5 @@ export {
 } from './policies.js'
 export type { EventPolicy } from './policies.js'
 export type { RelayLimits } from './limits.js'
+export type { NegentropyLimits } from './nip77.js'
 export type { Filter, NostrEvent, PublishResult, Relay, RelayInfo, RelayOptions } from './types.js'

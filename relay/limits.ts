@@ -18,7 +18,8 @@ export interface RelayLimits {
   maxContentLength: number
   /** Oldest created_at accepted, in seconds before now; 0 accepts any age. */
   maxPastSeconds: number
-  /** Newest created_at accepted, in seconds after now; 0 accepts any. */
+  /** Newest created_at accepted, in seconds after now; 0 accepts any (not advised: an author
+   * could date a replaceable event far ahead and no later version would displace it). */
   maxFutureSeconds: number
   /** Messages per second each client IP may send (token bucket refill); 0 turns it off. */
   ipMessagesPerSecond: number
@@ -42,8 +43,11 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxSubidLength: 64,
   maxEventTags: 2000,
   maxContentLength: 256 * 1024,
+  // No lower bound: follow lists, profiles and releases stay current for years, and a relay that
+  // refused old events could never converge with an upstream that stored them earlier (NIP-77).
   maxPastSeconds: 0,
-  maxFutureSeconds: 0,
+  // 15 minutes of clock skew, as strfry's default (rejectEventsNewerThanSeconds).
+  maxFutureSeconds: 15 * 60,
   ipMessagesPerSecond: 200,
   ipMessageBurst: 1000,
   keyEventsPerSecond: 20,

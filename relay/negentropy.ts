@@ -12,6 +12,11 @@ const BUCKETS = 16
 const MODE_SKIP = 0
 const MODE_FINGERPRINT = 1
 const MODE_ID_LIST = 2
+/** The smallest frame size limit, as the reference implementation's. */
+export const MIN_FRAME_SIZE_LIMIT = 4096
+// Room kept under a frame size limit for the range that closes a cut-short message and the last
+// id list's bound, mode and count; the reference implementation keeps the same.
+const FRAME_RESERVE = 200
 
 /** One record: its timestamp (created_at) and its 32-byte id. */
 export interface NegentropyItem {
@@ -49,12 +54,30 @@ export function sortItems(items: NegentropyItem[]): NegentropyItem[] {
   return items.sort((a, b) => a.timestamp - b.timestamp || compareBytes(a.id, b.id))
 }
 
+export interface NegentropyOptions {
+  /**
+   * Largest message this side sends, in bytes (0: none; else at least 4096). A message that
+   * would pass it ends early with one fingerprint for the rest of the universe, so the other
+   * side asks again for that part (the protocol's "frame size limit").
+   */
+  frameSizeLimit?: number
+}
+
 /** A reconciler over `items`, which must be sorted (sortItems) and hold 32-byte ids. */
 export function createNegentropy(
   items: NegentropyItem[],
   role: 'initiator' | 'responder',
+  options: NegentropyOptions = {},
 ): Negentropy {
   const initiator = role === 'initiator'
+  const frameSizeLimit = options.frameSizeLimit ?? 0
+  if (frameSizeLimit !== 0 && !(frameSizeLimit >= MIN_FRAME_SIZE_LIMIT)) {
+    throw new ValidationError(
+      'frameSizeLimit',
+      `must be 0 or at least ${MIN_FRAME_SIZE_LIMIT} bytes, got ${frameSizeLimit}`,
+    )
+  }
+  const budget = frameSizeLimit === 0 ? Infinity : frameSizeLimit - FRAME_RESERVE
 
   function initiate(): Uint8Array {
     if (!initiator) throw new ValidationError('negentropy', 'only the initiator sends first')
@@ -79,12 +102,22 @@ export function createNegentropy(
     const out = new MessageWriter()
     let previousBound = UNIVERSE_START
     let previousIndex = 0
+    // The index where the last range written to `out` ends (a pending skip is not written).
+    let writtenIndex = 0
     let skipping = false
     const flushSkip = (): void => {
       if (!skipping) return
       skipping = false
       out.bound(previousBound)
       out.varint(MODE_SKIP)
+      writtenIndex = previousIndex
+    }
+    // Past the budget: drop what this range wrote and cover the rest with one fingerprint.
+    const cutShort = (mark: number, markIndex: number): void => {
+      out.rollback(mark)
+      out.bound(UNIVERSE_END)
+      out.varint(MODE_FINGERPRINT)
+      out.raw(fingerprint(markIndex, items.length))
     }
 
     while (!reader.done()) {
@@ -92,6 +125,8 @@ export function createNegentropy(
       const mode = reader.varint()
       const lower = previousIndex
       const upper = findLowerBound(previousIndex, bound)
+      const mark = out.mark()
+      const markIndex = writtenIndex
 
       if (mode === MODE_SKIP) {
         skipping = true
@@ -102,6 +137,7 @@ export function createNegentropy(
         } else {
           flushSkip()
           splitRange(out, lower, upper, bound)
+          writtenIndex = upper
         }
       } else if (mode === MODE_ID_LIST) {
         const count = reader.varint()
@@ -118,11 +154,28 @@ export function createNegentropy(
           need.push(...theirIds)
         } else {
           // The responder answers with its own complete list, so the initiator can settle it.
+          // Under a frame size limit the list stops at the first id that starts past the budget
+          // (counted without this range's skip, as the reference does), bounded by that id.
+          const before = out.length
           flushSkip()
-          writeIdList(out, lower, upper, bound)
+          const fits = Math.max(0, Math.floor((budget - before) / ID_SIZE) + 1)
+          const end = Math.min(upper, lower + fits)
+          const endBound =
+            end < upper ? { timestamp: itemAt(end).timestamp, prefix: itemAt(end).id } : bound
+          writeIdList(out, lower, end, endBound)
+          writtenIndex = end
+          // What was listed stays; the rest of the universe goes as one fingerprint.
+          if (end < upper || out.length > budget) {
+            cutShort(out.mark(), end)
+            break
+          }
         }
       } else {
         throw new ValidationError('negentropy', `unexpected range mode ${mode}`)
+      }
+      if (out.length > budget) {
+        cutShort(mark, markIndex)
+        break
       }
 
       previousIndex = upper
@@ -247,13 +300,26 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 class MessageWriter {
   private readonly chunks: Uint8Array[] = [Uint8Array.of(PROTOCOL_VERSION)]
   private lastTimestamp = 0
+  /** Bytes written so far. */
+  length = 1
 
   varint(value: number): void {
-    this.chunks.push(encodeVarint(value))
+    this.raw(encodeVarint(value))
   }
 
   raw(bytes: Uint8Array): void {
     this.chunks.push(bytes)
+    this.length += bytes.length
+  }
+
+  /** A point to roll back to. The timestamp delta is not restored: only an infinite bound,
+   * which does not use it, may follow a rollback. */
+  mark(): number {
+    return this.chunks.length
+  }
+
+  rollback(mark: number): void {
+    for (const chunk of this.chunks.splice(mark)) this.length -= chunk.length
   }
 
   bound(bound: Bound): void {

@@ -1,10 +1,10 @@
 // NIP-77 negentropy syncing, the relay's side: NEG-OPEN selects the stored events matching one
 // filter and answers as the responder; NEG-MSG continues, NEG-CLOSE ends; refusals are NEG-ERR.
 import type { NostrEvent } from 'nostr-tools/pure'
-import { describeError } from '../src/errors.js'
+import { ValidationError, describeError } from '../src/errors.js'
 import { parseFilters } from './filters.js'
 import type { ParsedFilter } from './filters.js'
-import { createNegentropy, fromHex, sortItems, toHex } from './negentropy.js'
+import { createNegentropy, fromHex, MIN_FRAME_SIZE_LIMIT, sortItems, toHex } from './negentropy.js'
 import type { Negentropy } from './negentropy.js'
 
 export interface NegentropyLimits {
@@ -12,9 +12,41 @@ export interface NegentropyLimits {
   maxSessions: number
   /** Most events one NEG-OPEN may select; a larger set is refused with `blocked:`. */
   maxRecords: number
+  /** Largest binary message in the relay's NEG-MSG answers (the hex is twice as long); a
+   * longer answer ends with a fingerprint for the rest, which the client asks about next. */
+  frameSizeLimit: number
 }
 
-export const DEFAULT_NEGENTROPY_LIMITS: NegentropyLimits = { maxSessions: 4, maxRecords: 500_000 }
+export const DEFAULT_NEGENTROPY_LIMITS: NegentropyLimits = {
+  maxSessions: 4,
+  maxRecords: 500_000,
+  frameSizeLimit: 64 * 1024,
+}
+
+/** The defaults with `overrides`, each checked: a bad one throws naming `negentropy.<key>`. */
+export function readNegentropyLimits(overrides: Partial<NegentropyLimits> = {}): NegentropyLimits {
+  const limits = { ...DEFAULT_NEGENTROPY_LIMITS, ...overrides }
+  const check = (key: keyof NegentropyLimits, ok: boolean, rule: string): void => {
+    if (!ok) throw new ValidationError(`negentropy.${key}`, `must be ${rule}, got ${limits[key]}`)
+  }
+  check(
+    'maxSessions',
+    Number.isSafeInteger(limits.maxSessions) && limits.maxSessions >= 0,
+    'a whole number (0 turns NIP-77 off)',
+  )
+  check(
+    'maxRecords',
+    Number.isSafeInteger(limits.maxRecords) && limits.maxRecords > 0,
+    'a positive integer',
+  )
+  check(
+    'frameSizeLimit',
+    Number.isSafeInteger(limits.frameSizeLimit) &&
+      (limits.frameSizeLimit === 0 || limits.frameSizeLimit >= MIN_FRAME_SIZE_LIMIT),
+    `0 (no limit) or at least ${MIN_FRAME_SIZE_LIMIT} bytes`,
+  )
+  return limits
+}
 
 export interface NegentropyServerOptions {
   limits: NegentropyLimits
@@ -68,7 +100,7 @@ export function createNegentropyServer(options: NegentropyServerOptions): Negent
     const items = sortItems(
       events.map((event) => ({ timestamp: event.created_at, id: fromHex(event.id, 'id') })),
     )
-    const session = createNegentropy(items, 'responder')
+    const session = createNegentropy(items, 'responder', { frameSizeLimit: limits.frameSizeLimit })
     sessions.set(id, session)
     answer(id, session, message)
   }

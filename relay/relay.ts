@@ -33,7 +33,7 @@ import { DEFAULT_AUTH_WINDOW_SECONDS } from './nip42.js'
 import { createSearchIndex, searchAwareQuery } from './nip50.js'
 import { checkWriteAuth } from './nip70.js'
 import type { PublishOrigin } from './nip70.js'
-import { DEFAULT_NEGENTROPY_LIMITS } from './nip77.js'
+import { readNegentropyLimits } from './nip77.js'
 import type { PublishResult, Relay, RelayOptions } from './types.js'
 import { startEventVerifier } from './verify.js'
 import { startGroupCommit } from './group-commit.js'
@@ -69,6 +69,8 @@ function limitPolicies(limits: RelayLimits): EventPolicy[] {
 /** Opens the database at `options.databasePath` and returns a relay ready for upgrades. */
 export function createRelay(options: RelayOptions): Relay {
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
+  // Checked before anything is opened, so a bad limit leaves no database or worker behind.
+  const negentropy = readNegentropyLimits(options.negentropy)
   const policies = [...limitPolicies(limits), ...(options.policies ?? [])]
   const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
   const store = openEventStore(options.databasePath)
@@ -94,7 +96,7 @@ export function createRelay(options: RelayOptions): Relay {
   const extensions = {
     relayUrl: options.url,
     authWindowSeconds: DEFAULT_AUTH_WINDOW_SECONDS,
-    negentropy: { ...DEFAULT_NEGENTROPY_LIMITS, ...options.negentropy },
+    negentropy,
   }
   const context = {
     limits,

@@ -35,6 +35,9 @@ export interface FollowOptions {
   backoff?: { initialMs: number; maxMs: number }
   /** How long to wait for a connection, a NEG-MSG or an EOSE. */
   timeoutMs?: number
+  /** The local relay's created_at window (RelayLimits; 0 is no bound): catch-up asks only for
+   * events inside it, so NIP-77 does not find the same refused events missing on every sync. */
+  createdAtWindow?: { maxPastSeconds: number; maxFutureSeconds: number }
 }
 
 export interface UpstreamStatus {
@@ -75,7 +78,9 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
   async function ingest(state: (typeof states)[number], input: unknown): Promise<void> {
     const event = input as NostrEvent
     const result = await relay.publish(event)
-    if (typeof event?.created_at === 'number') {
+    // Only an accepted event moves the `since` cursor: one dated far ahead, and refused for
+    // it, would otherwise make every later catch-up skip what was published until then.
+    if (result.accepted && typeof event?.created_at === 'number') {
       state.seen = Math.max(state.seen ?? 0, event.created_at)
     }
     if (result.accepted && result.message === '') state.status.stored++
@@ -93,7 +98,8 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     const take = (input: unknown): void => void pending.push(ingest(state, input))
     let method: UpstreamStatus['catchUp'] = 'negentropy'
 
-    for (const [index, filter] of filters.entries()) {
+    for (const [index, unbounded] of filters.entries()) {
+      const filter = { ...unbounded, ...windowBounds() }
       const local = relay.query([filter])
       const result = await syncWithNegentropy(upstream, filter, local, timeoutMs)
       if (result.supported) {
@@ -108,7 +114,7 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
           { upstream: state.status.url, reason: result.reason },
           'upstream without NIP-77',
         )
-        const since = cursor === undefined ? {} : { since: cursor }
+        const since = cursor === undefined ? {} : { since: Math.max(cursor, filter.since ?? 0) }
         await requestUntilEose(
           upstream,
           `since-${index}`,
@@ -123,6 +129,17 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     state.cursor = state.seen
     state.status.syncs++
     for (const waiter of syncWaiters) waiter()
+  }
+
+  // `since` and `until` for the window as of now; a filter of ours sets neither.
+  function windowBounds(): Pick<Filter, 'since' | 'until'> {
+    const window = options.createdAtWindow
+    if (window === undefined) return {}
+    const now = Math.floor(Date.now() / 1000)
+    return {
+      ...(window.maxPastSeconds > 0 ? { since: now - window.maxPastSeconds } : {}),
+      ...(window.maxFutureSeconds > 0 ? { until: now + window.maxFutureSeconds } : {}),
+    }
   }
 
   async function session(state: (typeof states)[number]): Promise<void> {

@@ -23,6 +23,10 @@ export interface NodeConfig {
   relay_accepted_kinds: number[]
   relay_app_data_namespaces: string[]
   relay_max_future_seconds: number
+  relay_max_past_seconds: number
+  relay_negentropy_sessions: number
+  relay_negentropy_max_events: number
+  relay_negentropy_frame_bytes: number
   relay_ip_messages_per_second: number
   relay_key_events_per_second: number
 }
@@ -154,9 +158,44 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
   },
   relay_max_future_seconds: {
     schema: z.number().int().min(0),
-    rule: 'a whole number of seconds',
+    rule: 'a whole number of seconds (0 sets no bound)',
+    default: 900,
+    defaultText: '900 (15 minutes)',
+    description: 'How far ahead of the clock an event created_at may be (NIP-11 upper limit).',
+    restart: true,
+    fromText: asInteger,
+  },
+  relay_max_past_seconds: {
+    schema: z.number().int().min(0),
+    rule: 'a whole number of seconds (0 sets no bound)',
     default: 0,
-    description: 'How far ahead of the clock an event created_at may be; 0 sets no bound.',
+    defaultText: '0 (no bound: old follows, profiles and releases still sync)',
+    description: 'How far behind the clock an event created_at may be (NIP-11 lower limit).',
+    restart: true,
+    fromText: asInteger,
+  },
+  relay_negentropy_sessions: {
+    schema: z.number().int().min(0),
+    rule: 'a whole number (0 turns NIP-77 off)',
+    default: 4,
+    description: 'Open NIP-77 negentropy sessions per connection.',
+    restart: true,
+    fromText: asInteger,
+  },
+  relay_negentropy_max_events: {
+    schema: z.number().int().positive(),
+    rule: 'a positive integer (events)',
+    default: 500_000,
+    description: 'Most stored events one NEG-OPEN may reconcile; a larger set gets NEG-ERR.',
+    restart: true,
+    fromText: asInteger,
+  },
+  relay_negentropy_frame_bytes: {
+    schema: z.number().int().min(4096),
+    rule: 'an integer of at least 4096 (bytes of binary message)',
+    default: 64 * 1024,
+    defaultText: '65536 (64 KiB)',
+    description: "Largest binary negentropy message in the relay's NEG-MSG answers.",
     restart: true,
     fromText: asInteger,
   },

@@ -16,7 +16,7 @@ import { makeKeys, manifestDocument, signRelease } from '../support/release-fixt
 import { makeDataDir, startTestNode, waitFor, type TestNode } from '../registry/harness.js'
 
 const publisher = makeKeys()
-let clock = 1_800_300_000
+let clock = Math.floor(Date.now() / 1000) - 3600
 let data: ReturnType<typeof makeDataDir>
 let node: TestNode
 let store: AgentStore

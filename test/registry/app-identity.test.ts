@@ -24,7 +24,7 @@ let agentDir: string
 let node: TestNode | undefined
 const first = makeKeys()
 const second = makeKeys()
-let clock = 1_800_200_000
+let clock = Math.floor(Date.now() / 1000) - 3600
 
 beforeEach(async () => {
   data = makeDataDir()

@@ -12,7 +12,7 @@ import { makeKeys, manifestDocument, signRelease } from '../support/release-fixt
 import { makeDataDir, waitFor } from './harness.js'
 
 const publisher = makeKeys()
-let clock = 1_800_000_000
+let clock = Math.floor(Date.now() / 1000) - 3600
 
 function releaseEvent(appId: string, version: string): NostrEvent {
   const release = signRelease(publisher, [manifestDocument(appId, version)])

@@ -10,6 +10,9 @@ import { buildReleaseEvent } from '../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
 import { makeDataDir, startTestNode, waitForCatalog, type TestNode } from './harness.js'
 
+// Within the relay's created_at window (at most 15 minutes ahead), ordered among themselves.
+const HOUR_AGO = Math.floor(Date.now() / 1000) - 3600
+
 describe('startRegistryNode', () => {
   let data: ReturnType<typeof makeDataDir>
   let node: TestNode
@@ -221,7 +224,7 @@ describe('startRegistryNode', () => {
   it('answers 404 for a stored event outside the release namespace', async () => {
     const keys = makeKeys()
     const note = signNostrEvent(
-      { kind: 0, created_at: 1_800_000_000, tags: [], content: '{}' },
+      { kind: 0, created_at: HOUR_AGO, tags: [], content: '{}' },
       keys.nostr.secretKey,
     )
     await node.publish(note)
@@ -265,7 +268,7 @@ describe('startRegistryNode across restarts', () => {
       const did = node.did
       const publisher = makeKeys()
       const release = signRelease(publisher, [manifestDocument('photo-vault', '1.0.0')])
-      await node.publish(buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_000_000))
+      await node.publish(buildReleaseEvent(release, publisher.nostr.secretKey, HOUR_AGO))
       const second = await waitForCatalog(node, 2)
       expect(second.sequence).toBe(2)
       await node.close()
@@ -279,7 +282,7 @@ describe('startRegistryNode across restarts', () => {
       expect(verifyCatalog(body, { pinnedDid: did }).catalog.apps).toHaveLength(1)
 
       const next = signRelease(publisher, [manifestDocument('photo-vault', '1.1.0')])
-      await node.publish(buildReleaseEvent(next, publisher.nostr.secretKey, 1_800_000_100))
+      await node.publish(buildReleaseEvent(next, publisher.nostr.secretKey, HOUR_AGO + 100))
       const third = await waitForCatalog(node, 3)
       expect(third.sequence).toBe(3)
       expect(third.apps[0]!.version).toBe('1.1.0')

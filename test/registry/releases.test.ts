@@ -12,7 +12,7 @@ import { buildReleaseEvent } from '../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
 import { makeDataDir, startTestNode, waitForCatalog, type TestNode } from './harness.js'
 
-let clock = 1_800_000_000
+let clock = Math.floor(Date.now() / 1000) - 3600
 /** Each event a later second, so the relay's addressable replacement always stores it. */
 function nextSecond(): number {
   return ++clock

@@ -22,7 +22,7 @@ import {
 } from '../node-agent/agent-test-registry.js'
 import { makeDataDir, startTestNode, waitFor, waitForCatalog, type TestNode } from './harness.js'
 
-let clock = 1_800_100_000
+let clock = Math.floor(Date.now() / 1000) - 3600
 function nextSecond(): number {
   return ++clock
 }

@@ -42,6 +42,8 @@ describe('nip11', () => {
         auth_required: false,
         payment_required: false,
         restricted_writes: true,
+        // By default 15 minutes ahead and no lower bound (relay/limits.ts says why).
+        created_at_upper_limit: 900,
         default_limit: 500,
       },
     })

@@ -1,8 +1,9 @@
 // NIP-77 on the relay over a real WebSocket: nostr-tools' NegentropySync against our responder,
-// and every refusal answered with NEG-ERR.
+// every refusal answered with NEG-ERR, and the limits (sessions, events, frame size) as options.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nip77 } from 'nostr-tools'
 import type { NostrEvent } from 'nostr-tools/pure'
+import { createNegentropy, fromHex, toHex } from '../../relay/negentropy.js'
 import { connectClient, connectRaw, generateSecretKey, signEvent, startRelay } from './harness.js'
 import type { RawClient, RunningRelay } from './harness.js'
 
@@ -123,5 +124,96 @@ describe('relay negentropy (NIP-77)', () => {
       'NOTICE',
       'invalid: NEG-OPEN takes a subscription id, a filter and a message',
     ])
+  })
+})
+
+describe('relay negentropy limits', () => {
+  const author = generateSecretKey()
+  let running: RunningRelay
+  const reports: NostrEvent[] = []
+
+  beforeAll(async () => {
+    running = await startRelay({
+      negentropy: { maxSessions: 1, maxRecords: 250, frameSizeLimit: 4096 },
+    })
+    // 200 reports (6,400 bytes of ids: more than one frame) and 100 labels.
+    for (let i = 0; i < 300; i++) {
+      const kind = i < 200 ? 1984 : 1985
+      const event = signEvent(author, { kind, content: `${i}`, created_at: 1_700_000_000 + i })
+      await running.relay.publish(event)
+      if (kind === 1984) reports.push(event)
+    }
+  })
+
+  afterAll(async () => {
+    await running.stop()
+  })
+
+  it('keeps every NEG-MSG within the frame size limit, over as many rounds as it takes', async () => {
+    const raw = await connectRaw(running.url)
+    const initiator = createNegentropy([], 'initiator')
+    const need: string[] = []
+    raw.send(JSON.stringify(['NEG-OPEN', 'f', { kinds: [1984] }, toHex(initiator.initiate())]))
+    let rounds = 0
+    for (;;) {
+      const [type, id, hex] = (await raw.next()) as [string, string, string]
+      expect([type, id]).toEqual(['NEG-MSG', 'f'])
+      expect(hex.length / 2).toBeLessThanOrEqual(4096)
+      rounds++
+      const result = initiator.reconcile(fromHex(hex, 'NEG-MSG'))
+      need.push(...result.need)
+      if (result.message === null) break
+      raw.send(JSON.stringify(['NEG-MSG', 'f', toHex(result.message)]))
+    }
+    raw.send(JSON.stringify(['NEG-CLOSE', 'f']))
+    expect(rounds).toBeGreaterThan(1)
+    expect([...new Set(need)].sort()).toEqual(reports.map((event) => event.id).sort())
+    raw.socket.close()
+  })
+
+  it('syncs nostr-tools NegentropySync through frame-limited answers', async () => {
+    const relay = await connectClient(running.url)
+    const storage = new NegentropyStorageVector()
+    storage.seal()
+    const need = new Set<string>()
+    const reason = await new Promise<string | undefined>((resolve) => {
+      const sync = new NegentropySync(
+        relay,
+        storage,
+        { kinds: [1984] },
+        { onneed: (id: string) => need.add(id), onclose: resolve },
+      )
+      void sync.start()
+    })
+    expect(reason).toBeUndefined()
+    expect([...need].sort()).toEqual(reports.map((event) => event.id).sort())
+    relay.close()
+  })
+
+  it('refuses a NEG-OPEN selecting more than maxRecords events, and one session too many', async () => {
+    const raw = await connectRaw(running.url)
+    raw.send(JSON.stringify(['NEG-OPEN', 'all', { kinds: [1984, 1985] }, '61']))
+    expect(await raw.next()).toEqual([
+      'NEG-ERR',
+      'all',
+      'blocked: this query selects more than 250 events',
+    ])
+    raw.send(JSON.stringify(['NEG-OPEN', 'one', { kinds: [1985] }, '61']))
+    expect((await raw.next()).slice(0, 2)).toEqual(['NEG-MSG', 'one'])
+    raw.send(JSON.stringify(['NEG-OPEN', 'two', { kinds: [1985] }, '61']))
+    expect(await raw.next()).toEqual([
+      'NEG-ERR',
+      'two',
+      'blocked: too many open negentropy sessions (max 1)',
+    ])
+    raw.socket.close()
+  })
+
+  it.each([
+    [{ frameSizeLimit: 100 }, 'negentropy.frameSizeLimit: must be 0 (no limit) or at least 4096'],
+    [{ maxSessions: -1 }, 'negentropy.maxSessions: must be a whole number (0 turns NIP-77 off)'],
+    [{ maxRecords: 0 }, 'negentropy.maxRecords: must be a positive integer, got 0'],
+  ])('refuses to start with %j, naming the limit', async (negentropy, message) => {
+    await expect(startRelay({ negentropy })).rejects.toThrow(message)
   })
 })

@@ -49,10 +49,15 @@ describe('followUpstreams', () => {
     return { upstream, local }
   }
 
-  function follow(local: RunningRelay, url: string): UpstreamFollower {
+  function follow(
+    local: RunningRelay,
+    url: string,
+    createdAtWindow?: { maxPastSeconds: number; maxFutureSeconds: number },
+  ): UpstreamFollower {
     const follower = followUpstreams({
       urls: [url],
       relay: local.relay,
+      createdAtWindow,
       logger: pino({ level: 'silent' }),
       backoff: { initialMs: 50, maxMs: 200 },
       timeoutMs: 3000,
@@ -133,6 +138,67 @@ describe('followUpstreams', () => {
     await follower.whenSynced(2)
     expect(ids(local)).toEqual([missed.id])
     expect(follower.status()[0]).toMatchObject({ connected: true, catchUp: 'negentropy' })
+  })
+
+  it('takes only what the local created_at window admits, by NIP-77 and by since', async () => {
+    for (const maxSessions of [4, 0]) {
+      // The upstream has no window; the local relay refuses an hour back and 15 minutes ahead.
+      const upstream = await startRelay({
+        limits: { maxFutureSeconds: 0 },
+        negentropy: { maxSessions },
+      })
+      cleanup.push(() => upstream.stop())
+      const inside = releaseLike('inside', now() - 600)
+      for (const event of [releaseLike('ahead', now() + 3600), releaseLike('old', now() - 7200)]) {
+        expect(await upstream.relay.publish(event)).toEqual({ accepted: true, message: '' })
+      }
+      await upstream.relay.publish(inside)
+      const window = { maxPastSeconds: 3600, maxFutureSeconds: 900 }
+      const windowed = await startRelay({ limits: window })
+      cleanup.push(() => windowed.stop())
+
+      const follower = follow(windowed, upstream.url, window)
+      await follower.whenSynced()
+      expect(ids(windowed)).toEqual([inside.id])
+      expect(follower.status()[0]).toMatchObject({ stored: 1, syncs: 1 })
+    }
+  })
+
+  it('does not move its since cursor past an event it refused for being dated ahead', async () => {
+    const temp = makeTempDir()
+    cleanup.push(() => temp.remove())
+    const databasePath = `${temp.dir}/upstream.sqlite`
+    const options = {
+      databasePath,
+      limits: { maxFutureSeconds: 0 },
+      negentropy: { maxSessions: 0 },
+    }
+    let upstream = await startRelay(options)
+    const port = Number(new URL(upstream.url).port)
+    await upstream.relay.publish(releaseLike('ahead', now() + 3600))
+    const first = releaseLike('first', now() - 1000)
+    await upstream.relay.publish(first)
+    const local = await startRelay()
+    cleanup.push(() => local.stop())
+
+    // Without NIP-77 the catch-up after a reconnect asks for events since the newest one taken.
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+    expect(ids(local)).toEqual([first.id])
+    await upstream.stop()
+    await waitFor(() => follower.status()[0]?.connected === false, 'the disconnect')
+
+    // Older than the live subscription's overlap, newer than the first: only since finds it.
+    const missed = releaseLike('missed', now() - 600)
+    const offline = await startRelay({ ...options, port: undefined })
+    await offline.relay.publish(missed)
+    await offline.stop()
+    upstream = await startRelay({ ...options, port })
+    cleanup.push(() => upstream.stop())
+
+    await follower.whenSynced(2)
+    expect(follower.status()[0]).toMatchObject({ connected: true, catchUp: 'since' })
+    expect(ids(local)).toEqual([first.id, missed.id].sort())
   })
 
   it('puts ingested events through the local checks: a protected event is refused', async () => {

@@ -156,12 +156,40 @@ describe('relay limits', () => {
     await expectOk(raw, signEvent(alice, { kind: 0, created_at: now(), content: '1234567890' }))
   })
 
+  it('refuses a created_at more than 15 minutes ahead by default, and takes any age', async () => {
+    const raw = await open()
+    const ahead = signEvent(alice, { kind: 0, created_at: now() + 16 * 60 })
+    expect(await publishRaw(raw, ahead)).toEqual([
+      'OK',
+      ahead.id,
+      false,
+      'invalid: created_at is more than 900 seconds in the future',
+    ])
+    // Old follows, profiles and releases must still sync from upstreams: no lower bound.
+    await expectOk(raw, signEvent(alice, { kind: 3, created_at: now() + 14 * 60 }))
+    await expectOk(raw, signEvent(alice, { kind: 0, created_at: 1_000_000_000 }))
+    await expectOk(raw, signEvent(alice, { kind: 10002, created_at: 1 }))
+  })
+
+  it('refuses a created_at far ahead on a local publish too', async () => {
+    await open()
+    const ahead = signEvent(alice, { kind: 0, created_at: now() + 3600 })
+    expect(await running!.relay.publish(ahead)).toEqual({
+      accepted: false,
+      message: 'invalid: created_at is more than 900 seconds in the future',
+    })
+  })
+
   it('refuses a created_at too far back when a lower bound is set', async () => {
     const raw = await open({ maxPastSeconds: 3600 })
     const old = signEvent(alice, { kind: 0, created_at: now() - 7200 })
-    expect((await publishRaw(raw, old))[3]).toBe(
+    expect(await publishRaw(raw, old)).toEqual([
+      'OK',
+      old.id,
+      false,
       'invalid: created_at is more than 3600 seconds in the past',
-    )
+    ])
+    await expectOk(raw, signEvent(alice, { kind: 0, created_at: now() - 1800 }))
   })
 
   it('closes a REQ over the subscription, filter and id limits with CLOSED', async () => {

@@ -80,8 +80,14 @@ async function runNode(input: CommandInput): Promise<number> {
       appOwners: config.app_owners,
       upstreamRelays: config.upstream_relays,
       relayAuthWrites: config.relay_auth_writes,
+      relayNegentropy: {
+        maxSessions: config.relay_negentropy_sessions,
+        maxRecords: config.relay_negentropy_max_events,
+        frameSizeLimit: config.relay_negentropy_frame_bytes,
+      },
       relayLimits: {
         maxFutureSeconds: config.relay_max_future_seconds,
+        maxPastSeconds: config.relay_max_past_seconds,
         ipMessagesPerSecond: config.relay_ip_messages_per_second,
         ipMessageBurst: config.relay_ip_messages_per_second * 5,
         keyEventsPerSecond: config.relay_key_events_per_second,

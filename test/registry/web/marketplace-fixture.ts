@@ -49,7 +49,7 @@ export async function startMarketplace(): Promise<Marketplace> {
   const node = await startTestNode(data.dir)
   const publisher = makeKeys()
   const rival = makeKeys()
-  let clock = 1_800_000_000
+  let clock = Math.floor(Date.now() / 1000) - 3600
 
   const releases: [KeyPairs, Record<string, unknown>[]][] = [
     [publisher, [photoVault('1.0.0'), photoVaultDb]],

@@ -7,6 +7,8 @@ import { PAGE_SIZE } from '../../../registry/web/app-listing.js'
 import { makeKeys, manifestDocument, signRelease } from '../../support/release-fixtures.js'
 import { makeDataDir, startTestNode, waitFor, type TestNode } from '../harness.js'
 
+// Within the relay's created_at window (at most 15 minutes ahead), ordered among themselves.
+const HOUR_AGO = Math.floor(Date.now() / 1000) - 3600
 const APPS = 50
 
 describe('marketplace pages of apps', () => {
@@ -21,7 +23,7 @@ describe('marketplace pages of apps', () => {
       const id = `app-${String(index).padStart(2, '0')}`
       const category = index % 2 === 0 ? 'Even' : 'Odd'
       const release = signRelease(publisher, [manifestDocument(id, '1.0.0', { category })])
-      return buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_000_000 + index)
+      return buildReleaseEvent(release, publisher.nostr.secretKey, HOUR_AGO + index)
     })
     await Promise.all(events.map((event) => node.publish(event)))
     await waitFor(async () => {
@@ -88,7 +90,7 @@ describe('marketplace pages of apps', () => {
   it('lists an app published after the pages were first shown', async () => {
     expect((await getPage('/?q=late-app')).text).toContain('No app matches.')
     const release = signRelease(publisher, [manifestDocument('late-app', '1.0.0')])
-    await node.publish(buildReleaseEvent(release, publisher.nostr.secretKey, 1_800_001_000))
+    await node.publish(buildReleaseEvent(release, publisher.nostr.secretKey, HOUR_AGO + 1000))
     await waitFor(async () => {
       const { body } = await node.getJson('/v1/catalog')
       return (body.apps as unknown[]).length === APPS + 1 ? true : undefined

@@ -20,7 +20,11 @@ describe('loadNodeConfig', () => {
       relay_app_data_namespaces: ['archipelago-app:', 'archipelago-catalog'],
       upstream_relays: [],
       relay_auth_writes: false,
-      relay_max_future_seconds: 0,
+      relay_max_future_seconds: 900,
+      relay_max_past_seconds: 0,
+      relay_negentropy_sessions: 4,
+      relay_negentropy_max_events: 500_000,
+      relay_negentropy_frame_bytes: 65_536,
       relay_ip_messages_per_second: 200,
       relay_key_events_per_second: 20,
     })
@@ -60,19 +64,53 @@ describe('loadNodeConfig', () => {
 
   it('reads the relay limits from ARCHY_RELAY_* numbers', () => {
     const env = {
-      ARCHY_RELAY_MAX_FUTURE_SECONDS: '900',
+      ARCHY_RELAY_MAX_FUTURE_SECONDS: '60',
+      ARCHY_RELAY_MAX_PAST_SECONDS: '94608000',
+      ARCHY_RELAY_NEGENTROPY_SESSIONS: '0',
+      ARCHY_RELAY_NEGENTROPY_MAX_EVENTS: '1000',
+      ARCHY_RELAY_NEGENTROPY_FRAME_BYTES: '4096',
       ARCHY_RELAY_IP_MESSAGES_PER_SECOND: '0',
       ARCHY_RELAY_KEY_EVENTS_PER_SECOND: '5',
     }
     expect(loadNodeConfig({}, env)).toMatchObject({
-      relay_max_future_seconds: 900,
+      relay_max_future_seconds: 60,
+      relay_max_past_seconds: 94_608_000,
+      relay_negentropy_sessions: 0,
+      relay_negentropy_max_events: 1000,
+      relay_negentropy_frame_bytes: 4096,
       relay_ip_messages_per_second: 0,
       relay_key_events_per_second: 5,
     })
-    expect(() => loadNodeConfig({}, { ARCHY_RELAY_MAX_FUTURE_SECONDS: '15m' })).toThrow(
+  })
+
+  it.each([
+    [
+      { ARCHY_RELAY_MAX_FUTURE_SECONDS: '15m' },
       'relay_max_future_seconds (ARCHY_RELAY_MAX_FUTURE_SECONDS): must be a whole number of ' +
-        'seconds, got "15m"',
-    )
+        'seconds (0 sets no bound), got "15m"',
+    ],
+    [
+      { ARCHY_RELAY_MAX_PAST_SECONDS: '-1' },
+      'relay_max_past_seconds (ARCHY_RELAY_MAX_PAST_SECONDS): must be a whole number of ' +
+        'seconds (0 sets no bound), got "-1"',
+    ],
+    [
+      { ARCHY_RELAY_NEGENTROPY_SESSIONS: 'four' },
+      'relay_negentropy_sessions (ARCHY_RELAY_NEGENTROPY_SESSIONS): must be a whole number ' +
+        '(0 turns NIP-77 off), got "four"',
+    ],
+    [
+      { ARCHY_RELAY_NEGENTROPY_MAX_EVENTS: '0' },
+      'relay_negentropy_max_events (ARCHY_RELAY_NEGENTROPY_MAX_EVENTS): must be a positive ' +
+        'integer (events), got 0',
+    ],
+    [
+      { ARCHY_RELAY_NEGENTROPY_FRAME_BYTES: '1024' },
+      'relay_negentropy_frame_bytes (ARCHY_RELAY_NEGENTROPY_FRAME_BYTES): must be an integer ' +
+        'of at least 4096 (bytes of binary message), got 1024',
+    ],
+  ])('refuses the relay limit %j naming the key and the rule', (env, message) => {
+    expect(() => loadNodeConfig({}, env)).toThrow(message)
   })
 
   it('reads the relay write policy from ARCHY_RELAY_* lists', () => {
