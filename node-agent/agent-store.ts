@@ -67,6 +67,31 @@ export interface UpdateRecord {
   finishedAt: string | null
 }
 
+/**
+ * An install's recent failures (crash-loop.ts): `memberId` failed last; `backoffs` doubles the
+ * delay each time; until `nextRetryAt` passes leave the app alone. Survives an agent restart.
+ */
+export interface CrashLoopRecord {
+  appId: string
+  memberId: string
+  failures: number
+  firstFailureAt: string
+  lastFailureAt: string
+  lastExitCode: number | null
+  lastError: string
+  backoffs: number
+  nextRetryAt: string | null
+  retriedAt: string | null
+}
+
+/** What a pass last saw of a member's container (restartCount null: Podman was not asked). */
+export interface RestartBaseline {
+  memberId: string
+  containerId: string
+  startedAt: string
+  restartCount: number | null
+}
+
 export interface AgentStore {
   listRegistries(): RegistryRecord[]
   getRegistry(url: string): RegistryRecord | undefined
@@ -93,6 +118,11 @@ export interface AgentStore {
   setPolicy(appId: string, change: Partial<UpdatePolicy>): void
   getUpdate(appId: string): UpdateRecord | undefined
   saveUpdate(update: UpdateRecord): void
+  getCrashLoop(appId: string): CrashLoopRecord | undefined
+  saveCrashLoop(record: CrashLoopRecord): void
+  clearCrashLoop(appId: string): void
+  getRestartBaseline(memberId: string): RestartBaseline | undefined
+  saveRestartBaseline(baseline: RestartBaseline): void
   close(): void
 }
 
@@ -116,6 +146,10 @@ CREATE TABLE IF NOT EXISTS updates (
   state TEXT NOT NULL, from_version TEXT NOT NULL, to_version TEXT NOT NULL,
   from_release TEXT NOT NULL, snapshots TEXT NOT NULL, warnings TEXT NOT NULL, error TEXT,
   started_at TEXT NOT NULL, finished_at TEXT);
+CREATE TABLE IF NOT EXISTS crash_loops (
+  app_id TEXT PRIMARY KEY REFERENCES installs(app_id) ON DELETE CASCADE, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS restart_baselines (
+  member_id TEXT PRIMARY KEY REFERENCES members(app_id) ON DELETE CASCADE, record TEXT NOT NULL);
 `
 
 interface RegistryRow {
@@ -216,6 +250,13 @@ export function openAgentStore(file: string): AgentStore {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   })
+
+  const json = (value: unknown): string => JSON.stringify(value)
+  const readRecord = <T>(table: string, key: string, value: string): T | undefined => {
+    const row = db.prepare(`SELECT record FROM ${table} WHERE ${key} = ?`).get(value) as
+      { record: string } | undefined
+    return row && (JSON.parse(row.record) as T)
+  }
 
   const getPolicy = (appId: string): UpdatePolicy => {
     const row = db
@@ -346,6 +387,19 @@ export function openAgentStore(file: string): AgentStore {
         snapshots: JSON.stringify(update.snapshots),
         warnings: JSON.stringify(update.warnings),
       })
+    },
+    getCrashLoop: (appId) => readRecord<CrashLoopRecord>('crash_loops', 'app_id', appId),
+    saveCrashLoop(record) {
+      db.prepare('INSERT OR REPLACE INTO crash_loops VALUES (?, ?)').run(record.appId, json(record))
+    },
+    clearCrashLoop(appId) {
+      db.prepare('DELETE FROM crash_loops WHERE app_id = ?').run(appId)
+    },
+    getRestartBaseline: (memberId) =>
+      readRecord<RestartBaseline>('restart_baselines', 'member_id', memberId),
+    saveRestartBaseline(baseline) {
+      const insert = db.prepare('INSERT OR REPLACE INTO restart_baselines VALUES (?, ?)')
+      insert.run(baseline.memberId, json(baseline))
     },
     close: () => db.close(),
   }

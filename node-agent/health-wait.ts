@@ -24,9 +24,15 @@ export async function waitForHealthy(
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs
   const pollMs = options.pollMs ?? 1000
+  let startedAt: string | undefined
   for (;;) {
     const container = (await podman.listContainers()).find((c) => c.name === target.name)
     if (!container) throw new ArchyError('unhealthy', `${target.appId}: the container disappeared`)
+    // A restart policy restarting it in between (it exited) is a failure too (crash-loop.ts).
+    startedAt ??= container.startedAt
+    if (container.startedAt !== undefined && container.startedAt !== startedAt) {
+      throw new ArchyError('unhealthy', `${target.appId}: the container exited and restarted`)
+    }
     if (container.state === 'exited' || container.state === 'stopped') {
       throw new ArchyError(
         'unhealthy',

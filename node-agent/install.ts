@@ -27,6 +27,7 @@ import { planStack } from './stack-plan.js'
 import { listSavedUnits, renderAppUnits, saveUnitFiles } from './units.js'
 import { installQuadletUnits } from './quadlet-mode.js'
 import { checkLinger } from './linger.js'
+import { recordFailure } from './crash-loop.js'
 
 export interface InstallResult {
   appId: string
@@ -197,6 +198,8 @@ export async function applyRelease(
 
   const app: InstalledApp = { install, release, members, records }
   let steps: AppliedStep[]
+  // An explicit install retries a crash-looping app at once; its own failure counts again.
+  agent.store.clearCrashLoop(appId)
   try {
     steps = await reconcileInstalledApp(agent, app, containers, {
       reloadImages: true,
@@ -205,6 +208,9 @@ export async function applyRelease(
     })
   } catch (error) {
     agent.store.setOutcome(appId, { warnings, lastError: (error as Error).message })
+    if ((error as ArchyError).code !== 'other-agent') {
+      await recordFailure(agent, app, error as Error, containers)
+    }
     throw error
   }
   return {

@@ -18,6 +18,7 @@ import { removeUnits } from './units.js'
 import { snapshotsDirOf } from './data-snapshot.js'
 import { resumeUpdate } from './update.js'
 import { controlService, removeQuadletUnits } from './quadlet-mode.js'
+import { checkCrashLoop, recordFailure } from './crash-loop.js'
 
 /** Sets the desired state of an app and converges on it. */
 export async function setAppState(
@@ -27,6 +28,8 @@ export async function setAppState(
 ): Promise<AppliedStep[]> {
   const install = requireInstall(agent, appId)
   agent.store.setDesired(install.appId, desired)
+  // An explicit start or stop retries a crash-looping app at once (crash-loop.ts).
+  agent.store.clearCrashLoop(install.appId)
   return reconcileApp(agent, install.appId)
 }
 
@@ -42,22 +45,36 @@ export async function reconcileApp(
   if (update?.state === 'updating') return resumeUpdate(agent, update)
   const app = await loadInstalledApp(agent, install)
   const warnings = install.warnings
+  let containers: PodmanContainer[] | undefined
   try {
     // A pass lists once for every install (`listed`); a command on one app lists for itself.
-    const containers = listed ?? (await listContainersOnce(agent))
+    containers = listed ?? (await listContainersOnce(agent))
+    // A crash-looping app backing off is left alone (its failing member stopped) until its retry.
+    const backoff = await checkCrashLoop(agent, app, containers)
+    if (backoff.hold) return backoff.steps
     const steps = await reconcileInstalledApp(agent, app, containers)
     agent.store.setOutcome(install.appId, { warnings, lastError: null })
     return steps
   } catch (error) {
     agent.store.setOutcome(install.appId, { warnings, lastError: (error as Error).message })
+    // The app's own failure counts towards a crash loop; a Podman that cannot list does not.
+    if (containers && isAppFailure(error, install.desired)) {
+      await recordFailure(agent, app, error as Error, containers)
+    }
     throw error
   }
+}
+
+function isAppFailure(error: unknown, desired: DesiredState): boolean {
+  const code = error instanceof ArchyError ? error.code : undefined
+  return desired === 'running' && code !== 'other-agent' && code !== 'podman-unavailable'
 }
 
 /** Stops every member (dependents first), then starts them (dependencies first). */
 export async function restartApp(agent: Agent, appId: string): Promise<void> {
   const install = requireInstall(agent, appId)
   agent.store.setDesired(install.appId, 'running')
+  agent.store.clearCrashLoop(install.appId)
   await reconcileApp(agent, install.appId)
 
   const app = await loadInstalledApp(agent, agent.store.getInstall(install.appId)!)

@@ -10,6 +10,10 @@ export interface PodmanContainer {
   labels: Record<string, string>
   /** ISO 8601. */
   createdAt: string
+  /** When its process last started (ISO 8601), if Podman says: a restart policy moves it. */
+  startedAt?: string
+  /** The last exit code, if Podman says (0 while it runs on Podman 4). */
+  exitCode?: number
 }
 
 export interface PodmanInfo {
@@ -36,6 +40,9 @@ export function parseContainerList(stdout: string): PodmanContainer[] {
       image: typeof entry.Image === 'string' ? entry.Image : '',
       labels: readLabels(entry.Labels),
       createdAt: readCreated(entry.Created, entry.CreatedAt),
+      ...(typeof entry.StartedAt === 'number' &&
+        entry.StartedAt > 0 && { startedAt: new Date(entry.StartedAt * 1000).toISOString() }),
+      ...(typeof entry.ExitCode === 'number' && { exitCode: entry.ExitCode }),
     }
   })
 }

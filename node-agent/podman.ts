@@ -44,6 +44,8 @@ export interface Podman {
   remove(name: string): Promise<void>
   /** Runs a command in a container; a non-zero exit is returned, not thrown. */
   exec(name: string, command: string[]): Promise<ExecResult>
+  /** How often its restart policy restarted a container since it was last started by hand. */
+  restartCount(name: string): Promise<number>
   /** Runs the container's health check once: true when healthy. */
   healthcheck(name: string): Promise<boolean>
   /** `podman unshare chown -R uid:gid path`: ownership as seen inside the user namespace. */
@@ -203,6 +205,15 @@ export function createPodman(options: PodmanOptions = {}): Podman {
 
     exec(name, command) {
       return podman(['exec', name, ...command], { allowFailure: true })
+    },
+
+    async restartCount(name) {
+      const args = ['container', 'inspect', '--format', '{{.RestartCount}}', name]
+      const count = Number((await podman(args)).stdout.trim())
+      if (!Number.isSafeInteger(count) || count < 0) {
+        throw new ArchyError('podman-output', `podman ${args.join(' ')}: expected a count`)
+      }
+      return count
     },
 
     async healthcheck(name) {

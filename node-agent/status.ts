@@ -5,14 +5,17 @@ import type { Agent } from './agent-context.js'
 import type { AgentPaths } from './agent-paths.js'
 import type { DesiredState, RuntimeMode } from './agent-store.js'
 import { CONFIG_HASH_LABEL } from './config-hash.js'
+import { CRASH_LOOP, isBackingOff, isCrashLoop } from './crash-loop.js'
 import { findAvailableVersion } from './update-policy.js'
 import type { PodmanContainer } from './podman.js'
 
 export interface MemberStatus {
   appId: string
   container: string | null
-  /** Podman's state, `absent`, or `unknown` when Podman could not be asked. */
+  /** Podman's state, `absent`, `unknown` when Podman could not be asked, or `crash-loop`. */
   state: string
+  /** Podman's own state when `state` is `crash-loop`. */
+  podmanState?: string
   adopted: boolean
   /** Whether the container runs the config last applied; null when unknown. */
   current: boolean | null
@@ -38,6 +41,16 @@ export interface AppStatus {
   updateAvailable: string | null
   /** The last update: its versions and how it ended (`updated`, `rolled-back`, ...). */
   lastUpdate: { from: string; to: string; state: string; error: string | null } | null
+  /** Recent failures (crash-loop.ts): `failing` below the threshold, `crash-loop` from it. */
+  crashLoop: {
+    state: 'failing' | 'crash-loop'
+    memberId: string
+    failures: number
+    lastExitCode: number | null
+    lastError: string
+    /** When the next pass may try again; null when it is not backing off now. */
+    nextRetryAt: string | null
+  } | null
 }
 
 export interface AgentStatus {
@@ -60,13 +73,18 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
 
   const registryRecords = agent.store.listRegistries()
   const apps = agent.store.listInstalls().map((install): AppStatus => {
+    const failing = agent.store.getCrashLoop(install.appId)
+    const looping = failing !== undefined && isCrashLoop(failing)
     const members = agent.store.listMembers(install.appId).map((record): MemberStatus => {
       const container = containers?.find((candidate) => candidate.name === record.containerName)
       const label = container?.labels[CONFIG_HASH_LABEL]
+      const state = containers === undefined ? 'unknown' : (container?.state ?? 'absent')
+      const inLoop = looping && failing.memberId === record.appId
       return {
         appId: record.appId,
         container: container?.name ?? null,
-        state: containers === undefined ? 'unknown' : (container?.state ?? 'absent'),
+        state: inLoop ? 'crash-loop' : state,
+        ...(inLoop && { podmanState: state }),
         adopted: record.adopted,
         current: container ? (label ?? record.configHash) === record.configHash : null,
       }
@@ -94,6 +112,16 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
             to: update.toVersion,
             state: update.state,
             error: update.error,
+          }
+        : null,
+      crashLoop: failing
+        ? {
+            state: looping ? 'crash-loop' : 'failing',
+            memberId: failing.memberId,
+            failures: failing.failures,
+            lastExitCode: failing.lastExitCode,
+            lastError: failing.lastError,
+            nextRetryAt: isBackingOff(failing, new Date()) ? failing.nextRetryAt : null,
           }
         : null,
     }
@@ -152,6 +180,7 @@ export function renderStatus(status: AgentStatus): string {
       const note = notes.filter(Boolean).join(', ')
       lines.push(`  ${member.appId}: ${member.state}${note ? ` (${note})` : ''}`)
     }
+    if (app.crashLoop) lines.push(`  ${renderCrashLoop(app.appId, app.crashLoop)}`)
     if (app.pinnedVersion) lines.push(`  pinned: ${app.pinnedVersion}`)
     if (app.updateAvailable) {
       const how = app.pinnedVersion
@@ -173,4 +202,17 @@ export function renderStatus(status: AgentStatus): string {
   }
   if (status.podmanError) lines.push(`podman: ${status.podmanError} (container states unknown)`)
   return lines.join('\n')
+}
+
+function renderCrashLoop(appId: string, loop: NonNullable<AppStatus['crashLoop']>): string {
+  const times = loop.failures === 1 ? '1 time' : `${loop.failures} times`
+  const code = loop.lastExitCode === null ? '' : `, last exit code ${loop.lastExitCode}`
+  const what = `${loop.state}: ${loop.memberId} failed ${times}${code}: ${loop.lastError}`
+  const retry = `archy agent start ${appId} retries now`
+  if (loop.state === 'failing') {
+    const minutes = CRASH_LOOP.windowMs / 60_000
+    return `${what} (${CRASH_LOOP.threshold} failures within ${minutes} min back it off)`
+  }
+  if (loop.nextRetryAt === null) return `${what}; retrying (${retry})`
+  return `${what}; next retry at ${loop.nextRetryAt} (${retry})`
 }

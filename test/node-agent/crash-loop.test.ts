@@ -1,0 +1,205 @@
+// Crash-loop backoff: failures counted within a window, exponential delays with a cap, restarts
+// of Podman's restart policy counted from its restart count, the failing container stopped and
+// left alone until the retry, kept across an agent restart, and `agent start` retrying at once.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { openAgent, type Agent } from '../../node-agent/agent-context.js'
+import type { CrashLoopRecord } from '../../node-agent/agent-store.js'
+import { CRASH_LOOP, countFailure, isBackingOff, isSettled } from '../../node-agent/crash-loop.js'
+import type { Exec } from '../../node-agent/exec.js'
+import { setAppState } from '../../node-agent/lifecycle.js'
+import { runReconcilePass } from '../../node-agent/reconcile-pass.js'
+import { collectStatus, renderStatus } from '../../node-agent/status.js'
+import { ExecError } from '../../src/errors.js'
+import { seedRunningInstalls } from '../support/seed-installs.js'
+
+const T0 = new Date('2026-12-04T06:00:00Z')
+const at = (ms: number): Date => new Date(T0.getTime() + ms)
+const failure = { memberId: 'app', error: 'app: exited', exitCode: 1, count: 1 }
+
+describe('countFailure', () => {
+  const after = (times: number, stepMs = 1000): CrashLoopRecord => {
+    let record: CrashLoopRecord | undefined
+    for (let i = 0; i < times; i += 1) record = countFailure(record, 'app', failure, at(i * stepMs))
+    return record!
+  }
+
+  it('counts failures below the threshold without backing off', () => {
+    const record = after(CRASH_LOOP.threshold - 1)
+    expect(record).toMatchObject({ failures: 2, backoffs: 0, nextRetryAt: null, lastExitCode: 1 })
+    expect(isBackingOff(record, at(2000))).toBe(false)
+  })
+
+  it('backs off from the threshold on, doubling each time up to the cap', () => {
+    const delays = [3, 4, 5, 6, 7, 8, 9, 10].map((times) => {
+      const record = after(times)
+      return Date.parse(record.nextRetryAt!) - Date.parse(record.lastFailureAt)
+    })
+    expect(delays.map((ms) => ms / 60_000)).toEqual([1, 2, 4, 8, 16, 30, 30, 30])
+    expect(isBackingOff(after(3), at(2000 + 59_000))).toBe(true)
+    expect(isBackingOff(after(3), at(2000 + 60_000))).toBe(false)
+  })
+
+  it('starts over after a quiet window, counting from the last failure or retry', () => {
+    const looping = after(4)
+    const quiet = at(3000 + 120_000 + CRASH_LOOP.windowMs + 1)
+    expect(isSettled(looping, quiet)).toBe(true)
+    expect(countFailure(looping, 'app', failure, quiet)).toMatchObject({
+      failures: 1,
+      backoffs: 0,
+      nextRetryAt: null,
+    })
+    // Retried late in a long backoff: the window runs from the retry, so the delay keeps growing.
+    const retried = { ...looping, nextRetryAt: null, retriedAt: quiet.toISOString() }
+    expect(isSettled(retried, at(quiet.getTime() - T0.getTime() + 1000))).toBe(false)
+    const again = countFailure(retried, 'app', failure, at(quiet.getTime() - T0.getTime() + 1000))
+    expect(again).toMatchObject({ failures: 5, backoffs: 3 })
+  })
+
+  it('counts a burst of restarts at once but backs off one step', () => {
+    const record = countFailure(undefined, 'app', { ...failure, count: 40 }, T0)
+    expect(record).toMatchObject({ failures: 40, backoffs: 1 })
+    expect(Date.parse(record.nextRetryAt!) - T0.getTime()).toBe(CRASH_LOOP.firstDelayMs)
+  })
+})
+
+const INFO = { host: { security: { rootless: true }, cgroupVersion: 'v2', cgroupControllers: [] } }
+
+interface Scripted {
+  calls: string[]
+  row: Record<string, unknown>
+  restartCount: number
+}
+
+let agent: Agent | undefined
+afterEach(async () => {
+  await agent?.close()
+  agent = undefined
+})
+
+/** An agent over a Podman of one container whose state the test moves; every call recorded. */
+async function openScriptedAgent(state: string, script: Scripted): Promise<Agent> {
+  const exec: Exec = async (command, args) => {
+    const line = args.join(' ')
+    script.calls.push(line)
+    const answer = (value: string) => ({ stdout: value, stderr: '', exitCode: 0, durationMs: 0 })
+    if (line === 'info --format json') return answer(JSON.stringify(INFO))
+    if (line === 'ps -a --format json') return answer(JSON.stringify([script.row]))
+    const name = String(script.row.Names && (script.row.Names as string[])[0])
+    if (line === `container inspect --format {{.RestartCount}} ${name}`) {
+      return answer(`${script.restartCount}\n`)
+    }
+    if (line === `stop --time 10 ${name}`) {
+      script.row = { ...script.row, State: 'exited', ExitCode: 1 }
+      return answer('')
+    }
+    if (line === `start ${name}`) {
+      const started = (script.row.StartedAt as number) + 1
+      script.row = { ...script.row, State: 'running', ExitCode: 0, StartedAt: started }
+      script.restartCount = 0
+      return answer('')
+    }
+    throw new ExecError('exec-failed', command, `unexpected ${line}`)
+  }
+  const opened = await openAgent({
+    state,
+    dataRoot: join(state, '..', 'apps'),
+    hostIp: '127.0.0.1',
+    exec,
+  })
+  agent = opened
+  return opened
+}
+
+describe('a reconcile pass over a container its restart policy keeps restarting', () => {
+  it('backs off, keeps it stopped across an agent restart, retries when due or on start', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
+    const script: Scripted = { calls: [], row: {}, restartCount: 0 }
+    const first = await openScriptedAgent(state, script)
+    const [seeded] = (await seedRunningInstalls(first, 1)) as Record<string, unknown>[]
+    const appId = 'seeded-app-00'
+    script.row = { ...seeded, StartedAt: 1_796_000_000, ExitCode: 0 }
+
+    // First sight: the start time is recorded, Podman is not asked.
+    script.calls.length = 0
+    expect((await runReconcilePass(first)).steps).toEqual([])
+    expect(script.calls).toEqual(['ps -a --format json'])
+
+    // Its policy restarted it 25 times since: a crash loop, so the agent stops it.
+    script.row = { ...script.row, StartedAt: 1_796_000_100 }
+    script.restartCount = 25
+    script.calls.length = 0
+    const pass = await runReconcilePass(first)
+    expect(pass.steps).toEqual([
+      { appId, step: 'stop', reason: expect.stringMatching(/^crash loop: backing off until /) },
+    ])
+    expect(script.calls).toEqual([
+      'ps -a --format json',
+      `container inspect --format {{.RestartCount}} ${appId}`,
+      `stop --time 10 ${appId}`,
+    ])
+
+    // Backing off: later passes (and a restarted agent) leave the stopped container alone.
+    await first.close()
+    agent = undefined
+    const second = await openScriptedAgent(state, script)
+    script.calls.length = 0
+    expect(await runReconcilePass(second)).toMatchObject({ steps: [], errors: [] })
+    const podmanCalls = script.calls.filter((line) => line !== 'info --format json')
+    expect(podmanCalls).toEqual(['ps -a --format json'])
+    const status = await collectStatus(second)
+    expect(status.apps[0]).toMatchObject({
+      members: [{ appId, state: 'crash-loop', podmanState: 'exited' }],
+      crashLoop: { state: 'crash-loop', failures: 25, nextRetryAt: expect.any(String) },
+    })
+    expect(renderStatus(status)).toMatch(
+      new RegExp(
+        `crash-loop: ${appId} failed 25 times: ${appId}: exited and was restarted by Podman ` +
+          `25 times; next retry at \\S+Z \\(archy agent start ${appId} retries now\\)`,
+      ),
+    )
+
+    // Once due, a pass retries: it starts the container again.
+    const record = second.store.getCrashLoop(appId)!
+    const past = new Date(Date.now() - 1000).toISOString()
+    second.store.saveCrashLoop({ ...record, nextRetryAt: past })
+    expect((await runReconcilePass(second)).steps).toEqual([
+      { appId, step: 'start', reason: 'container is exited' },
+    ])
+    expect(second.store.getCrashLoop(appId)).toMatchObject({ nextRetryAt: null, failures: 25 })
+
+    // Restarted by its policy again soon after: backed off for twice as long.
+    script.row = { ...script.row, StartedAt: (script.row.StartedAt as number) + 5 }
+    script.restartCount = 2
+    const before = Date.now()
+    expect((await runReconcilePass(second)).steps).toMatchObject([{ appId, step: 'stop' }])
+    const doubled = second.store.getCrashLoop(appId)!
+    expect(doubled).toMatchObject({ failures: 27, backoffs: 2 })
+    const delay = Date.parse(doubled.nextRetryAt!) - before
+    expect(delay).toBeGreaterThanOrEqual(2 * CRASH_LOOP.firstDelayMs - 1000)
+    expect(delay).toBeLessThanOrEqual(2 * CRASH_LOOP.firstDelayMs + 5000)
+
+    // `archy agent start` retries at once.
+    script.calls.length = 0
+    expect(await setAppState(second, appId, 'running')).toEqual([
+      { appId, step: 'start', reason: 'container is exited' },
+    ])
+    expect(second.store.getCrashLoop(appId)).toBeUndefined()
+    expect(script.calls).toContain(`start ${appId}`)
+  })
+
+  it('counts nothing when the agent started the container itself (the count was reset)', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
+    const script: Scripted = { calls: [], row: {}, restartCount: 0 }
+    const opened = await openScriptedAgent(state, script)
+    const [seeded] = (await seedRunningInstalls(opened, 1)) as Record<string, unknown>[]
+    script.row = { ...seeded, StartedAt: 1_796_000_000, State: 'exited', ExitCode: 137 }
+    expect((await runReconcilePass(opened)).steps).toMatchObject([{ step: 'start' }])
+    expect((await runReconcilePass(opened)).steps).toEqual([])
+    expect((await runReconcilePass(opened)).steps).toEqual([])
+    expect(opened.store.getCrashLoop('seeded-app-00')).toBeUndefined()
+  })
+})
