@@ -212,6 +212,9 @@ describe('relay replacement (NIP-01)', () => {
     await expectOk(client, onlyB)
     const { events } = await requestRaw(client, 't', [{ kinds: [30001] }])
     expect(events.map((event) => event.id)).toEqual([onlyB.id, onlyA.id])
+    // The address is b, yet a `#d` filter still sees every d tag's first value.
+    const byA = await requestRaw(client, 'u', [{ kinds: [30001], '#d': ['a'] }])
+    expect(byA.events.map((event) => event.id)).toEqual([onlyA.id])
   })
 
   it('treats no d tag and an empty d tag as the same address', async () => {
@@ -265,6 +268,36 @@ describe('relay deletion (NIP-09)', () => {
     expect(events.map((event) => event.id)).toEqual([v2.id])
   })
 
+  it('refuses an event, or a version, that arrives after its deletion', async () => {
+    const note = signEvent(alice, { content: 'late' })
+    const address = `30078:${note.pubkey}:early`
+    const version = (created_at: number): NostrEvent =>
+      signEvent(alice, { kind: 30078, created_at, tags: [['d', 'early']] })
+    await publishAll([
+      signEvent(alice, { kind: 5, created_at: 150, tags: [['e', note.id]] }),
+      signEvent(alice, { kind: 5, created_at: 150, tags: [['a', address]] }),
+    ])
+    expect((await publishRaw(client, note))[3]).toBe(
+      'blocked: this event was deleted by its author',
+    )
+    expect((await publishRaw(client, version(100)))[3]).toBe(
+      'blocked: this event was deleted by its author',
+    )
+    await expectOk(client, version(151))
+  })
+
+  it('keeps a deletion in force when the deletion itself is deleted', async () => {
+    const note = signEvent(alice, { content: 'gone for good' })
+    const deletion = signEvent(alice, { kind: 5, created_at: 200, tags: [['e', note.id]] })
+    const undo = signEvent(alice, { kind: 5, created_at: 300, tags: [['e', deletion.id]] })
+    await publishAll([note, deletion, undo])
+    // NIP-09: deleting a deletion has no effect; the note stays deleted.
+    expect((await publishRaw(client, note))[3]).toBe(
+      'blocked: this event was deleted by its author',
+    )
+    expect((await requestRaw(client, 's', [{ ids: [note.id] }])).events).toEqual([])
+  })
+
   it('ignores another author’s deletion by e and by a', async () => {
     const note = signEvent(alice, { content: 'mine' })
     const setting = signEvent(alice, { kind: 30078, created_at: 100, tags: [['d', 'mine']] })
@@ -281,6 +314,37 @@ describe('relay deletion (NIP-09)', () => {
     const { events } = await requestRaw(client, 's', [{ authors: [note.pubkey] }])
     expect(events.map((event) => event.id).sort()).toEqual([note.id, setting.id].sort())
     expect(await publishRaw(client, note)).toEqual(['OK', note.id, true, expect.any(String)])
+  })
+})
+
+describe('relay refusals (NIP-01)', () => {
+  // NIP-01's prefixes for OK and CLOSED (NIP-42 adds auth-required:, NIP-77 closed: for NEG-ERR).
+  const STANDARD =
+    /^(duplicate|pow|blocked|rate-limited|invalid|restricted|mute|error|auth-required|closed): /
+
+  it('uses only the standard reason prefixes, in OK, CLOSED, NEG-ERR and NOTICE alike', async () => {
+    const note = signEvent(alice, { content: 'x' })
+    const frames: unknown[] = [
+      '["EVENT", {',
+      ['EVENT', { ...note, sig: '0'.repeat(128) }],
+      ['EVENT', { ...note, kind: 70000 }],
+      ['EVENT', signEvent(alice, { tags: [['expiration', '1']] })],
+      ['EVENT', signEvent(alice, { kind: 22242 })],
+      ['EVENT', signEvent(alice, { created_at: now() + 3600 })],
+      ['REQ', 'r', { kinds: [-1] }],
+      ['REQ', 'x'.repeat(65), {}],
+      ['COUNT', 'c', { ids: ['short'] }],
+      ['NEG-OPEN', 'n', { kinds: ['x'] }, '61'],
+      ['NEG-MSG', 'none', '61'],
+      ['AUTH', signEvent(alice, { kind: 22242 })],
+      ['UNKNOWN'],
+    ]
+    for (const frame of frames) {
+      client.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+      const answer = await client.next()
+      const reason = answer[0] === 'OK' ? answer[3] : answer[0] === 'NOTICE' ? answer[1] : answer[2]
+      expect(reason, JSON.stringify(answer)).toMatch(STANDARD)
+    }
   })
 })
 
