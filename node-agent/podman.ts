@@ -79,6 +79,24 @@ export function createPodman(options: PodmanOptions = {}): Podman {
     throw failure(binary, args, result)
   }
 
+  // `run` of a name another container holds. One `podman ps` did not list is a storage-only
+  // container (an interrupted `podman run` leaves one; buildah makes them): never removed here.
+  const describeNameInUse = async (args: string[], result: ExecResult) => {
+    if (!/the container name .* is already in use/.test(result.stderr)) return undefined
+    const name = args[args.indexOf('--name') + 1] ?? ''
+    const known = await exists(['container', 'exists', name])
+    return new ArchyError(
+      'name-in-use',
+      known
+        ? `podman run: a container named ${name} appeared after the listing; the next ` +
+            'reconcile decides what to do with it'
+        : `podman run: the name ${name} is held by a container podman ps does not list (a ` +
+            'storage-only container, left by an interrupted podman run or made by buildah); ' +
+            `the agent never removes what it does not know: remove it with podman rm --force ` +
+            `${name} (or buildah rm ${name}), then reconcile`,
+    )
+  }
+
   return {
     async version() {
       return (await podman(['version', '--format', '{{.Client.Version}}'])).stdout.trim()
@@ -173,7 +191,10 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       const detached = checkRunArgs(args)
       // Concurrent `run --replace` of one name races inside Podman: one run at a time.
       const next = runQueue.then(async () => {
-        const result = await podman(detached)
+        const result = await podman(detached, { allowFailure: true })
+        if (result.exitCode !== 0) {
+          throw (await describeNameInUse(detached, result)) ?? failure(binary, detached, result)
+        }
         const id = result.stdout.trim().split('\n').pop() ?? ''
         if (!/^[0-9a-f]{12,64}$/.test(id)) {
           throw new ArchyError('podman-output', `podman run: expected a container id, got '${id}'`)

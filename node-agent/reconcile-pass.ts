@@ -7,6 +7,7 @@ import { reconcileApp } from './lifecycle.js'
 import type { PodmanContainer } from './podman.js'
 import { listContainersOnce, type AppliedStep } from './reconciler.js'
 import { updateApp, type UpdateOutcome } from './update.js'
+import { describeUnwanted, findUnwantedContainers } from './unwanted-containers.js'
 
 export interface PassResult {
   steps: AppliedStep[]
@@ -57,6 +58,10 @@ export async function runReconcilePass(
       result.errors.push(`${install.appId}: ${(error as Error).message}`)
     }
     return result
+  }
+  // Containers of this state that nothing wants are reported, never removed.
+  if (options.appId === undefined) {
+    result.warnings.push(...findUnwantedContainers(agent, listed).map(describeUnwanted))
   }
   for (const install of installs) {
     try {

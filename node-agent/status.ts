@@ -8,6 +8,11 @@ import { CONFIG_HASH_LABEL } from './config-hash.js'
 import { CRASH_LOOP, isBackingOff, isCrashLoop } from './crash-loop.js'
 import { findAvailableVersion } from './update-policy.js'
 import type { PodmanContainer } from './podman.js'
+import {
+  describeUnwanted,
+  findUnwantedContainers,
+  type UnwantedContainer,
+} from './unwanted-containers.js'
 
 export interface MemberStatus {
   appId: string
@@ -58,6 +63,8 @@ export interface AgentStatus {
   dataRoot: string
   registries: { url: string; did: string; sequence: number | null; fetchedAt: string | null }[]
   apps: AppStatus[]
+  /** Containers of this agent state that no install wants (never removed by the agent). */
+  unwanted: UnwantedContainer[]
   podmanError: string | null
 }
 
@@ -137,6 +144,7 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
     dataRoot: agent.paths.dataRoot,
     registries,
     apps,
+    unwanted: containers === undefined ? [] : findUnwantedContainers(agent, containers),
     podmanError,
   }
 }
@@ -150,6 +158,7 @@ export function describeMissingState(
     dataRoot: paths.dataRoot,
     registries: [],
     apps: [],
+    unwanted: [],
     podmanError: null,
   }
 }
@@ -200,6 +209,7 @@ export function renderStatus(status: AgentStatus): string {
     for (const warning of app.warnings) lines.push(`  warning: ${warning}`)
     if (app.lastError) lines.push(`  last error: ${app.lastError}`)
   }
+  for (const container of status.unwanted) lines.push(`unwanted: ${describeUnwanted(container)}`)
   if (status.podmanError) lines.push(`podman: ${status.podmanError} (container states unknown)`)
   return lines.join('\n')
 }

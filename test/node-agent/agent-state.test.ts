@@ -159,6 +159,7 @@ describe('archy agent status on a state that does not exist', () => {
       dataRoot: path.join(dir, 'apps'),
       registries: [],
       apps: [],
+      unwanted: [],
       podmanError: null,
     })
     expect(await readdir(dir)).toEqual([])
