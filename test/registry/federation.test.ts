@@ -98,8 +98,8 @@ describe('two registry nodes following each other', () => {
     // apart: two versions of one app in the same second are ordered by id (NIP-01), so the newer
     // version could lose to the older one by chance.
     const now = Math.floor(Date.now() / 1000)
-    await a.publish(release(publisher, 'alpha', '1.0.0', now - 60))
-    await b.publish(release(other, 'beta', '1.0.0', now - 60))
+    await a.publish(release(publisher, 'alpha', '1.0.0', now - 10))
+    await b.publish(release(other, 'beta', '1.0.0', now - 10))
     const [firstA, firstB] = await waitForCatalogs([a, b], ['alpha@1.0.0', 'beta@1.0.0'])
     expect(firstA).toEqual(firstB)
 
@@ -107,7 +107,7 @@ describe('two registry nodes following each other', () => {
     // only a catch-up (not the live subscription) can bring it to B.
     await b.close()
     nodes.splice(nodes.indexOf(b), 1)
-    await a.publish(release(publisher, 'alpha', '1.1.0', now - 30))
+    await a.publish(release(publisher, 'alpha', '1.1.0', now - 5))
     await a.publish(release(other, 'gamma', '2.0.0', now - 3600))
 
     b = await start(1)
