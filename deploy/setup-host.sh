@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian bookworm host for rootless Podman tests, idempotently: packages, a test user
-# with subordinate ids, /dev/net/tun, containers.conf, a runtime directory, Quadlet, the example image.
+# with subordinate ids, /dev/net/tun, containers.conf, a runtime directory, Quadlet, the example image,
+# and the Debian trixie tree the reboot suite boots with systemd-nspawn.
 # Usage (as root): deploy/setup-host.sh [USER]   (default user: archy-test)
 set -euo pipefail
 
@@ -10,8 +11,9 @@ repo=$(cd "$here/.." && pwd)
 image_name=localhost/archy-busybox:1
 # iptables: netavark sets up user networks through it and fails with 'Permission denied' without it.
 # nginx and openssl: the reverse-proxy test of deploy/registry/nginx.conf (and bench:registry).
+# debootstrap and systemd-container: the trixie machine of the reboot suite (test/reboot/).
 packages=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables busybox-static
-  b3sum chromium nginx openssl)
+  b3sum chromium nginx openssl debootstrap systemd-container)
 
 say() { printf 'setup-host: %s\n' "$*"; }
 
@@ -138,5 +140,9 @@ if ! smoke_errors=$(as_user podman run --rm --network bridge "$image_name" true 
   exit 1
 fi
 say "bridge networking works for $user"
+
+# The reboot suite's machine: built once (about a minute and a half, from the Debian mirror of
+# /etc/apt/sources.list.d/debian.sources), rebuilt only when its script changes.
+bash "$repo/test/support/trixie-rootfs.sh" </dev/null | sed 's/^/setup-host: /'
 
 say "rootless podman ready for $user: runuser -u $user -- env XDG_RUNTIME_DIR=$runtime_dir podman ..."

@@ -1,0 +1,80 @@
+// What the reboot suite needs around its machine: waiting for a condition with a deadline,
+// powering off a machine an earlier run left behind, and putting back the one host network
+// setting a booting systemd raises (the machine shares the host's network namespace).
+import { readFileSync, writeFileSync } from 'node:fs'
+import { execCommand } from '../../node-agent/exec.js'
+import { ArchyError } from '../../src/errors.js'
+import { findProcess } from '../support/nspawn-machine.js'
+
+/** Polls `check` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function pollUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return
+    await sleep(250)
+  }
+  throw new ArchyError('reboot-timeout', `waited ${timeoutMs / 1000} s for ${what}`)
+}
+
+/**
+ * Remembers a host sysctl (a path under /proc/sys) and returns a function that writes the
+ * remembered value back: the machine's systemd raises net.unix.max_dgram_qlen as it boots.
+ */
+export function useHostSysctl(key: string): () => void {
+  const file = `/proc/sys/${key}`
+  const before = readFileSync(file, 'utf8')
+  return () => {
+    if (readFileSync(file, 'utf8') !== before) writeFileSync(file, before)
+  }
+}
+
+/**
+ * Powers off a machine booted from `${work}/root` that an earlier, killed run left running:
+ * `systemctl poweroff` inside, then SIGTERM to nspawn, then SIGKILL to its PID 1.
+ */
+export async function stopStaleMachine(work: string): Promise<void> {
+  const nspawn = findProcess(
+    (comm, cmdline) => comm === 'systemd-nspawn' && cmdline.includes(`--directory=${work}/root`),
+  )
+  if (nspawn === undefined) return
+  const leader = findProcess((comm, _cmdline, ppid) => comm === 'systemd' && ppid === nspawn)
+  if (leader !== undefined) {
+    await execCommand('nsenter', [`--target=${leader}`, '--all', '--', 'systemctl', 'poweroff'], {
+      allowFailure: true,
+      timeoutMs: 30_000,
+    }).catch(() => undefined)
+  }
+  for (const signal of [undefined, 'SIGTERM', 'SIGKILL'] as const) {
+    if (signal === 'SIGKILL' && leader !== undefined) signalQuietly(leader, signal)
+    if (signal !== undefined) signalQuietly(nspawn, signal)
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline && alive(nspawn)) await sleep(250)
+    if (!alive(nspawn)) return
+  }
+  throw new ArchyError('machine-stale', `systemd-nspawn ${nspawn} for ${work}/root does not stop`)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    return
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
