@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const SUITES = (
-  process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,deploy,e2e,gate'
+  process.env.ARCHY_TEST_SUITES ?? 'src,relay,registry,trust,node-agent,deploy,e2e,reboot,gate'
 ).split(',')
 const suites = SUITES.filter(
   (name) => name !== 'gate' && existsSync(`test/${name}`) && hasTests(`test/${name}`),
