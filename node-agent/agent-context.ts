@@ -15,6 +15,8 @@ import { describeNodeKeys, loadNodeKeys } from './node-keys.js'
 import { pinDataRoot } from './data-root-pin.js'
 import { createPodman } from './podman.js'
 import type { Podman, PodmanInfo } from './podman.js'
+import { withPodmanRetries } from './podman-retry.js'
+import { readPodmanTimeout } from './podman-timeout.js'
 import { describeLimitSupport } from './resource-limits.js'
 import type { LimitSupport } from './resource-limits.js'
 import { acquireStateLock } from './state-lock.js'
@@ -28,6 +30,8 @@ export interface AgentOptions {
   exec?: Exec
   lockWaitMs?: number
   healthTimeoutMs?: number
+  /** Each ordinary Podman call's timeout (default: ARCHY_PODMAN_TIMEOUT_MS, else 60 s). */
+  podmanTimeoutMs?: number
 }
 
 export interface Agent {
@@ -50,6 +54,8 @@ export interface Agent {
 
 /** Opens the agent under its lock; close() releases it. */
 export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
+  // A bad setting fails before anything is opened or made, naming its key.
+  const podmanTimeoutMs = options.podmanTimeoutMs ?? readPodmanTimeout()
   const requested = resolveAgentPaths({ state: options.state, dataRoot: options.dataRoot })
   await makeStateDir(requested.stateDir)
   const lock = await acquireStateLock(requested.lockFile, {
@@ -66,7 +72,7 @@ export async function openAgent(options: AgentOptions = {}): Promise<Agent> {
     const keys = await loadNodeKeys(paths.nodeKeys)
     const host = await detectHostValues(options.hostIp)
     const exec = options.exec ?? execCommand
-    const podman = createPodman({ exec })
+    const podman = withPodmanRetries(createPodman({ exec, timeoutMs: podmanTimeoutMs }))
     let info: Promise<PodmanInfo> | undefined
     const podmanInfo = (): Promise<PodmanInfo> => (info ??= podman.info())
     const opened = store

@@ -129,6 +129,8 @@ describe('collectStatus', () => {
         command: 'podman',
         args: ['ps', '-a', '--format', 'json'],
         result: { exitCode: 125, stderr: 'boom' },
+        // A listing changes nothing, so a failed one is tried again (podman-retry.ts).
+        times: 3,
       },
     ])
     const agent = await openAgent({ state: path.join(dir, 'state'), exec })
@@ -138,7 +140,7 @@ describe('collectStatus', () => {
     exec.assertAllUsed()
     expect(status.apps.map((app) => app.appId)).toEqual(['notes-web'])
     expect(status.apps[0]!.members.map((m) => m.state)).toEqual(['unknown', 'unknown'])
-    expect(status.podmanError).toMatch(/exited with 125/)
+    expect(status.podmanError).toMatch(/exited with 125: boom \(3 attempts\)/)
     expect(renderStatus(status)).toMatch(/warning: notes-web: app\.resources/)
   })
 })
