@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { addressOf, supersedes } from './kinds.js'
 import { buildFilterQuery } from './event-query.js'
+import { serializeEvent } from './event-json.js'
 import type { ParsedFilter } from './filters.js'
 import { openTagIndex } from './tag-index.js'
 import { DELETION_KIND, readDeletionTargets } from './nip09.js'
@@ -64,6 +65,8 @@ export function openEventStore(path: string): EventStore {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
+  // Savepoint journals in memory, not in temporary files written page by page.
+  db.pragma('temp_store = MEMORY')
   db.exec(SCHEMA)
   const columns = db.pragma('table_info(events)') as Array<{ name: string }>
   if (!columns.some((column) => column.name === 'expires_at')) db.exec(ADD_EXPIRES_AT)
@@ -82,7 +85,7 @@ export function openEventStore(path: string): EventStore {
   const deletion = prepareDeletion(db)
   const queries = new Map<string, Statement>()
 
-  const save = db.transaction((event: NostrEvent, now: number): SaveOutcome => {
+  function saveInTransaction(event: NostrEvent, now: number): SaveOutcome {
     if (selectId.get(event.id)) return 'duplicate'
     if (deletion.isDeleted(event)) return 'deleted'
 
@@ -98,7 +101,7 @@ export function openEventStore(path: string): EventStore {
       if (current) deleteEvent.run(current.seq)
     }
 
-    const json = JSON.stringify(event)
+    const json = serializeEvent(event)
     const expiresAt = readExpiration(event)
     const row = insertEvent.run(
       event.id,
@@ -112,7 +115,8 @@ export function openEventStore(path: string): EventStore {
     tagIndex.insert(row.lastInsertRowid, event)
     if (event.kind === DELETION_KIND) deletion.apply(event)
     return 'stored'
-  })
+  }
+  const save = db.transaction(saveInTransaction)
 
   function prepareQuery(sql: string): Statement {
     let statement = queries.get(sql)
@@ -139,9 +143,13 @@ export function openEventStore(path: string): EventStore {
     return [...found.values()].sort(compareNewestFirst)
   }
 
-  // Group commit (relay/group-commit.ts): each save is a savepoint, so one failing event is undone
-  // alone and the others still commit.
-  const saveBatch = db.transaction((events: NostrEvent[], now: number) =>
+  // Group commit (relay/group-commit.ts): the batch is one transaction. Should an event throw,
+  // it is rolled back and run again with each save a savepoint, so that event is undone alone
+  // and the others still commit; savepoints on every batch would cost a journal of each page.
+  const saveBatchAtOnce = db.transaction((events: NostrEvent[], now: number) =>
+    events.map((event) => saveInTransaction(event, now)),
+  )
+  const saveBatchEach = db.transaction((events: NostrEvent[], now: number) =>
     events.map((event) => {
       try {
         return save(event, now)
@@ -150,6 +158,13 @@ export function openEventStore(path: string): EventStore {
       }
     }),
   )
+  function saveBatch(events: NostrEvent[], now: number): Array<SaveOutcome | Error> {
+    try {
+      return saveBatchAtOnce(events, now)
+    } catch {
+      return saveBatchEach(events, now)
+    }
+  }
 
   return {
     save: (event, now = Math.floor(Date.now() / 1000)) => save(event, now),

@@ -5,8 +5,9 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { VerificationError } from '../src/errors.js'
+import { serializeEvent } from './event-json.js'
 import { VERDICT, VERIFY_WORKER_SOURCE } from './verify-worker.js'
-import type { EventTuple, VerifyReply, VerifyRequest } from './verify-worker.js'
+import type { VerifyReply, VerifyRequest } from './verify-worker.js'
 
 /** native: bcrypto's libsecp256k1 binding; js: bcrypto's pure-JS BIP-340, when that is missing. */
 export type SchnorrBackend = 'native' | 'js'
@@ -53,7 +54,7 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
   const workerData = { schnorrPath: require.resolve(MODULES[backend]) }
   const pool: PoolWorker[] = []
   for (let i = 0; i < size; i += 1) pool.push(spawn())
-  let queued: Array<{ event: NostrEvent; pending: Pending }> = []
+  let queued: Array<{ json: string; pending: Pending }> = []
   let nextBatch = 0
   let failures = 0
   let broken: Error | undefined
@@ -77,6 +78,7 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
     batch.forEach((pending, index) => {
       const verdict = reply.verdicts[index]
       if (verdict === VERDICT.valid) return pending.resolve()
+      if (verdict === VERDICT.unreadable) return pending.reject(new Error('unreadable event JSON'))
       pending.reject(new VerificationError(describeVerdict(verdict)))
     })
   }
@@ -99,12 +101,12 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
     if (broken) return Promise.reject(broken)
     return new Promise((resolve, reject) => {
       if (queued.length === 0) setImmediate(flush)
-      queued.push({ event, pending: { resolve, reject } })
+      queued.push({ json: serializeEvent(event), pending: { resolve, reject } })
       if (queued.length >= MAX_BATCH) flush()
     })
   }
 
-  // To the least busy worker, only the seven NIP-01 fields.
+  // To the least busy worker, each event as its JSON (a string is copied, not walked).
   function flush(): void {
     const items = queued
     queued = []
@@ -119,16 +121,7 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
       batch,
       items.map((item) => item.pending),
     )
-    const events = items.map(({ event: e }): EventTuple => [
-      e.id,
-      e.pubkey,
-      e.created_at,
-      e.kind,
-      e.tags,
-      e.content,
-      e.sig,
-    ])
-    const request: VerifyRequest = { batch, events }
+    const request: VerifyRequest = { batch, events: items.map((item) => item.json) }
     target.worker.postMessage(request)
   }
 

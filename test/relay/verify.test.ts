@@ -28,12 +28,23 @@ const valid = sign('a release', [
 ])
 const escapes = sign('quote " backslash \\ newline \n tab \t nul \u0000 bell \u0007 \u2028')
 const astral = sign('emoji 🦀 and 𝄞 and é', [['t', 'ünïcödé 🦀']])
+// The worker cuts the id's preimage out of the event's JSON: keys inside values must not fool it.
+const keysInside = sign('","content":"x","sig":"', [
+  ['t', '","content":"'],
+  ['x', ',"tags":[],"kind":1,"sig":"'],
+])
 
 // Each case is also judged by nostr-tools; the verifier must agree with it on every one.
 const CASES: Array<{ name: string; event: NostrEvent; error?: RegExp }> = [
   { name: 'a valid event', event: valid },
   { name: 'content with every JSON escape', event: escapes },
   { name: 'non-BMP characters', event: astral },
+  { name: 'JSON keys inside the tags and the content', event: keysInside },
+  {
+    name: 'JSON keys inside changed content',
+    event: { ...keysInside, content: ',"content":"y' },
+    error: /id does not/,
+  },
   { name: 'a changed signature', event: { ...valid, sig: flipHex(valid.sig, 10) }, error: /sig/ },
   { name: 'a changed id', event: { ...valid, id: flipHex(valid.id, 0) }, error: /id does not/ },
   { name: 'changed content', event: { ...valid, content: 'another' }, error: /id does not/ },
