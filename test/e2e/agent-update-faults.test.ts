@@ -1,0 +1,254 @@
+// Fault injection during updates on real rootless Podman: `archy agent update` killed with SIGKILL
+// after its Nth external call (ARCHY_TEST_KILL_AFTER_CALLS, node-agent/exec.ts), then the agent
+// restarted (`agent reconcile`, the daemon's pass): every time one container per member, the data
+// written before intact, and every member on the release the store names (new, or cleanly old).
+import { createServer, type Server } from 'node:net'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import type { Exec } from '../../node-agent/exec.js'
+import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import { runCli } from '../support/cli.js'
+import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
+import { installPodmanWrapper, type PodmanWrapper } from '../support/podman-wrapper.js'
+import {
+  FLT_NETWORKS,
+  FLT_PORTS,
+  FLT_SECRET,
+  writeFaultApp,
+  writeFaultStack,
+} from '../support/fault-apps.js'
+
+const WEB = 'flt-web'
+const STACK = ['flt-notes-api', 'flt-notes-web']
+const MAX_CALLS = 120
+
+interface Outcome {
+  /** The version the store says is installed, which every member runs. */
+  version: string
+  lastUpdate: string
+}
+
+describePodman('archy agent update killed between Podman calls', () => {
+  let registry: RegistryNode
+  let asUser: Exec
+  let wrapper: PodmanWrapper
+  let root: string
+  let work: string
+  let key: string
+  let place: string[]
+  let blocker: Server
+
+  const archy = (args: string[], env: Record<string, string> = {}) =>
+    runArchyAsTestUser([...args, ...place], {
+      env: { PATH: wrapper.path, ...env },
+      timeoutMs: 300_000,
+    })
+  const ok = async (...args: string[]): Promise<string> => {
+    const result = await archy(args)
+    expect(result.code, `archy ${args.join(' ')}: ${result.stderr}`).toBe(0)
+    return result.stdout
+  }
+  const publish = async (files: string[]): Promise<void> => {
+    const result = await runCli(['publish', ...files, '--key', key, '--registry', registry.url])
+    expect(result.out, result.err).toMatch(/registry: accepted/)
+  }
+  const readMarker = async (member: string): Promise<string> =>
+    (await asUser('cat', [`${root}/apps/${member}/${markerPath(member)}`])).stdout
+
+  /** One container per member, each running the installed release; returns what the store says. */
+  const expectConverged = async (appId: string, members: string[], at: string) => {
+    const status = JSON.parse(await ok('agent', 'status', '--json'))
+    const app = status.apps.find((candidate: { appId: string }) => candidate.appId === appId)
+    expect(app, at).toBeDefined()
+    expect(app.pendingVersion, at).toBeNull()
+    const lastUpdate = app.lastUpdate?.state ?? 'none'
+    expect(['none', 'updated', 'rolled-back'], at).toContain(lastUpdate)
+    if (lastUpdate === 'updated') expect(app.version, at).toBe(app.lastUpdate.to)
+    if (lastUpdate === 'rolled-back') expect(app.version, at).toBe(app.lastUpdate.from)
+
+    const listed = await asUser('podman', ['ps', '-a', '--format', 'json'])
+    const all = JSON.parse(listed.stdout || '[]') as {
+      Names: string[]
+      State: string
+      Labels: Record<string, string> | null
+    }[]
+    for (const member of members) {
+      const named = all.filter((container) => container.Names.includes(member))
+      expect(named, `${at}: containers named ${member}`).toHaveLength(1)
+      expect(named[0]!.State, `${at}: ${member}`).toBe('running')
+      expect(named[0]!.Labels?.['archy.version'], `${at}: ${member}'s release`).toBe(app.version)
+      expect(await readMarker(member), `${at}: ${member}'s data`).toBe('kept\n')
+    }
+    for (const member of app.members) expect(member.current, `${at}: ${member.appId}`).toBe(true)
+    return { version: app.version as string, lastUpdate } satisfies Outcome
+  }
+
+  /**
+   * Runs `agent update` killed after call k, for each k in `points` (all of them when undefined)
+   * until a run ends by itself; after each, a reconcile pass must converge. Returns the outcomes.
+   */
+  const killEachCall = async (
+    appId: string,
+    members: string[],
+    nextRelease: () => Promise<void>,
+    points?: number[],
+  ): Promise<Outcome[]> => {
+    const outcomes: Outcome[] = []
+    const chosen = points ?? Array.from({ length: MAX_CALLS }, (_, i) => i + 1)
+    for (const calls of chosen) {
+      await nextRelease()
+      const killed = await archy(['agent', 'update', appId], {
+        ARCHY_TEST_KILL_AFTER_CALLS: String(calls),
+      })
+      // The daemon's next pass (here run once) finishes or rolls back what the killed run began.
+      const pass = await archy(['agent', 'reconcile'])
+      const at = `killed after call ${calls}`
+      expect(pass.code, `${at}: ${pass.stderr}`).toBe(0)
+      outcomes.push(await expectConverged(appId, members, at))
+      if (killed.code !== 137) break
+    }
+    return outcomes
+  }
+
+  beforeAll(async () => {
+    asUser = podmanAsTestUser()
+    await cleanUp(asUser)
+    root = (await asUser('mktemp', ['-d', '/tmp/flt-update-XXXXXX'])).stdout.trim()
+    await asUser('chmod', ['755', root])
+    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+    wrapper = await installPodmanWrapper(asUser, `${root}/bin`)
+    await wrapper.control({})
+
+    const examples = path.resolve('examples/apps')
+    if (!existsSync(`${examples}/hello-web/image.tar`)) {
+      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
+    }
+    work = mkdtempSync(path.join(tmpdir(), 'flt-update-node-'))
+    registry = await startRegistryNode({
+      dataDir: `${work}/data`,
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'warn',
+    })
+    key = `${work}/publisher.keys`
+    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    await publish(writeFaultApp(work, '1.0.0', 'healthy'))
+    await publish(writeFaultStack(work, '1.0.0'))
+    await ok('agent', 'add-registry', registry.url, '--did', registry.did)
+    await ok('agent', 'install', WEB)
+    await ok('agent', 'install', 'flt-notes-web')
+    // The apps' own data, which no update, crash or rollback may change.
+    for (const member of [WEB, ...STACK]) {
+      const file = `${root}/apps/${member}/${markerPath(member)}`
+      await asUser('podman', ['unshare', 'sh', '-c', 'echo kept > "$1"', 'sh', file])
+    }
+    // Holds the port the broken release asks for, so its `podman run` fails.
+    blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(FLT_PORTS.taken, '127.0.0.1', resolve))
+  }, 300_000)
+
+  afterAll(async () => {
+    await new Promise((resolve) => blocker?.close(resolve))
+    await registry?.close()
+    if (asUser) await cleanUp(asUser)
+    if (root) await asUser('podman', ['unshare', 'rm', '-rf', root], { allowFailure: true })
+  }, 120_000)
+
+  let minor = 0
+  const nextWebRelease = (kind: 'healthy' | 'broken') => async () => {
+    minor += 1
+    await publish(writeFaultApp(work, `1.${minor}.0`, kind))
+  }
+
+  describe('a single-container app', () => {
+    it('converges after a SIGKILL following every call of an update', async () => {
+      const started = Date.now()
+      const outcomes = await killEachCall(WEB, [WEB], nextWebRelease('healthy'))
+      const kills = outcomes.length - 1
+      console.log(`update: killed after each of its ${kills} calls, ${Date.now() - started} ms`)
+      expect(kills).toBeGreaterThan(5)
+      expect(kills).toBeLessThan(MAX_CALLS)
+      // Some runs were finished by the next pass, some rolled back before any container changed.
+      expect(outcomes.some((outcome) => outcome.lastUpdate === 'updated')).toBe(true)
+      expect(outcomes.some((outcome) => outcome.lastUpdate === 'rolled-back')).toBe(true)
+    }, 1_800_000)
+
+    it('converges after a SIGKILL during the rollback of an update that fails', async () => {
+      await nextWebRelease('broken')()
+      await wrapper.takeCalls()
+      const failed = await archy(['agent', 'update', WEB])
+      expect(failed.code, failed.stderr).toBe(1)
+      expect(failed.stdout).toMatch(/rolled back flt-web/)
+      const calls = await wrapper.takeCalls()
+      // The rollback begins where the broken release's run failed: kill from there on.
+      const runs = calls.flatMap((line, index) => (line.startsWith('run ') ? [index + 1] : []))
+      expect(runs.length).toBe(2)
+      const rollback = range(runs[0]!, calls.length + 1)
+      const points = sample(rollback, 4)
+      const started = Date.now()
+      const outcomes = await killEachCall(WEB, [WEB], nextWebRelease('broken'), points)
+      console.log(
+        `rollback: ${calls.length} calls, ${rollback.length - 1} after the failed run; ` +
+          `killed after ${outcomes.length - 1} of them, ${Date.now() - started} ms`,
+      )
+      // A health poll more or less can end a run one kill point early.
+      expect(outcomes.length).toBeGreaterThanOrEqual(points.length - 1)
+      for (const outcome of outcomes) expect(outcome.lastUpdate).toBe('rolled-back')
+    }, 1_800_000)
+  })
+
+  it('converges after a SIGKILL during a stack update', async () => {
+    let stackVersion = 0
+    const nextStackRelease = async () => {
+      stackVersion += 1
+      await publish(writeFaultStack(work, `1.${stackVersion}.0`))
+    }
+    await nextStackRelease()
+    await wrapper.takeCalls()
+    expect(await ok('agent', 'update', 'flt-notes-web')).toMatch(/^updated flt-notes-web /)
+    const total = (await wrapper.takeCalls()).length
+    const points = sample(range(1, total + 1), 6)
+    const started = Date.now()
+    const outcomes = await killEachCall('flt-notes-web', STACK, nextStackRelease, points)
+    console.log(
+      `stack update: ${total} calls; killed after ${outcomes.length - 1} of them ` +
+        `(${points.join(', ')}), ${Date.now() - started} ms`,
+    )
+    // A health poll more or less can end a run one kill point early.
+    expect(outcomes.length).toBeGreaterThanOrEqual(points.length - 1)
+  }, 1_800_000)
+})
+
+/** The numbers from `from` up to and including `to`. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+}
+
+/**
+ * Every kill point under ARCHY_TEST_FAULTS=all; otherwise every `step`th one and the last, which
+ * keeps the suite's time in check (the single-container update above is always killed at every
+ * call).
+ */
+function sample(points: number[], step: number): number[] {
+  if (process.env.ARCHY_TEST_FAULTS === 'all') return points
+  return points.filter((_, index) => index % step === 0 || index === points.length - 1)
+}
+
+function markerPath(member: string): string {
+  return member === 'flt-notes-api' ? 'data/marker' : 'www/marker'
+}
+
+/** Removes what these tests may have left as the test user. */
+async function cleanUp(asUser: Exec): Promise<void> {
+  for (const name of [WEB, ...STACK]) {
+    await asUser('podman', ['rm', '-f', '--ignore', name], { allowFailure: true })
+  }
+  for (const network of FLT_NETWORKS) {
+    await asUser('podman', ['network', 'rm', '-f', network], { allowFailure: true })
+  }
+  await asUser('podman', ['secret', 'rm', FLT_SECRET], { allowFailure: true })
+}
