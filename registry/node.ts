@@ -199,6 +199,7 @@ async function startLocked(
     backoff: options.upstreamBackoff,
     // Ask upstreams only for what this relay's created_at window admits.
     createdAtWindow: { ...DEFAULT_LIMITS, ...options.relayLimits },
+    frameSizeLimit: options.relayNegentropy?.frameSizeLimit,
   })
 
   let closing: Promise<void> | undefined

@@ -10,17 +10,21 @@ import type { UpstreamSocket } from './upstream-socket.js'
 export type NegentropySyncResult =
   { supported: true; have: string[]; need: string[] } | { supported: false; reason: string }
 
-/** Runs one negentropy sync of `filter` over `upstream`, with `local` as this side's records. */
+/**
+ * Runs one negentropy sync of `filter` over `upstream`, with `local` as this side's records;
+ * every NEG-MSG it sends stays within `frameSizeLimit` bytes of binary message (0: no limit).
+ */
 export function syncWithNegentropy(
   upstream: UpstreamSocket,
   filter: Filter,
   local: Array<{ created_at: number; id: string }>,
   timeoutMs: number,
+  frameSizeLimit = 0,
 ): Promise<NegentropySyncResult> {
   const items = sortItems(
     local.map((event) => ({ timestamp: event.created_at, id: fromHex(event.id, 'id') })),
   )
-  const negentropy = createNegentropy(items, 'initiator')
+  const negentropy = createNegentropy(items, 'initiator', { frameSizeLimit })
   const id = `neg-${randomBytes(6).toString('hex')}`
   const have: string[] = []
   const need: string[] = []

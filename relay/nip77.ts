@@ -13,14 +13,16 @@ export interface NegentropyLimits {
   /** Most events one NEG-OPEN may select; a larger set is refused with `blocked:`. */
   maxRecords: number
   /** Largest binary message in the relay's NEG-MSG answers (the hex is twice as long); a
-   * longer answer ends with a fingerprint for the rest, which the client asks about next. */
+   * longer answer ends with a fingerprint for the rest, which the client asks about next.
+   * 0: none. */
   frameSizeLimit: number
 }
 
 export const DEFAULT_NEGENTROPY_LIMITS: NegentropyLimits = {
   maxSessions: 4,
   maxRecords: 500_000,
-  frameSizeLimit: 64 * 1024,
+  // strfry's and nostr-tools' choice: its hex in a NEG-MSG fits a 128 KiB WebSocket message.
+  frameSizeLimit: 60_000,
 }
 
 /** The defaults with `overrides`, each checked: a bad one throws naming `negentropy.<key>`. */
@@ -93,7 +95,13 @@ export function createNegentropyServer(options: NegentropyServerOptions): Negent
       return refuse(id, `invalid: ${describeError(error)}`)
     }
 
-    const events = options.query(filters)
+    // One event past the limit is enough to refuse: the rest of a large set is never read.
+    const cap = limits.maxRecords + 1
+    const bounded = filters.map((filter) => ({
+      ...filter,
+      limit: Math.min(filter.limit ?? cap, cap),
+    }))
+    const events = options.query(bounded)
     if (events.length > limits.maxRecords) {
       return refuse(id, `blocked: this query selects more than ${limits.maxRecords} events`)
     }

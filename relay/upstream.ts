@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Filter } from 'nostr-tools/filter'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { describeError } from '../src/errors.js'
+import { DEFAULT_NEGENTROPY_LIMITS } from './nip77.js'
 import { syncWithNegentropy } from './nip77-client.js'
 import { connectUpstream, requestUntilEose } from './upstream-socket.js'
 import type { UpstreamSocket } from './upstream-socket.js'
@@ -38,6 +39,8 @@ export interface FollowOptions {
   /** The local relay's created_at window (RelayLimits; 0 is no bound): catch-up asks only for
    * events inside it, so NIP-77 does not find the same refused events missing on every sync. */
   createdAtWindow?: { maxPastSeconds: number; maxFutureSeconds: number }
+  /** Largest binary negentropy message sent upstream; default the relay's (60,000 bytes). */
+  frameSizeLimit?: number
 }
 
 export interface UpstreamStatus {
@@ -63,6 +66,7 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
   const filters = options.filters ?? FOLLOW_FILTERS
   const backoff = options.backoff ?? { initialMs: 1000, maxMs: 60_000 }
   const timeoutMs = options.timeoutMs ?? 10_000
+  const frameSizeLimit = options.frameSizeLimit ?? DEFAULT_NEGENTROPY_LIMITS.frameSizeLimit
   const { relay, logger } = options
   const states = options.urls.map((url) => ({
     status: { url, connected: false, catchUp: null, stored: 0, syncs: 0 } as UpstreamStatus,
@@ -101,7 +105,7 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     for (const [index, unbounded] of filters.entries()) {
       const filter = { ...unbounded, ...windowBounds() }
       const local = relay.query([filter])
-      const result = await syncWithNegentropy(upstream, filter, local, timeoutMs)
+      const result = await syncWithNegentropy(upstream, filter, local, timeoutMs, frameSizeLimit)
       if (result.supported) {
         // What only the upstream holds is fetched by id; what only we hold it can pull itself.
         for (let start = 0; start < result.need.length; start += FETCH_BATCH) {

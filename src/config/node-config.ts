@@ -193,9 +193,9 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
   relay_negentropy_frame_bytes: {
     schema: z.number().int().min(4096),
     rule: 'an integer of at least 4096 (bytes of binary message)',
-    default: 64 * 1024,
-    defaultText: '65536 (64 KiB)',
-    description: "Largest binary negentropy message in the relay's NEG-MSG answers.",
+    default: 60_000,
+    defaultText: '60000 (its hex fits a 128 KiB message)',
+    description: 'Largest binary negentropy message the relay and its upstream follower send.',
     restart: true,
     fromText: asInteger,
   },

@@ -6,6 +6,9 @@ import { pino } from 'pino'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { followUpstreams } from '../../relay/upstream.js'
 import type { UpstreamFollower } from '../../relay/upstream.js'
+import { createNegentropy, fromHex, sortItems, toHex } from '../../relay/negentropy.js'
+import type { NegentropyItem } from '../../relay/negentropy.js'
+import { makeFastSigner } from '../support/fast-sign.js'
 import { connectRaw, generateSecretKey, makeTempDir, signEvent, startRelay } from './harness.js'
 import type { RunningRelay } from './harness.js'
 
@@ -53,11 +56,13 @@ describe('followUpstreams', () => {
     local: RunningRelay,
     url: string,
     createdAtWindow?: { maxPastSeconds: number; maxFutureSeconds: number },
+    frameSizeLimit?: number,
   ): UpstreamFollower {
     const follower = followUpstreams({
       urls: [url],
       relay: local.relay,
       createdAtWindow,
+      frameSizeLimit,
       logger: pino({ level: 'silent' }),
       backoff: { initialMs: 50, maxMs: 200 },
       timeoutMs: 3000,
@@ -199,6 +204,47 @@ describe('followUpstreams', () => {
     await follower.whenSynced(2)
     expect(follower.status()[0]).toMatchObject({ connected: true, catchUp: 'since' })
     expect(ids(local)).toEqual([first.id, missed.id].sort())
+  })
+
+  it('keeps its NEG-MSG frames within its frame size limit, so a strict upstream syncs', async () => {
+    // The upstream closes any message over 10,000 bytes; with 200 events only here and 560 only
+    // there, this side's second NEG-MSG lists about 200 ids (over 13,000 bytes of hex) at once.
+    // Spread over the same 2,000 seconds, so every range of either side holds some of both.
+    const signer = makeFastSigner(author)
+    const labels = (count: number, offset: number): NostrEvent[] =>
+      Array.from({ length: count }, (_, i) =>
+        signer.sign({
+          kind: 1985,
+          tags: [],
+          content: `${offset}-${i}`,
+          created_at: now() - 2000 + Math.floor((i * 2000) / count) + offset,
+        }),
+      )
+    const theirs = labels(560, 0)
+    const ours = labels(200, 1)
+    const upstream = await startRelay({ limits: { maxMessageLength: 10_000 } })
+    const local = await startRelay()
+    cleanup.push(
+      () => local.stop(),
+      () => upstream.stop(),
+    )
+    await Promise.all(theirs.map((event) => upstream.relay.publish(event)))
+    await Promise.all(ours.map((event) => local.relay.publish(event)))
+
+    const follower = follow(local, upstream.url, undefined, 4096)
+    await follower.whenSynced()
+    expect(follower.status()[0]).toMatchObject({ catchUp: 'negentropy', stored: 560 })
+    expect(ids(local, { kinds: [1985] })).toHaveLength(760)
+
+    // Without the limit, that second message would not fit the upstream's 10,000 bytes.
+    const toItems = (events: NostrEvent[]): NegentropyItem[] =>
+      sortItems(
+        events.map((event) => ({ timestamp: event.created_at, id: fromHex(event.id, 'id') })),
+      )
+    const initiator = createNegentropy(toItems(ours), 'initiator')
+    const responder = createNegentropy(toItems(theirs), 'responder')
+    const answer = responder.reconcile(initiator.initiate()).message!
+    expect(toHex(initiator.reconcile(answer).message!).length).toBeGreaterThan(10_000)
   })
 
   it('puts ingested events through the local checks: a protected event is refused', async () => {

@@ -24,7 +24,7 @@ describe('loadNodeConfig', () => {
       relay_max_past_seconds: 0,
       relay_negentropy_sessions: 4,
       relay_negentropy_max_events: 500_000,
-      relay_negentropy_frame_bytes: 65_536,
+      relay_negentropy_frame_bytes: 60_000,
       relay_ip_messages_per_second: 200,
       relay_key_events_per_second: 20,
     })
