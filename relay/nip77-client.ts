@@ -8,7 +8,9 @@ import { createNegentropy, fromHex, sortItems, toHex } from './negentropy.js'
 import type { UpstreamSocket } from './upstream-socket.js'
 
 export type NegentropySyncResult =
-  { supported: true; have: string[]; need: string[] } | { supported: false; reason: string }
+  | { supported: true; have: string[]; need: string[] }
+  /** `dropped`: the upstream closed the connection instead of answering. */
+  | { supported: false; reason: string; dropped?: boolean }
 
 /**
  * Runs one negentropy sync of `filter` over `upstream`, with `local` as this side's records;
@@ -32,7 +34,7 @@ export function syncWithNegentropy(
   return new Promise((resolve) => {
     let timer = setTimeout(() => stop('no answer to NEG-OPEN'), timeoutMs)
     let settled = false
-    const stop = (reason?: string): void => {
+    const stop = (reason?: string, dropped = false): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
@@ -40,7 +42,7 @@ export function syncWithNegentropy(
       unnotice()
       if (reason === undefined) return resolve({ supported: true, have, need })
       upstream.send(['NEG-CLOSE', id])
-      resolve({ supported: false, reason })
+      resolve({ supported: false, reason, dropped })
     }
 
     const unroute = upstream.route(id, (message) => {
@@ -64,7 +66,7 @@ export function syncWithNegentropy(
       upstream.send(['NEG-MSG', id, toHex(result.message)])
     })
     const unnotice = upstream.onNotice((text) => stop(`NOTICE: ${text}`))
-    void upstream.closed.then(() => stop('the connection closed'))
+    void upstream.closed.then(() => stop('the connection closed', true))
 
     upstream.send(['NEG-OPEN', id, filter, toHex(negentropy.initiate())])
   })

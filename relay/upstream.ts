@@ -74,6 +74,8 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     seen: undefined as number | undefined,
     cursor: undefined as number | undefined,
     socket: undefined as UpstreamSocket | undefined,
+    /** The upstream dropped the connection during NIP-77: the next catch-up uses `since`. */
+    skipNegentropy: false,
   }))
   const syncWaiters = new Set<() => void>()
   const sleepers = new Set<() => void>()
@@ -101,11 +103,23 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     const pending: Promise<void>[] = []
     const take = (input: unknown): void => void pending.push(ingest(state, input))
     let method: UpstreamStatus['catchUp'] = 'negentropy'
+    const skipNegentropy = state.skipNegentropy
+    state.skipNegentropy = false
 
     for (const [index, unbounded] of filters.entries()) {
       const filter = { ...unbounded, ...windowBounds() }
-      const local = relay.query([filter])
-      const result = await syncWithNegentropy(upstream, filter, local, timeoutMs, frameSizeLimit)
+      const result = skipNegentropy
+        ? { supported: false as const, reason: 'it dropped the connection during NIP-77' }
+        : await syncWithNegentropy(
+            upstream,
+            filter,
+            relay.query([filter]),
+            timeoutMs,
+            frameSizeLimit,
+          )
+      // Some relays close the connection on a NEG-OPEN they cannot handle; without this, every
+      // reconnection would try NIP-77 again and never catch up.
+      if (!result.supported && result.dropped === true) state.skipNegentropy = true
       if (result.supported) {
         // What only the upstream holds is fetched by id; what only we hold it can pull itself.
         for (let start = 0; start < result.need.length; start += FETCH_BATCH) {
@@ -119,13 +133,7 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
           'upstream without NIP-77',
         )
         const since = cursor === undefined ? {} : { since: Math.max(cursor, filter.since ?? 0) }
-        await requestUntilEose(
-          upstream,
-          `since-${index}`,
-          [{ ...filter, ...since }],
-          take,
-          timeoutMs,
-        )
+        await fetchPages(upstream, `since-${index}`, { ...filter, ...since }, take)
       }
     }
     await Promise.all(pending)
@@ -133,6 +141,37 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     state.cursor = state.seen
     state.status.syncs++
     for (const waiter of syncWaiters) waiter()
+  }
+
+  // An upstream answers a REQ with at most its own max_limit events, newest first: ask again
+  // `until` the oldest second seen (inclusive, so the rest of that second comes too), and past it
+  // once a page brings nothing new (a second with more events than a page loses the excess).
+  async function fetchPages(
+    upstream: UpstreamSocket,
+    id: string,
+    filter: Filter,
+    take: (input: unknown) => void,
+  ): Promise<void> {
+    const seen = new Set<string>()
+    let until = filter.until
+    for (let page = 0; ; page++) {
+      let fresh = 0
+      let oldest = Infinity
+      const onEvent = (input: unknown): void => {
+        const event = input as Partial<NostrEvent> | null
+        if (typeof event?.id !== 'string' || typeof event.created_at !== 'number') return
+        oldest = Math.min(oldest, event.created_at)
+        if (seen.has(event.id)) return
+        seen.add(event.id)
+        fresh++
+        take(input)
+      }
+      const bounded = until === undefined ? filter : { ...filter, until }
+      await requestUntilEose(upstream, `${id}-${page}`, [bounded], onEvent, timeoutMs)
+      if (oldest === Infinity) return
+      until = fresh > 0 ? oldest : oldest - 1
+      if (until < (filter.since ?? 0)) return
+    }
   }
 
   // `since` and `until` for the window as of now; a filter of ours sets neither.

@@ -245,6 +245,38 @@ describe('followUpstreams', () => {
     const responder = createNegentropy(toItems(theirs), 'responder')
     const answer = responder.reconcile(initiator.initiate()).message!
     expect(toHex(initiator.reconcile(answer).message!).length).toBeGreaterThan(10_000)
+
+    // And a follower without the limit, dropped during NIP-77, catches up with since next time.
+    const other = await startRelay()
+    cleanup.push(() => other.stop())
+    await Promise.all(ours.map((event) => other.relay.publish(event)))
+    const unlimited = follow(other, upstream.url, undefined, 0)
+    await unlimited.whenSynced()
+    expect(unlimited.status()[0]).toMatchObject({ catchUp: 'since', stored: 560 })
+  })
+
+  it('pages a since catch-up past the upstream’s max_limit, a crowded second included', async () => {
+    const upstream = await startRelay({ limits: { maxLimit: 50 }, negentropy: { maxSessions: 0 } })
+    const local = await startRelay()
+    cleanup.push(
+      () => local.stop(),
+      () => upstream.stop(),
+    )
+    const signer = makeFastSigner(author)
+    const events = Array.from({ length: 140 }, (_, i) =>
+      signer.sign({
+        kind: 1985,
+        tags: [],
+        content: `${i}`,
+        // 41 events share one second, across the end of the first page.
+        created_at: now() - 1000 + (i < 40 ? 100 : i),
+      }),
+    )
+    await Promise.all(events.map((event) => upstream.relay.publish(event)))
+
+    const follower = follow(local, upstream.url)
+    await follower.whenSynced()
+    expect(follower.status()[0]).toMatchObject({ catchUp: 'since', stored: 140 })
   })
 
   it('puts ingested events through the local checks: a protected event is refused', async () => {
