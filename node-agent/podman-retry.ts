@@ -1,6 +1,6 @@
 // Bounded retries over the Podman driver, for the failures a busy or racing Podman gives. Only
-// calls that change nothing are tried again (a listing, an inspect, an exists), plus the one
-// known race of `run`: a network removed between our check and the run (containers/podman#7808).
+// calls that change nothing (a listing, an inspect, an exists) or are idempotent (making a
+// network that may exist) are tried again, plus the one known race of `run`: a network removed between our check and the run (containers/podman#7808).
 // A timeout is never retried: a hung Podman stays hung, and the next pass is the retry.
 import { ExecError } from '../src/errors.js'
 import type { Podman } from './podman.js'
@@ -44,6 +44,8 @@ export function withPodmanRetries(podman: Podman, options: RetryOptions = {}): P
     readSecret: retry(podman.readSecret),
     listContainers: retry(podman.listContainers),
     info: retry(podman.info),
+    // Idempotent by its own checks (exists, create, exists again), so safe to try again whole.
+    createNetwork: retry(podman.createNetwork),
 
     // A run is not idempotent and is never retried blindly. The one exception: Podman said the
     // network is gone, so no container was made; the network is made again and the run tried

@@ -72,6 +72,20 @@ describe('withPodmanRetries', () => {
     exec.assertAllUsed()
   })
 
+  it('retries making a network, which is idempotent, as a whole', async () => {
+    const { exec, podman } = retrying([
+      {
+        command: 'podman',
+        args: ['network', 'exists', 'n'],
+        result: { exitCode: 125, stderr: 'Error: busy' },
+      },
+      { command: 'podman', args: ['network', 'exists', 'n'], result: { exitCode: 1 } },
+      { command: 'podman', args: ['network', 'create', 'n'] },
+    ])
+    await podman.createNetwork('n')
+    exec.assertAllUsed()
+  })
+
   it('never retries a timeout: it is thrown at once, naming the call', async () => {
     const timeout = new ExecError('exec-timeout', 'podman', 'podman ps: timed out after 500 ms')
     const { exec, podman } = retrying([{ command: 'podman', args: PS, error: timeout }])

@@ -4,33 +4,47 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
-export const FLT_PORTS = { web: 28200, notes: 28201, taken: 28219 }
+export const FLT_PORTS = { web: 28200, notes: 28201, misbehaving: 28202, taken: 28219 }
 export const FLT_NETWORKS = ['flt-net', 'flt-notes-net']
 export const FLT_SECRET = 'archy.flt-notes-api.flt-notes-token'
 
 const EXAMPLES = path.resolve('examples/apps')
 
-/** Writes flt-web at `version` into its own folder under `dir`; returns its manifest. */
-export function writeFaultApp(dir: string, version: string, kind: 'healthy' | 'broken'): string[] {
-  const folder = path.join(dir, 'flt-web', version)
+export interface FaultAppNames {
+  id: string
+  port: number
+  network: string
+}
+
+const WEB: FaultAppNames = { id: 'flt-web', port: FLT_PORTS.web, network: 'flt-net' }
+
+/** Writes the web app at `version` into its own folder under `dir`; returns its manifest. */
+export function writeFaultApp(
+  dir: string,
+  version: string,
+  kind: 'healthy' | 'broken',
+  names: FaultAppNames = WEB,
+): string[] {
+  const { id } = names
+  const folder = path.join(dir, id, version)
   mkdirSync(folder, { recursive: true })
   copyFileSync(path.join(EXAMPLES, 'hello-web', 'image.tar'), path.join(folder, 'image.tar'))
-  const port = kind === 'healthy' ? FLT_PORTS.web : FLT_PORTS.taken
+  const port = kind === 'healthy' ? names.port : FLT_PORTS.taken
   const manifest = `app:
-  id: flt-web
+  id: ${id}
   name: Fault test web
   version: ${version}
   container:
     image: file:image.tar
-    network: flt-net
+    network: ${names.network}
     command: [sh, -c, 'trap "exit 0" TERM; httpd -f -p 8080 -h /www & wait']
     data_uid: 1000
   ports:
     - { host: ${port}, container: 8080 }
   volumes:
-    - { type: bind, source: /var/lib/archipelago/flt-web/www, target: /www, options: [rw] }
+    - { type: bind, source: /var/lib/archipelago/${id}/www, target: /www, options: [rw] }
   files:
-    - { path: /var/lib/archipelago/flt-web/www/index.html, content: "fault page\\n" }
+    - { path: /var/lib/archipelago/${id}/www/index.html, content: "fault page\\n" }
   health_check: { type: http, endpoint: http://localhost:8080, path: /,
                   interval: 1s, timeout: 2s, retries: 2 }
 `
