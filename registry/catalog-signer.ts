@@ -23,6 +23,10 @@ import type { RegistryStore, ReleaseRecord } from './store.js'
 
 export const CATALOG_D_TAG = 'archipelago-catalog'
 export const CATALOG_VALIDITY_MS = 7 * 24 * 3600 * 1000
+// Each announcement is dated after the previous one (addressable events replace by created_at),
+// so a long burst of catalogs would date them ever further ahead, past the relay's created_at
+// window (relay_max_future_seconds, at least 60 s): past this lead, the next one waits.
+const MAX_ANNOUNCEMENT_LEAD_SECONDS = 10
 
 /** A catalog entry; `address` (`id@<did>`) marks a publisher that does not own the bare id. */
 export type RegistryCatalogEntry = CatalogEntry & { address?: string }
@@ -71,6 +75,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
   let expiryTimer: NodeJS.Timeout | undefined
   let chain: Promise<unknown> = Promise.resolve()
   let closed = false
+  let wakeAnnouncement: (() => void) | undefined
 
   async function resignIfStale(): Promise<SignedCatalog> {
     const apps = buildEntries(store.releases(), options.owners)
@@ -128,7 +133,10 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
   async function announce(signed: SignedCatalog): Promise<void> {
     const previous = findLatestAnnouncement()
     // Addressable events replace by created_at (NIP-01); never reuse the previous second.
-    const createdAt = Math.max(Math.floor(Date.now() / 1000), (previous?.created_at ?? 0) + 1)
+    const now = Math.floor(Date.now() / 1000)
+    const createdAt = Math.max(now, (previous?.created_at ?? 0) + 1)
+    const wait = createdAt - now - MAX_ANNOUNCEMENT_LEAD_SECONDS
+    if (wait > 0 && !closed) await sleepUnlessClosed(wait * 1000)
     const content = {
       sequence: signed.catalog.sequence,
       blake3: signed.blake3,
@@ -146,6 +154,17 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
     const answer = await relay.publish(event)
     if (!answer.accepted)
       logger.warn({ eventId: event.id, answer: answer.message }, 'catalog announcement refused')
+  }
+
+  function sleepUnlessClosed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => wakeAnnouncement?.(), ms)
+      wakeAnnouncement = () => {
+        clearTimeout(timer)
+        wakeAnnouncement = undefined
+        resolve()
+      }
+    })
   }
 
   function refresh(): Promise<SignedCatalog> {
@@ -182,6 +201,7 @@ export async function startCatalogSigner(options: CatalogSignerOptions): Promise
       closed = true
       clearTimeout(debounce)
       clearTimeout(expiryTimer)
+      wakeAnnouncement?.()
       await chain
     },
   }

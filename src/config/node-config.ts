@@ -157,8 +157,12 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asList,
   },
   relay_max_future_seconds: {
-    schema: z.number().int().min(0),
-    rule: 'a whole number of seconds (0 sets no bound)',
+    // Under a minute would refuse honest clients with a skewed clock, and catalog announcements.
+    schema: z
+      .number()
+      .int()
+      .refine((seconds) => seconds === 0 || seconds >= 60),
+    rule: 'a whole number of seconds, 0 (no bound) or at least 60',
     default: 900,
     defaultText: '900 (15 minutes)',
     description: 'How far ahead of the clock an event created_at may be (NIP-11 upper limit).',

@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createRelay, type Relay } from '../../relay/index.js'
+import { signNostrEvent } from '../../src/nostr/event.js'
 import { verifyCatalog } from '../../src/release/catalog.js'
 import {
   buildEntries,
@@ -181,6 +182,27 @@ describe('startCatalogSigner', () => {
     const announcements = relay.query([{ kinds: [30078], '#d': ['archipelago-catalog'] }])
     expect(announcements).toHaveLength(1)
     expect(JSON.parse(announcements[0]!.content).sequence).toBe(2)
+  })
+
+  it('dates an announcement at most 10 seconds ahead, waiting when a burst got that far', async () => {
+    // The announcement of a burst that already used up the lead, well inside the relay's window.
+    const ahead = Math.floor(Date.now() / 1000) + 10
+    const previous = signNostrEvent(
+      {
+        kind: 30078,
+        created_at: ahead,
+        tags: [['d', 'archipelago-catalog']],
+        content: JSON.stringify({ sequence: 0 }),
+      },
+      keys.nostr.secretKey,
+    )
+    expect((await relay.publish(previous)).accepted).toBe(true)
+
+    signer = await start()
+    const [announcement] = relay.query([{ kinds: [30078], '#d': ['archipelago-catalog'] }])
+    expect(JSON.parse(announcement!.content).sequence).toBe(1)
+    expect(announcement!.created_at).toBe(ahead + 1)
+    expect(announcement!.created_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 10)
   })
 
   it('keeps an unchanged catalog, and re-signs it once half its validity has passed', async () => {

@@ -87,7 +87,12 @@ describe('loadNodeConfig', () => {
     [
       { ARCHY_RELAY_MAX_FUTURE_SECONDS: '15m' },
       'relay_max_future_seconds (ARCHY_RELAY_MAX_FUTURE_SECONDS): must be a whole number of ' +
-        'seconds (0 sets no bound), got "15m"',
+        'seconds, 0 (no bound) or at least 60, got "15m"',
+    ],
+    [
+      { ARCHY_RELAY_MAX_FUTURE_SECONDS: '30' },
+      'relay_max_future_seconds (ARCHY_RELAY_MAX_FUTURE_SECONDS): must be a whole number of ' +
+        'seconds, 0 (no bound) or at least 60, got 30',
     ],
     [
       { ARCHY_RELAY_MAX_PAST_SECONDS: '-1' },
