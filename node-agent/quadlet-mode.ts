@@ -3,7 +3,8 @@
 // units are staged beside it, checked with the generator's `-dryrun`, and only then renamed into
 // place one by one (each rename atomic); then `systemctl --user daemon-reload`.
 import { randomBytes } from 'node:crypto'
-import { access, constants, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { access, constants, mkdir, readlink, rename, rm, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import path from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
@@ -87,19 +88,46 @@ export async function removeQuadletUnits(
   for (const name of containerNames) {
     await systemctl(options.exec, ['stop', serviceOf(name)], { allowMissing: true })
     await rm(path.join(options.paths.quadletDir, `${name}.container`), { force: true })
+    if (await isHeld(name)) await rm(maskLinkOf(name), { force: true })
   }
   await systemctl(options.exec, ['daemon-reload'])
 }
 
-/** Starts, stops or restarts one app's service (a start waits for ExecStartPost= hooks). */
+/**
+ * Starts, stops or restarts one app's service (a start waits for ExecStartPost= hooks). A start
+ * or restart first lifts holdService's mask, if there is one.
+ */
 export async function controlService(
   exec: Exec,
   verb: 'start' | 'stop' | 'restart',
   containerName: string,
 ): Promise<void> {
+  if (verb !== 'stop' && (await isHeld(containerName))) {
+    await systemctl(exec, ['unmask', serviceOf(containerName)])
+  }
   await systemctl(exec, [verb, serviceOf(containerName)], {
     timeoutMs: verb === 'stop' ? SYSTEMCTL_TIMEOUT_MS : START_TIMEOUT_MS,
   })
+}
+
+/**
+ * Stops an app's service for good: a generated unit cannot be disabled, and its
+ * WantedBy=default.target would start it at the next boot, so it is masked as well (a link to
+ * /dev/null in the user's systemd directory) until controlService starts it again.
+ */
+export async function holdService(exec: Exec, containerName: string): Promise<void> {
+  await systemctl(exec, ['mask', '--now', serviceOf(containerName)])
+}
+
+/** Where `systemctl --user mask` links a service: the user's systemd configuration directory. */
+export function maskLinkOf(containerName: string): string {
+  const config = process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config')
+  return path.join(config, 'systemd', 'user', serviceOf(containerName))
+}
+
+async function isHeld(containerName: string): Promise<boolean> {
+  const target = await readlink(maskLinkOf(containerName)).catch(() => undefined)
+  return target === '/dev/null'
 }
 
 async function checkWithDryRun(

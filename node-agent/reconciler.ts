@@ -13,7 +13,7 @@ import { waitForHealthy } from './health-wait.js'
 import type { InstalledApp } from './installed-app.js'
 import type { PodmanContainer } from './podman.js'
 import { renderPodmanRunArgs } from './podman-args.js'
-import { controlService } from './quadlet-mode.js'
+import { controlService, holdService } from './quadlet-mode.js'
 import { decideMember, findMemberContainer } from './reconcile-decision.js'
 import type { MemberDecision, MemberStep } from './reconcile-decision.js'
 import { ensurePodmanSecret, ensureSecretFile } from './secret-files.js'
@@ -158,8 +158,9 @@ async function applyStep(
       )
       return
     case 'stop':
+      // Quadlet mode: masked too, or the unit's WantedBy= would start it at the next boot.
       if (app.install.mode === 'quadlet' && container!.name === member.spec.name) {
-        await controlService(agent.exec, 'stop', member.spec.name)
+        await holdService(agent.exec, member.spec.name)
       } else {
         await agent.podman.stop(container!.name)
       }

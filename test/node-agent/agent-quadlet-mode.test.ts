@@ -161,7 +161,8 @@ describeGenerator('quadlet mode', () => {
         args: ['ps', '-a', '--format', 'json'],
         result: { stdout: container('running') },
       },
-      { command: 'systemctl', args: ['--user', 'stop', 'qweb.service'] },
+      // Masked as well: the unit's WantedBy= would start it at the next boot.
+      { command: 'systemctl', args: ['--user', 'mask', '--now', 'qweb.service'] },
       { command: 'podman', args: ['ps', '-a', '--format', 'json'], result: { stdout: '[]' } },
       { command: 'systemctl', args: ['--user', 'stop', 'qweb.service'] },
       { command: 'systemctl', args: ['--user', 'daemon-reload'] },

@@ -214,6 +214,30 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
       // The daemon's boot pass found nothing to repair: systemd had brought everything back.
       expect(await agentLog()).not.toMatch(/"level":50/)
       step('status lists every app running, one container each')
+    },
+    300_000,
+  )
+
+  stepIt(
+    'an app stopped with agent stop stays stopped across a reboot until agent start',
+    async () => {
+      await archy('agent', 'stop', 'rb-hello-web')
+      await powerOff()
+      await boot('boot 3')
+      await pollUntil('the notes stack after boot', async () => {
+        return (await tryGet(NOTES_URL))?.trim() === notesValue
+      })
+      const hello = await inside(['systemctl', '--user', 'is-active', 'rb-hello-web.service'], true)
+      expect(hello.stdout.trim()).toBe('inactive')
+      expect(await tryGet(HELLO_URL)).toBeUndefined()
+      const ps = await inside(['podman', 'ps', '-a', '--format', '{{.Names}}'])
+      expect(ps.stdout.trim().split('\n').sort()).toEqual(['rb-notes-api', 'rb-notes-web'])
+      step('boot 3: the stopped app stayed stopped')
+
+      await archy('agent', 'start', 'rb-hello-web')
+      expect(await httpGet(`${HELLO_URL}marker.txt`)).toBe('before-reboot\n')
+      expect(await agentLog()).not.toMatch(/"level":50/)
+      step('agent start brought it back')
       await powerOff()
     },
     300_000,
