@@ -72,6 +72,20 @@ describe('relay malformed input', () => {
     await expectBystanderServed()
   })
 
+  it.each([
+    ['a bare array', (deep: string) => deep, 'NOTICE'],
+    ['an EVENT', (deep: string) => `["EVENT",${deep}]`, 'OK'],
+    ['a REQ filter', (deep: string) => `["REQ","d",${deep}]`, 'CLOSED'],
+    ['a COUNT filter', (deep: string) => `["COUNT","d",${deep}]`, 'CLOSED'],
+    ['a NEG-OPEN filter', (deep: string) => `["NEG-OPEN","d",${deep},"61"]`, 'NEG-ERR'],
+  ])('refuses %s nested 30,000 arrays deep with invalid:', async (_name, wrap, type) => {
+    attacker.send(wrap('['.repeat(30_000) + ']'.repeat(30_000)))
+    const answer = await attacker.next()
+    expect(answer[0]).toBe(type)
+    expect(answer.at(-1)).toMatch(/^invalid: /)
+    await expectBystanderServed()
+  })
+
   it('answers a REQ with wrongly typed filters with CLOSED', async () => {
     for (const filter of [
       5,
