@@ -51,6 +51,7 @@ export function openConnection(
   let queue = Promise.resolve()
   let lastEvent = Promise.resolve()
   let publishing = 0
+  let corked = false
   const extensions = openConnectionExtensions({
     ...context.extensions,
     relayUrl: context.extensions.relayUrl ?? `ws://${request.headers.host ?? 'localhost'}`,
@@ -188,7 +189,20 @@ export function openConnection(
       socket.terminate()
       return
     }
+    corkUntilNextTurn()
     socket.send(JSON.stringify(message))
+  }
+
+  // What one turn of the event loop sends leaves in one write: a commit releases many OKs at once.
+  // The upgrade's TCP socket is the one under `socket`.
+  function corkUntilNextTurn(): void {
+    if (corked) return
+    corked = true
+    request.socket.cork()
+    setImmediate(() => {
+      corked = false
+      request.socket.uncork()
+    })
   }
 
   function deliver(event: NostrEvent): void {

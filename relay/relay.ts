@@ -13,6 +13,7 @@ import { openConnection } from './connection.js'
 import type { Connection } from './connection.js'
 import { openEventStore } from './event-store.js'
 import type { SaveOutcome } from './event-store.js'
+import { serializeEvent } from './event-json.js'
 import { parseEventShape } from './event-shape.js'
 import { parseFilters } from './filters.js'
 import { startHeartbeat } from './heartbeat.js'
@@ -80,7 +81,8 @@ export function createRelay(options: RelayOptions): Relay {
   const heartbeat = startHeartbeat(server, limits.pingIntervalMs)
   const connections = new Set<Connection>()
   const listeners = new Set<(event: NostrEvent) => void>()
-  const storedQueue: NostrEvent[] = []
+  // Each as its JSON: a burst's backlog is then a string per event for the GC, not a tree.
+  const storedQueue: string[] = []
   let closed = false
   const rateLimits = {
     ip: createTokenBuckets({ perSecond: limits.ipMessagesPerSecond, burst: limits.ipMessageBurst }),
@@ -180,7 +182,7 @@ export function createRelay(options: RelayOptions): Relay {
   // Listeners (the registry's indexer) run after the OK, a slice per turn of the event loop, so
   // a burst of writes is acknowledged first and indexed as time allows.
   function notifyStored(event: NostrEvent): void {
-    if (storedQueue.push(event) === 1) setImmediate(drainStored)
+    if (storedQueue.push(serializeEvent(event)) === 1) setImmediate(drainStored)
   }
 
   function drainStored(): void {
@@ -188,7 +190,7 @@ export function createRelay(options: RelayOptions): Relay {
     const deadline = performance.now() + NOTIFY_SLICE_MS
     let next = 0
     while (next < storedQueue.length && performance.now() < deadline) {
-      callListeners(storedQueue[next++] as NostrEvent)
+      callListeners(JSON.parse(storedQueue[next++] as string) as NostrEvent)
     }
     storedQueue.splice(0, next)
     if (storedQueue.length > 0) setImmediate(drainStored)
