@@ -22,8 +22,6 @@ export const FOLLOW_FILTERS: Filter[] = [
 /** Ids asked for in one REQ while fetching what negentropy found missing. */
 const FETCH_BATCH = 100
 /** Live subscriptions start this far back, so nothing published during catch-up is missed. */
-const LIVE_OVERLAP_SECONDS = 60
-
 export interface FollowOptions {
   urls: string[]
   relay: {
@@ -191,14 +189,15 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     state.status.connected = true
     logger.info({ upstream: state.status.url }, 'upstream connected')
     try {
-      // Live first, from a little before now, then catch up: no gap between the two. The
-      // `since` fallback starts from the last completed catch-up, whatever arrives live.
+      // Live first, then catch up: no gap between the two. The live subscription asks for no
+      // stored events (`limit: 0`) rather than for those since a moment ago, so an event dated
+      // in the past but published now still arrives live. The `since` fallback starts from the
+      // last completed catch-up, whatever arrives live.
       const cursor = state.cursor
-      const since = Math.floor(Date.now() / 1000) - LIVE_OVERLAP_SECONDS
       upstream.route('live', (message) => {
         if (message[0] === 'EVENT') void ingest(state, message[2])
       })
-      upstream.send(['REQ', 'live', ...filters.map((filter) => ({ ...filter, since }))])
+      upstream.send(['REQ', 'live', ...filters.map((filter) => ({ ...filter, limit: 0 }))])
       await catchUp(state, upstream, cursor)
       await upstream.closed
       state.cursor = state.seen

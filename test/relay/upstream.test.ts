@@ -115,6 +115,12 @@ describe('followUpstreams', () => {
     const live = releaseLike('live')
     await upstream.relay.publish(live)
     await waitFor(() => ids(local).includes(live.id), 'the live event')
+
+    // Published now but dated an hour back (a late re-broadcast): it still arrives live.
+    const late = releaseLike('late', now() - 3600)
+    await upstream.relay.publish(late)
+    await waitFor(() => ids(local).includes(late.id), 'the live event dated in the past')
+    expect(follower.status()[0]?.syncs).toBe(1)
   })
 
   it('reconnects after the upstream restarts and catches up what it missed', async () => {
@@ -193,7 +199,7 @@ describe('followUpstreams', () => {
     await upstream.stop()
     await waitFor(() => follower.status()[0]?.connected === false, 'the disconnect')
 
-    // Older than the live subscription's overlap, newer than the first: only since finds it.
+    // Published while the follower was away, newer than the first: only since finds it.
     const missed = releaseLike('missed', now() - 600)
     const offline = await startRelay({ ...options, port: undefined })
     await offline.relay.publish(missed)
