@@ -69,7 +69,8 @@ export interface UpdateRecord {
 
 /**
  * An install's recent failures (crash-loop.ts): `memberId` failed last; `backoffs` doubles the
- * delay each time; until `nextRetryAt` passes leave the app alone. Survives an agent restart.
+ * delay each time; until `nextRetryAt` passes leave the app alone (`stopped`: its failing member
+ * was stopped for it). Survives an agent restart.
  */
 export interface CrashLoopRecord {
   appId: string
@@ -82,6 +83,7 @@ export interface CrashLoopRecord {
   backoffs: number
   nextRetryAt: string | null
   retriedAt: string | null
+  stopped: boolean
 }
 
 /** What a pass last saw of a member's container (restartCount null: Podman was not asked). */
@@ -120,6 +122,7 @@ export interface AgentStore {
   saveUpdate(update: UpdateRecord): void
   getCrashLoop(appId: string): CrashLoopRecord | undefined
   saveCrashLoop(record: CrashLoopRecord): void
+  /** Forgets an install's failures and what passes saw of its containers: a retry from zero. */
   clearCrashLoop(appId: string): void
   getRestartBaseline(memberId: string): RestartBaseline | undefined
   saveRestartBaseline(baseline: RestartBaseline): void
@@ -394,6 +397,10 @@ export function openAgentStore(file: string): AgentStore {
     },
     clearCrashLoop(appId) {
       db.prepare('DELETE FROM crash_loops WHERE app_id = ?').run(appId)
+      db.prepare(
+        `DELETE FROM restart_baselines
+         WHERE member_id IN (SELECT app_id FROM members WHERE install_id = ?)`,
+      ).run(appId)
     },
     getRestartBaseline: (memberId) =>
       readRecord<RestartBaseline>('restart_baselines', 'member_id', memberId),

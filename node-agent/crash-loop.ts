@@ -55,6 +55,7 @@ export function countFailure(
     ...next,
     backoffs: base.backoffs + 1,
     nextRetryAt: new Date(now.getTime() + delay).toISOString(),
+    stopped: false,
   }
 }
 
@@ -121,14 +122,21 @@ export async function recordFailure(
   const memberId = ids.find((id) => error.message.startsWith(`${id}:`)) ?? app.install.appId
   const name = app.records.find((record) => record.appId === memberId)?.containerName ?? memberId
   const seen = containers.find((container) => container.name === name)
-  const exitCode = seen?.state === 'exited' ? (seen.exitCode ?? null) : null
+  const stated = /\(exit code (\d+)\)/.exec(error.message)?.[1]
+  const listed = seen?.state === 'exited' ? (seen.exitCode ?? null) : null
+  const exitCode = stated === undefined ? listed : Number(stated)
   const failure = { memberId, error: error.message, exitCode, count: 1 }
   const installId = app.install.appId
   const record = countFailure(agent.store.getCrashLoop(installId), installId, failure, now)
   agent.store.saveCrashLoop(record)
   if (!isBackingOff(record, now)) return
-  // What the failed step left may still run (or be restarted by its policy): stop it now.
-  await stopContainer(agent, app, name).catch(() => undefined)
+  // What the failed step left may still run (or be restarted by its policy): stop it now. A
+  // container the step never made has nothing to stop; the next pass stops what is there.
+  const stopped = await stopContainer(agent, app, name).then(
+    () => true,
+    () => false,
+  )
+  if (stopped) agent.store.saveCrashLoop({ ...record, stopped })
 }
 
 /** The failures a listing shows: policy restarts (podman mode), a failing member's health. */
@@ -184,7 +192,7 @@ async function countPolicyRestarts(
     baseline.startedAt !== container.startedAt
   if (!moved) return 0
   const ask = baseline !== undefined || record !== undefined
-  const count = ask ? await agent.podman.restartCount(container.name) : null
+  const count = ask ? (await agent.podman.restartState(container.name)).restarts : null
   agent.store.saveRestartBaseline({
     memberId,
     containerId: container.id,
@@ -197,7 +205,10 @@ async function countPolicyRestarts(
   return count - before
 }
 
-/** Stops the failing member while the app backs off, if it runs. */
+/**
+ * Stops the failing member once per backoff, and again whenever it is not `exited`: `stopped` is
+ * Podman's state between two restarts of its restart policy.
+ */
 async function stopFailingMember(
   agent: Agent,
   app: InstalledApp,
@@ -206,17 +217,32 @@ async function stopFailingMember(
 ): Promise<AppliedStep[]> {
   const name = app.records.find((member) => member.appId === record.memberId)?.containerName
   const container = containers.find((candidate) => candidate.name === name)
-  if (!container || container.state !== 'running') return []
+  if (!container || (record.stopped && container.state === 'exited')) return []
   await stopContainer(agent, app, container.name)
+  agent.store.saveCrashLoop({ ...record, stopped: true })
   const reason = `crash loop: backing off until ${record.nextRetryAt}`
   return [{ appId: record.memberId, step: 'stop', reason }]
 }
 
-function stopContainer(agent: Agent, app: InstalledApp, name: string): Promise<void> {
+async function stopContainer(agent: Agent, app: InstalledApp, name: string): Promise<void> {
   // Quadlet mode: systemd owns the container (a podman stop would be restarted by it).
   if (app.install.mode === 'quadlet') return controlService(agent.exec, 'stop', name)
-  return agent.podman.stop(name)
+
+  // Podman holds a restart policy back only for a container stopped while it ran: a stop between
+  // two of its restarts (state `stopped`, a restart to come) changes nothing. So stop it when it
+  // runs, until it is `exited`, which it is only once nothing will restart it.
+  let exited = 0
+  for (let look = 0; look < STOP_LOOKS && exited < EXITED_LOOKS; look += 1) {
+    const { state } = await agent.podman.restartState(name)
+    if (state === 'running') await agent.podman.stop(name)
+    exited = state === 'exited' ? exited + 1 : 0
+    if (exited < EXITED_LOOKS) await new Promise((resolve) => setTimeout(resolve, LOOK_INTERVAL_MS))
+  }
 }
+
+const STOP_LOOKS = 50
+const EXITED_LOOKS = 2
+const LOOK_INTERVAL_MS = 100
 
 function newRecord(appId: string, at: string): CrashLoopRecord {
   return {
@@ -230,5 +256,6 @@ function newRecord(appId: string, at: string): CrashLoopRecord {
     backoffs: 0,
     nextRetryAt: null,
     retriedAt: null,
+    stopped: false,
   }
 }

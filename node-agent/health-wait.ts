@@ -34,9 +34,10 @@ export async function waitForHealthy(
       throw new ArchyError('unhealthy', `${target.appId}: the container exited and restarted`)
     }
     if (container.state === 'exited' || container.state === 'stopped') {
+      const code = container.exitCode === undefined ? '' : ` (exit code ${container.exitCode})`
       throw new ArchyError(
         'unhealthy',
-        `${target.appId}: the container ${container.state} after start`,
+        `${target.appId}: the container ${container.state}${code} after start`,
       )
     }
     let last = `it is ${container.state}`

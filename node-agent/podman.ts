@@ -44,8 +44,11 @@ export interface Podman {
   remove(name: string): Promise<void>
   /** Runs a command in a container; a non-zero exit is returned, not thrown. */
   exec(name: string, command: string[]): Promise<ExecResult>
-  /** How often its restart policy restarted a container since it was last started by hand. */
-  restartCount(name: string): Promise<number>
+  /**
+   * A container's state and how often its restart policy restarted it since it was last started
+   * by hand (`podman start` resets the count).
+   */
+  restartState(name: string): Promise<{ state: string; restarts: number }>
   /** Runs the container's health check once: true when healthy. */
   healthcheck(name: string): Promise<boolean>
   /** `podman unshare chown -R uid:gid path`: ownership as seen inside the user namespace. */
@@ -228,20 +231,25 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       return podman(['exec', name, ...command], { allowFailure: true })
     },
 
-    async restartCount(name) {
-      const args = ['container', 'inspect', '--format', '{{.RestartCount}}', name]
-      const count = Number((await podman(args)).stdout.trim())
-      if (!Number.isSafeInteger(count) || count < 0) {
-        throw new ArchyError('podman-output', `podman ${args.join(' ')}: expected a count`)
+    async restartState(name) {
+      const args = ['container', 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', name]
+      const [count, state] = (await podman(args)).stdout.trim().split(' ')
+      const restarts = Number(count)
+      if (!Number.isSafeInteger(restarts) || restarts < 0 || !state) {
+        throw new ArchyError(
+          'podman-output',
+          `podman ${args.join(' ')}: expected a count and state`,
+        )
       }
-      return count
+      return { state, restarts }
     },
 
     async healthcheck(name) {
       const result = await podman(['healthcheck', 'run', name], { allowFailure: true })
       if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0
-      // A check slower than its own timeout is a failed check, not a Podman failure.
-      if (/healthcheck command exceeded timeout/.test(result.stderr)) return false
+      // A check slower than its own timeout is a failed check, not a Podman failure; so is one
+      // of a container that exited since it was listed (the next look says how it ended).
+      if (/healthcheck command exceeded timeout|is not running/.test(result.stderr)) return false
       throw failure(binary, ['healthcheck', 'run', name], result)
     },
 

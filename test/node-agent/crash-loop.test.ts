@@ -89,8 +89,8 @@ async function openScriptedAgent(state: string, script: Scripted): Promise<Agent
     if (line === 'info --format json') return answer(JSON.stringify(INFO))
     if (line === 'ps -a --format json') return answer(JSON.stringify([script.row]))
     const name = String(script.row.Names && (script.row.Names as string[])[0])
-    if (line === `container inspect --format {{.RestartCount}} ${name}`) {
-      return answer(`${script.restartCount}\n`)
+    if (line === `container inspect --format {{.RestartCount}} {{.State.Status}} ${name}`) {
+      return answer(`${script.restartCount} ${String(script.row.State)}\n`)
     }
     if (line === `stop --time 10 ${name}`) {
       script.row = { ...script.row, State: 'exited', ExitCode: 1 }
@@ -128,7 +128,8 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     expect((await runReconcilePass(first)).steps).toEqual([])
     expect(script.calls).toEqual(['ps -a --format json'])
 
-    // Its policy restarted it 25 times since: a crash loop, so the agent stops it.
+    // Its policy restarted it 25 times since: a crash loop, so the agent stops it while it runs
+    // (a stop between two restarts would not hold it) and looks until it stays down.
     script.row = { ...script.row, StartedAt: 1_796_000_100 }
     script.restartCount = 25
     script.calls.length = 0
@@ -136,10 +137,14 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     expect(pass.steps).toEqual([
       { appId, step: 'stop', reason: expect.stringMatching(/^crash loop: backing off until /) },
     ])
+    const inspect = `container inspect --format {{.RestartCount}} {{.State.Status}} ${appId}`
     expect(script.calls).toEqual([
       'ps -a --format json',
-      `container inspect --format {{.RestartCount}} ${appId}`,
+      inspect,
+      inspect,
       `stop --time 10 ${appId}`,
+      inspect,
+      inspect,
     ])
 
     // Backing off: later passes (and a restarted agent) leave the stopped container alone.
