@@ -2,16 +2,16 @@
 // describe each that runs here; the rest are covered elsewhere, and not repeated:
 // (a) A second container on the same data directory after a half-finished install:
 //     test/e2e/agent-faults.test.ts, "converges after a SIGKILL following any external call of an
-//     install" (exactly one container, data intact), and the "the last create did not finish"
-//     rows of test/node-agent/agent-reconcile-decision.test.ts.
-// (b) "No apps installed" while `podman ps` was slow: test/node-agent/agent-regressions.test.ts
-//     (a listing that times out), with agent-state.test.ts and agent-reconcile-pass.test.ts (one
-//     that fails) and agent-faults.test.ts (a Podman that fails every other call).
+//     install" (exactly one container, data intact), and the "recreates a container whose create
+//     never recorded its hash" rows of test/node-agent/agent-reconcile-decision.test.ts.
+// (b) "No apps installed" while `podman ps` was slow: test/e2e/agent-podman-misbehaving.test.ts,
+//     "times out a hanging ps, kills it, and status still lists the app" (CLI and daemon), with
+//     test/node-agent/agent-state.test.ts and agent-reconcile-pass.test.ts (a failing listing).
 // (c) A pinned version reverted on every reconcile: test/e2e/agent-update.test.ts, "holds a
 //     pinned version against update, reconcile and reinstall".
 // (f) No comeback after a reboot because the user manager never started: the linger warning,
-//     test/node-agent/agent-daemon.test.ts "checkLinger", and the systemd-nspawn reboot in
-//     test/reboot/.
+//     test/node-agent/agent-daemon.test.ts "checkLinger", and the real reboot of a lingering
+//     user's quadlet-mode app under systemd-nspawn, test/reboot/quadlet-reboot.test.ts.
 // Also here: a name held by a container `podman ps` does not list (issue 5's reconciler).
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
