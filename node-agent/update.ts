@@ -158,6 +158,12 @@ async function runUpdate(
  * the new release converges, gated by health as a fresh update is, or rolls back.
  */
 export async function resumeUpdate(agent: Agent, record: UpdateRecord): Promise<AppliedStep[]> {
+  if (record.error !== null) {
+    // Interrupted while rolling back (rollBack records why first): the rollback is finished,
+    // and the release that failed is never tried again on the way.
+    await rollBack(agent, record)
+    return []
+  }
   const install = requireInstall(agent, record.appId)
   const app = await loadInstalledApp(agent, install)
   if (app.release.version !== record.toVersion) {
@@ -180,12 +186,19 @@ export async function resumeUpdate(agent: Agent, record: UpdateRecord): Promise<
   }
 }
 
-/** Stops the new release, puts the snapshots back and converges on the previous release. */
-async function rollBack(agent: Agent, record: UpdateRecord, cause: Error): Promise<UpdateOutcome> {
+/**
+ * Stops the new release, puts the snapshots back and converges on the previous release. Without
+ * a cause it resumes a rollback a crash interrupted, for the reason recorded then.
+ */
+async function rollBack(agent: Agent, record: UpdateRecord, cause?: Error): Promise<UpdateOutcome> {
   const id = record.appId
   const install = requireInstall(agent, id)
   const previous = verifyRelease(record.fromRelease, `${id}: release before the update`)
-  const reason = `${record.toVersion} failed: ${cause.message}`
+  const reason = cause ? `${record.toVersion} failed: ${cause.message}` : (record.error ?? '')
+  // Recorded, still `updating`, before anything is undone: from here a crash resumes this
+  // rollback (resumeUpdate), never the release that failed.
+  record.error = reason
+  agent.store.saveUpdate(record)
 
   try {
     const containers = await listContainersOnce(agent)
@@ -194,7 +207,10 @@ async function rollBack(agent: Agent, record: UpdateRecord, cause: Error): Promi
       const container = containers.find((candidate) => candidate.name === name)
       if (container?.state === 'running') await agent.podman.stop(name)
     }
-    await restoreAppData(agent, record.snapshots)
+    // The store names the previous release again only once its data is back (applyRelease
+    // below): then the snapshots were restored already, and the data may have moved on since.
+    const stored = verifyRelease(install.release, `${id}: stored release`).release.version
+    if (stored !== record.fromVersion) await restoreAppData(agent, record.snapshots)
     const target = { registryUrl: install.registryUrl, verified: previous }
     await applyRelease(agent, id, target, { mode: install.mode })
   } catch (error) {

@@ -30,6 +30,9 @@ interface Outcome {
   /** The version the store says is installed, which every member runs. */
   version: string
   lastUpdate: string
+  /** Where the run was killed, and the Podman calls of the pass that followed. */
+  killedAt?: number
+  passCalls?: string[]
 }
 
 describePodman('archy agent update killed between Podman calls', () => {
@@ -105,10 +108,13 @@ describePodman('archy agent update killed between Podman calls', () => {
         ARCHY_TEST_KILL_AFTER_CALLS: String(calls),
       })
       // The daemon's next pass (here run once) finishes or rolls back what the killed run began.
+      await wrapper.takeCalls()
       const pass = await archy(['agent', 'reconcile'])
+      const passCalls = await wrapper.takeCalls()
       const at = `killed after call ${calls}`
       expect(pass.code, `${at}: ${pass.stderr}`).toBe(0)
-      outcomes.push(await expectConverged(appId, members, at))
+      const converged = await expectConverged(appId, members, at)
+      outcomes.push({ ...converged, killedAt: calls, passCalls })
       if (killed.code !== 137) break
     }
     return outcomes
@@ -198,6 +204,15 @@ describePodman('archy agent update killed between Podman calls', () => {
       // A health poll more or less can end a run one kill point early.
       expect(outcomes.length).toBeGreaterThanOrEqual(points.length - 1)
       for (const outcome of outcomes) expect(outcome.lastUpdate).toBe('rolled-back')
+      // Once the rollback began (its first call follows the failed run), the pass after a crash
+      // finishes it and never runs the release that failed again.
+      const brokenRuns = (outcome: Outcome) =>
+        (outcome.passCalls ?? []).filter(
+          (line) => line.startsWith('run ') && line.includes(`:${FLT_PORTS.taken}:`),
+        )
+      for (const outcome of outcomes.filter((o) => (o.killedAt ?? 0) > runs[0]!)) {
+        expect(brokenRuns(outcome), `killed after call ${outcome.killedAt}`).toEqual([])
+      }
     }, 1_800_000)
   })
 
