@@ -1,6 +1,7 @@
 // Ed25519 keys and their did:key names (W3C did:key method, multicodec ed25519-pub 0xed01,
 // multibase base58btc). Signing and verification use node:crypto.
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 
 import { base58 } from '@scure/base'
 
@@ -108,15 +109,30 @@ export function verifyEd25519(
 ): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false
   try {
-    const key = createPublicKey({
+    return verify(null, message, readPublicKey(publicKey), signature)
+  } catch {
+    return false
+  }
+}
+
+// Importing a key costs OpenSSL about as much as a verification, and a registry verifies the
+// releases of a few publishers many times: their key objects are kept, a bounded number.
+const publicKeys = new Map<string, KeyObject>()
+const MAX_PUBLIC_KEYS = 1024
+
+function readPublicKey(publicKey: Uint8Array): KeyObject {
+  const hex = Buffer.from(publicKey).toString('hex')
+  let key = publicKeys.get(hex)
+  if (key === undefined) {
+    key = createPublicKey({
       key: Buffer.concat([SPKI_PREFIX, publicKey]),
       format: 'der',
       type: 'spki',
     })
-    return verify(null, message, key, signature)
-  } catch {
-    return false
+    if (publicKeys.size >= MAX_PUBLIC_KEYS) publicKeys.clear()
+    publicKeys.set(hex, key)
   }
+  return key
 }
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
