@@ -91,8 +91,11 @@ export async function checkCrashLoop(
   let record = agent.store.getCrashLoop(installId)
   if (app.install.desired !== 'running') return { hold: false, steps: [] }
 
-  for (const failure of await observeMembers(agent, app, containers, record, now)) {
-    record = countFailure(record, installId, failure, now)
+  // What one pass saw counts as one failure (of all its restarts): one backoff step at most.
+  const [first, ...more] = await observeMembers(agent, app, containers, record, now)
+  if (first) {
+    const count = more.reduce((sum, failure) => sum + failure.count, first.count)
+    record = countFailure(record, installId, { ...first, count }, now)
     agent.store.saveCrashLoop(record)
   }
   if (record === undefined) return { hold: false, steps: [] }

@@ -46,9 +46,12 @@ export interface AppStatus {
   updateAvailable: string | null
   /** The last update: its versions and how it ended (`updated`, `rolled-back`, ...). */
   lastUpdate: { from: string; to: string; state: string; error: string | null } | null
-  /** Recent failures (crash-loop.ts): `failing` below the threshold, `crash-loop` from it. */
+  /**
+   * Recent failures (crash-loop.ts): `failing` below the threshold, `crash-loop` while backing
+   * off, `retrying` once retried (a failure within the window backs it off again).
+   */
   crashLoop: {
-    state: 'failing' | 'crash-loop'
+    state: 'failing' | 'crash-loop' | 'retrying'
     memberId: string
     failures: number
     lastExitCode: number | null
@@ -81,7 +84,7 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
   const registryRecords = agent.store.listRegistries()
   const apps = agent.store.listInstalls().map((install): AppStatus => {
     const failing = agent.store.getCrashLoop(install.appId)
-    const looping = failing !== undefined && isCrashLoop(failing)
+    const looping = failing !== undefined && isBackingOff(failing, new Date())
     const members = agent.store.listMembers(install.appId).map((record): MemberStatus => {
       const container = containers?.find((candidate) => candidate.name === record.containerName)
       const label = container?.labels[CONFIG_HASH_LABEL]
@@ -123,7 +126,7 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
         : null,
       crashLoop: failing
         ? {
-            state: looping ? 'crash-loop' : 'failing',
+            state: looping ? 'crash-loop' : isCrashLoop(failing) ? 'retrying' : 'failing',
             memberId: failing.memberId,
             failures: failing.failures,
             lastExitCode: failing.lastExitCode,
@@ -223,6 +226,6 @@ function renderCrashLoop(appId: string, loop: NonNullable<AppStatus['crashLoop']
     const minutes = CRASH_LOOP.windowMs / 60_000
     return `${what} (${CRASH_LOOP.threshold} failures within ${minutes} min back it off)`
   }
-  if (loop.nextRetryAt === null) return `${what}; retrying (${retry})`
+  if (loop.state === 'retrying') return `${what}; retried, backed off again if it fails soon`
   return `${what}; next retry at ${loop.nextRetryAt} (${retry})`
 }

@@ -175,6 +175,10 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
       { appId, step: 'start', reason: 'container is exited' },
     ])
     expect(second.store.getCrashLoop(appId)).toMatchObject({ nextRetryAt: null, failures: 25 })
+    expect((await collectStatus(second)).apps[0]).toMatchObject({
+      members: [{ appId, state: 'running' }],
+      crashLoop: { state: 'retrying', nextRetryAt: null },
+    })
 
     // Restarted by its policy again soon after: backed off for twice as long.
     script.row = { ...script.row, StartedAt: (script.row.StartedAt as number) + 5 }
