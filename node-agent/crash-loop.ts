@@ -7,7 +7,7 @@ import type { Agent } from './agent-context.js'
 import type { CrashLoopRecord } from './agent-store.js'
 import type { InstalledApp } from './installed-app.js'
 import type { PodmanContainer } from './podman.js'
-import { controlService } from './quadlet-mode.js'
+import { holdService } from './quadlet-mode.js'
 import type { AppliedStep } from './reconciler.js'
 import { findOtherAgent } from './reconcile-decision.js'
 
@@ -228,8 +228,9 @@ async function stopFailingMember(
 }
 
 async function stopContainer(agent: Agent, app: InstalledApp, name: string): Promise<void> {
-  // Quadlet mode: systemd owns the container (a podman stop would be restarted by it).
-  if (app.install.mode === 'quadlet') return controlService(agent.exec, 'stop', name)
+  // Quadlet mode: systemd owns the container (a podman stop would be restarted by it); masked,
+  // its unit does not start the loop again at the next boot. A retry's start unmasks it.
+  if (app.install.mode === 'quadlet') return holdService(agent.exec, name)
 
   // Podman holds a restart policy back only for a container stopped while it ran: a stop between
   // two of its restarts (state `stopped`, a restart to come) changes nothing. So stop it when it

@@ -211,4 +211,35 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     expect((await runReconcilePass(opened)).steps).toEqual([])
     expect(opened.store.getCrashLoop('seeded-app-00')).toBeUndefined()
   })
+
+  it('in quadlet mode, stops and masks the service through systemd while backing off', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
+    const script: Scripted = { calls: [], row: {}, restartCount: 0 }
+    const opened = await openScriptedAgent(state, script)
+    const [seeded] = (await seedRunningInstalls(opened, 1)) as Record<string, unknown>[]
+    const appId = 'seeded-app-00'
+    const install = opened.store.getInstall(appId)!
+    opened.store.saveInstall({ ...install, mode: 'quadlet' }, opened.store.listMembers(appId))
+    script.row = { ...seeded, StartedAt: 1_796_000_000 }
+    const now = new Date()
+    let record: CrashLoopRecord | undefined
+    for (let i = 0; i < CRASH_LOOP.threshold; i += 1) {
+      record = countFailure(record, appId, { ...failure, memberId: appId }, now)
+    }
+    opened.store.saveCrashLoop(record!)
+
+    script.calls.length = 0
+    const calls: string[][] = []
+    const exec = opened.exec
+    Object.assign(opened, {
+      exec: (async (command, args, options) => {
+        if (command !== 'systemctl') return exec(command, args, options)
+        calls.push(args)
+        return { stdout: '', stderr: '', exitCode: 0, durationMs: 0 }
+      }) satisfies Exec,
+    })
+    expect((await runReconcilePass(opened)).steps).toMatchObject([{ appId, step: 'stop' }])
+    expect(calls).toEqual([['--user', 'mask', '--now', `${appId}.service`]])
+    expect(script.calls.filter((line) => !/^(ps|info) /.test(line))).toEqual([])
+  })
 })
