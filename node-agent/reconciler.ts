@@ -147,7 +147,7 @@ async function applyStep(
       return
     case 'start':
       // Quadlet mode: the unit's start recreates the container (`run --replace`) and its hooks.
-      if (app.install.mode === 'quadlet') return startUnit(agent, member, options)
+      if (app.install.mode === 'quadlet') return startUnit(agent, member, options, 'start')
       await agent.podman.start(container!.name)
       await waitForHealthy(
         agent.podman,
@@ -172,7 +172,7 @@ async function applyStep(
       if (app.install.mode === 'quadlet') {
         // The unit replaces a container of its own name; one under another name goes first.
         if (container!.name !== member.spec.name) await agent.podman.remove(container!.name)
-        return startUnit(agent, member, options)
+        return startUnit(agent, member, options, 'restart')
       }
       await agent.podman.remove(container!.name)
       await createMember(agent, app, member, redact, options)
@@ -180,7 +180,7 @@ async function applyStep(
     }
     case 'create': {
       const redact = await prepareMember(agent, app, member, options)
-      if (app.install.mode === 'quadlet') return startUnit(agent, member, options)
+      if (app.install.mode === 'quadlet') return startUnit(agent, member, options, 'start')
       await createMember(agent, app, member, redact, options)
       return
     }
@@ -263,11 +263,14 @@ async function createMember(
 /**
  * Quadlet mode's create: (re)starting the unit makes the container and runs the post_install
  * hooks as ExecStartPost= steps, so systemctl returns only once they ran; then the health wait.
+ * Only a recreate restarts: a start joins a start systemd already runs (at boot, the daemon's
+ * first pass may list the containers before the units have made them) instead of redoing it.
  */
 async function startUnit(
   agent: Agent,
   member: PlannedMember,
   options: ReconcileOptions,
+  verb: 'start' | 'restart',
 ): Promise<void> {
   const { manifest, spec } = member
   agent.store.updateMember(manifest.id, {
@@ -275,7 +278,7 @@ async function startUnit(
     configHash: null,
     adopted: false,
   })
-  await controlService(agent.exec, 'restart', spec.name)
+  await controlService(agent.exec, verb, spec.name)
   agent.store.updateMember(manifest.id, { configHash: member.configHash })
   await waitForHealthy(
     agent.podman,

@@ -16,7 +16,10 @@ import {
 } from '../../node-agent/exec.js'
 import { installApp } from '../../node-agent/install.js'
 import { setAppState, uninstallApp } from '../../node-agent/lifecycle.js'
+import { loadInstalledApp } from '../../node-agent/installed-app.js'
+import { parseContainerList } from '../../node-agent/podman-output.js'
 import { installQuadletUnits } from '../../node-agent/quadlet-mode.js'
+import { reconcileInstalledApp } from '../../node-agent/reconciler.js'
 import { QUADLET_MISSING, findQuadlet } from '../support/quadlet.js'
 import {
   buildCatalog,
@@ -78,7 +81,7 @@ function installCalls(): ExecExpectation[] {
       result: { stdout: `${IMAGE_ID}\n` },
     },
     { command: 'podman', args: ['network', 'exists', 'archy-net'] },
-    { command: 'systemctl', args: ['--user', 'restart', 'qweb.service'] },
+    { command: 'systemctl', args: ['--user', 'start', 'qweb.service'] },
     {
       command: 'podman',
       args: ['ps', '-a', '--format', 'json'],
@@ -149,6 +152,42 @@ describeGenerator('quadlet mode', () => {
     expect(unit).toMatch(/^TimeoutStartSec=\d+$/m)
     // No podman exec of the hook, no podman run: systemd does both.
     expect(stub.calls.some((call) => ['exec', 'run'].includes(call.args[0] ?? ''))).toBe(false)
+  })
+
+  it('joins a start systemd is running (as at boot) and restarts only to recreate', async () => {
+    const publisher = makePublisher()
+    bed.registry.catalog = buildCatalog(bed.registry, [signRawRelease(publisher, [manifest])], 1)
+    const running = { command: 'podman', args: ['ps', '-a', '--format', 'json'] }
+    agent = await open([
+      ...installCalls(),
+      // The container of a unit still starting: `systemctl start` waits for that start.
+      { command: 'systemctl', args: ['--user', 'start', 'qweb.service'] },
+      { ...running, result: { stdout: container('running') } },
+      // A container of another config: the unit is restarted, which recreates it.
+      {
+        command: 'podman',
+        args: ['image', 'inspect', '--format', '{{.Id}}', 'registry.example/qweb:1.0.0'],
+        result: { stdout: `${IMAGE_ID}\n` },
+      },
+      { command: 'podman', args: ['network', 'exists', 'archy-net'] },
+      { command: 'systemctl', args: ['--user', 'restart', 'qweb.service'] },
+      { ...running, result: { stdout: container('running') } },
+    ])
+    await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
+    await installApp(agent, 'qweb', { mode: 'quadlet' })
+    const app = await loadInstalledApp(agent, agent.store.getInstall('qweb')!)
+
+    const starting = JSON.parse(container('created')) as { Labels: Record<string, string> }[]
+    const stale = JSON.parse(container('running')) as { Labels: Record<string, string> }[]
+    stale[0]!.Labels['archy.config-hash'] = 'f'.repeat(64)
+    const listed = (raw: unknown[]) => parseContainerList(JSON.stringify(raw))
+    expect(await reconcileInstalledApp(agent, app, listed(starting))).toEqual([
+      { appId: 'qweb', step: 'start', reason: 'container is created' },
+    ])
+    expect(await reconcileInstalledApp(agent, app, listed(stale))).toEqual([
+      { appId: 'qweb', step: 'recreate', reason: 'config hash changed' },
+    ])
+    stub.assertAllUsed()
   })
 
   it('stops through systemd and uninstall removes the unit before the container', async () => {

@@ -25,7 +25,7 @@ import { runCli } from '../support/cli.js'
 import { bootMachine, type Machine, type MachineUser } from '../support/nspawn-machine.js'
 import { prepareReadableCopy, repoRoot } from '../support/podman-user.js'
 import { ROOTFS, describeReboot, readGuestUser } from '../support/reboot-host.js'
-import { pollUntil, stopStaleMachine, useHostSysctl } from './reboot-steps.js'
+import { pollUntil, requireFreePorts, stopStaleMachine, useHostSysctl } from './reboot-steps.js'
 
 // Names and ports of this suite only (rb-, 28190-28199): other Podman tests run beside it.
 const WORK = '/var/tmp/archy-rb'
@@ -82,6 +82,7 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
 
   beforeAll(async () => {
     await stopStaleMachine(WORK)
+    await requireFreePorts([28190, 28191])
     rmSync(WORK, { recursive: true, force: true })
     mkdirSync(WORK, { recursive: true })
     restoreSysctl = useHostSysctl('net/unix/max_dgram_qlen')

@@ -1,7 +1,8 @@
-// What the reboot suite needs around its machine: waiting for a condition with a deadline,
-// powering off a machine an earlier run left behind, and putting back the one host network
-// setting a booting systemd raises (the machine shares the host's network namespace).
+// What the reboot suite needs around its machine: waiting for a condition with a deadline, the
+// apps' ports free, powering off a machine an earlier run left behind, and putting back the one
+// host network setting a booting systemd raises (the machine shares the host's network).
 import { readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { execCommand } from '../../node-agent/exec.js'
 import { ArchyError } from '../../src/errors.js'
 import { findProcess } from '../support/nspawn-machine.js'
@@ -18,6 +19,20 @@ export async function pollUntil(
     await sleep(250)
   }
   throw new ArchyError('reboot-timeout', `waited ${timeoutMs / 1000} s for ${what}`)
+}
+
+/** Fails naming the port when something on 127.0.0.1 already listens on one of `ports`. */
+export async function requireFreePorts(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port })
+      socket.once('connect', () => (socket.destroy(), resolve(true)))
+      socket.once('error', () => resolve(false))
+    })
+    if (taken) {
+      throw new ArchyError('reboot-port', `127.0.0.1:${port} is in use; the apps need it free`)
+    }
+  }
 }
 
 /**
