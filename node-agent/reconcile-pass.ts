@@ -8,6 +8,7 @@ import type { PodmanContainer } from './podman.js'
 import { listContainersOnce, type AppliedStep } from './reconciler.js'
 import { updateApp, type UpdateOutcome } from './update.js'
 import { describeUnwanted, findUnwantedContainers } from './unwanted-containers.js'
+import { isBackingOff } from './crash-loop.js'
 
 export interface PassResult {
   steps: AppliedStep[]
@@ -75,6 +76,13 @@ export async function runReconcilePass(
       }
       // An update just changed this app's containers: it lists them again.
       result.steps.push(...(await reconcileApp(agent, install.appId, changed ? undefined : listed)))
+      const backoff = agent.store.getCrashLoop(install.appId)
+      if (backoff && isBackingOff(backoff, new Date())) {
+        result.warnings.push(
+          `${install.appId}: crash loop (${backoff.lastError}): left alone until ` +
+            `${backoff.nextRetryAt}; archy agent start ${install.appId} retries now`,
+        )
+      }
     } catch (error) {
       result.errors.push(`${install.appId}: ${(error as Error).message}`)
     }

@@ -152,7 +152,15 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     agent = undefined
     const second = await openScriptedAgent(state, script)
     script.calls.length = 0
-    expect(await runReconcilePass(second)).toMatchObject({ steps: [], errors: [] })
+    expect(await runReconcilePass(second)).toMatchObject({
+      steps: [],
+      errors: [],
+      warnings: [
+        expect.stringMatching(
+          new RegExp(`^${appId}: crash loop \\(.*\\): left alone until \\S+Z; archy agent start`),
+        ),
+      ],
+    })
     const podmanCalls = script.calls.filter((line) => line !== 'info --format json')
     expect(podmanCalls).toEqual(['ps -a --format json'])
     const status = await collectStatus(second)
