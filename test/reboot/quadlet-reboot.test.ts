@@ -75,7 +75,6 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
   }
   const powerOff = async (): Promise<void> => {
     const outcome = await machine!.powerOff()
-    restoreSysctl()
     step(`powered off (${outcome})`)
     expect(outcome).toBe('clean')
   }
@@ -85,7 +84,7 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
     await requireFreePorts([28190, 28191])
     rmSync(WORK, { recursive: true, force: true })
     mkdirSync(WORK, { recursive: true })
-    restoreSysctl = useHostSysctl('net/unix/max_dgram_qlen')
+    restoreSysctl = useHostSysctl('net/unix/max_dgram_qlen', `${WORK}.sysctl`)
     await execCommand('cp', ['-a', '--reflink=auto', ROOTFS, `${WORK}/root`], {
       timeoutMs: 120_000,
     })

@@ -1,7 +1,7 @@
 // What the reboot suite needs around its machine: waiting for a condition with a deadline, the
 // apps' ports free, powering off a machine an earlier run left behind, and putting back the one
 // host network setting a booting systemd raises (the machine shares the host's network).
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { execCommand } from '../../node-agent/exec.js'
 import { ArchyError } from '../../src/errors.js'
@@ -37,13 +37,17 @@ export async function requireFreePorts(ports: number[]): Promise<void> {
 
 /**
  * Remembers a host sysctl (a path under /proc/sys) and returns a function that writes the
- * remembered value back: the machine's systemd raises net.unix.max_dgram_qlen as it boots.
+ * remembered value back: the machine's systemd raises net.unix.max_dgram_qlen as it boots. The
+ * value is kept in `memo` until it is back, so a run killed before that leaves the original for
+ * the next run rather than the raised value.
  */
-export function useHostSysctl(key: string): () => void {
+export function useHostSysctl(key: string, memo: string): () => void {
   const file = `/proc/sys/${key}`
-  const before = readFileSync(file, 'utf8')
+  if (!existsSync(memo)) writeFileSync(memo, readFileSync(file, 'utf8'))
+  const before = readFileSync(memo, 'utf8')
   return () => {
     if (readFileSync(file, 'utf8') !== before) writeFileSync(file, before)
+    rmSync(memo, { force: true })
   }
 }
 
