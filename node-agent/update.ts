@@ -12,9 +12,15 @@ import type { InstallRecord, UpdateRecord } from './agent-store.js'
 import { findCatalogCandidates } from './catalog-search.js'
 import { restoreAppData, snapshotAppData } from './data-snapshot.js'
 import { applyRelease } from './install.js'
-import { loadInstalledApp, requireInstall } from './installed-app.js'
+import { loadInstalledApp, requireInstall, type InstalledApp } from './installed-app.js'
 import { fetchPublishedRelease } from './published-release.js'
-import { listContainersOnce, reconcileInstalledApp, type AppliedStep } from './reconciler.js'
+import { waitForHealthy } from './health-wait.js'
+import {
+  healthWindowMs,
+  listContainersOnce,
+  reconcileInstalledApp,
+  type AppliedStep,
+} from './reconciler.js'
 
 export type UpdateResult = 'updated' | 'rolled-back' | 'up-to-date' | 'pinned' | 'skipped'
 
@@ -178,6 +184,9 @@ export async function resumeUpdate(agent: Agent, record: UpdateRecord): Promise<
       refreshData: true,
       healthWindow: true,
     })
+    // The crash may have come after the new containers were made, leaving the pass nothing to
+    // create: the gate still holds, each member healthy within its own window.
+    await waitForMembersHealthy(agent, app)
     finish(agent, record, 'updated', null)
     return steps
   } catch (error) {
@@ -230,6 +239,18 @@ async function rollBack(agent: Agent, record: UpdateRecord, cause?: Error): Prom
     result: 'rolled-back',
     reason,
     warnings: record.warnings,
+  }
+}
+
+async function waitForMembersHealthy(agent: Agent, app: InstalledApp): Promise<void> {
+  const records = agent.store.listMembers(app.install.appId)
+  for (const member of app.members) {
+    const id = member.manifest.id
+    const name = records.find((record) => record.appId === id)?.containerName ?? member.spec.name
+    const target = { appId: id, name, hasCheck: member.spec.health !== undefined }
+    await waitForHealthy(agent.podman, target, {
+      timeoutMs: healthWindowMs(member, agent.healthTimeoutMs),
+    })
   }
 }
 

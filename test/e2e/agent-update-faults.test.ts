@@ -165,7 +165,7 @@ describePodman('archy agent update killed between Podman calls', () => {
   }, 120_000)
 
   let minor = 0
-  const nextWebRelease = (kind: 'healthy' | 'broken') => async () => {
+  const nextWebRelease = (kind: 'healthy' | 'broken' | 'unhealthy') => async () => {
     minor += 1
     await publish(writeFaultApp(work, `1.${minor}.0`, kind))
   }
@@ -215,6 +215,27 @@ describePodman('archy agent update killed between Podman calls', () => {
       }
     }, 1_800_000)
   })
+
+  it('converges after a SIGKILL during the health gate of an unhealthy release', async () => {
+    await nextWebRelease('unhealthy')()
+    await wrapper.takeCalls()
+    const failed = await archy(['agent', 'update', WEB])
+    expect(failed.code, failed.stderr).toBe(1)
+    expect(failed.stdout).toMatch(/rolled back flt-web .*not healthy/)
+    const calls = await wrapper.takeCalls()
+    // The gate: the new release's health checks, then (after its window) the rollback. Killed
+    // in the gate, the next pass runs the gate again and rolls back; each kill costs a window.
+    const gate = calls.findIndex((line) => line.startsWith('healthcheck run')) + 1
+    expect(gate).toBeGreaterThan(0)
+    const points = sample(range(gate, calls.length + 1), calls.length)
+    const started = Date.now()
+    const outcomes = await killEachCall(WEB, [WEB], nextWebRelease('unhealthy'), points)
+    console.log(
+      `health gate: ${calls.length} calls, the first check at ${gate}; killed after ` +
+        `${outcomes.length - 1} of them, ${Date.now() - started} ms`,
+    )
+    for (const outcome of outcomes) expect(outcome.lastUpdate).toBe('rolled-back')
+  }, 1_800_000)
 
   it('converges after a SIGKILL during a stack update', async () => {
     let stackVersion = 0

@@ -1,6 +1,7 @@
 // The apps of the agent's fault tests, under `flt-` names and host ports 28200-28219 so they never
-// meet another Podman test: a one-container web app in any version (healthy, or broken: its host
-// port is taken, so its `podman run` fails) and the notes example stack in any version.
+// meet another Podman test: a one-container web app in any version (healthy; broken: its host
+// port is taken, so its `podman run` fails; or unhealthy: its health check asks for a missing
+// page) and the notes example stack in any version.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
@@ -22,14 +23,15 @@ const WEB: FaultAppNames = { id: 'flt-web', port: FLT_PORTS.web, network: 'flt-n
 export function writeFaultApp(
   dir: string,
   version: string,
-  kind: 'healthy' | 'broken',
+  kind: 'healthy' | 'broken' | 'unhealthy',
   names: FaultAppNames = WEB,
 ): string[] {
   const { id } = names
   const folder = path.join(dir, id, version)
   mkdirSync(folder, { recursive: true })
   copyFileSync(path.join(EXAMPLES, 'hello-web', 'image.tar'), path.join(folder, 'image.tar'))
-  const port = kind === 'healthy' ? names.port : FLT_PORTS.taken
+  const port = kind === 'broken' ? FLT_PORTS.taken : names.port
+  const healthPath = kind === 'unhealthy' ? '/missing' : '/'
   const manifest = `app:
   id: ${id}
   name: Fault test web
@@ -45,7 +47,7 @@ export function writeFaultApp(
     - { type: bind, source: /var/lib/archipelago/${id}/www, target: /www, options: [rw] }
   files:
     - { path: /var/lib/archipelago/${id}/www/index.html, content: "fault page\\n" }
-  health_check: { type: http, endpoint: http://localhost:8080, path: /,
+  health_check: { type: http, endpoint: http://localhost:8080, path: ${healthPath},
                   interval: 1s, timeout: 2s, retries: 2 }
 `
   const file = path.join(folder, 'manifest.yml')
