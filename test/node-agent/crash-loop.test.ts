@@ -72,6 +72,7 @@ interface Scripted {
   calls: string[]
   row: Record<string, unknown>
   restartCount: number
+  healthy?: boolean
 }
 
 let agent: Agent | undefined
@@ -91,6 +92,9 @@ async function openScriptedAgent(state: string, script: Scripted): Promise<Agent
     const name = String(script.row.Names && (script.row.Names as string[])[0])
     if (line === `container inspect --format {{.RestartCount}} {{.State.Status}} ${name}`) {
       return answer(`${script.restartCount} ${String(script.row.State)}\n`)
+    }
+    if (line === `healthcheck run ${name}`) {
+      return { stdout: '', stderr: '', exitCode: script.healthy ? 0 : 1, durationMs: 0 }
     }
     if (line === `stop --time 10 ${name}`) {
       script.row = { ...script.row, State: 'exited', ExitCode: 1 }
@@ -249,5 +253,41 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     expect((await runReconcilePass(opened)).steps).toMatchObject([{ appId, step: 'stop' }])
     expect(calls).toEqual([['--user', 'mask', '--now', `${appId}.service`]])
     expect(script.calls.filter((line) => !/^(ps|info) /.test(line))).toEqual([])
+  })
+
+  it('backs off an app that runs on another port than its health check, never recreating it', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
+    const script: Scripted = { calls: [], row: {}, restartCount: 0, healthy: false }
+    const opened = await openScriptedAgent(state, script)
+    const health = { health_check: { type: 'tcp', port: 8080 } }
+    const [seeded] = (await seedRunningInstalls(opened, 1, health)) as Record<string, unknown>[]
+    const appId = 'seeded-app-00'
+    script.row = { ...seeded, StartedAt: 1_796_000_000 }
+    // What the failed install recorded: its health check never passed.
+    const unhealthy = `${appId}: not healthy after 120 s (its health check fails); its data is kept`
+    const first = { memberId: appId, error: unhealthy, exitCode: null, count: 1 }
+    opened.store.saveCrashLoop(countFailure(undefined, appId, first, new Date()))
+
+    script.calls.length = 0
+    expect((await runReconcilePass(opened)).steps).toEqual([])
+    expect(opened.store.getCrashLoop(appId)).toMatchObject({
+      failures: 2,
+      lastError: `${appId}: its health check still fails`,
+      nextRetryAt: null,
+    })
+    expect((await runReconcilePass(opened)).steps).toMatchObject([{ appId, step: 'stop' }])
+    expect((await collectStatus(opened)).apps[0]).toMatchObject({
+      members: [{ state: 'crash-loop', podmanState: 'exited' }],
+      crashLoop: { state: 'crash-loop', failures: 3 },
+    })
+    for (let pass = 0; pass < 3; pass += 1) {
+      expect((await runReconcilePass(opened)).steps).toEqual([])
+    }
+    // Probed, stopped once, and never created, removed or started again.
+    expect(script.calls.filter((line) => /^(run|rm|start|healthcheck|stop) /.test(line))).toEqual([
+      `healthcheck run ${appId}`,
+      `healthcheck run ${appId}`,
+      `stop --time 10 ${appId}`,
+    ])
   })
 })

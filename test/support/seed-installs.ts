@@ -5,8 +5,15 @@ import type { InstallRecord } from '../../node-agent/agent-store.js'
 import { loadInstalledApp } from '../../node-agent/installed-app.js'
 import { makeKeys, manifestDocument, signRelease } from './release-fixtures.js'
 
-/** Seeds `count` one-member installs; returns the `podman ps -a --format json` rows they match. */
-export async function seedRunningInstalls(agent: Agent, count: number): Promise<unknown[]> {
+/**
+ * Seeds `count` one-member installs (`extra` added to each manifest's `app`); returns the
+ * `podman ps -a --format json` rows they match.
+ */
+export async function seedRunningInstalls(
+  agent: Agent,
+  count: number,
+  extra: Record<string, unknown> = {},
+): Promise<unknown[]> {
   const keys = makeKeys()
   const now = new Date().toISOString()
   const rows: unknown[] = []
@@ -17,7 +24,7 @@ export async function seedRunningInstalls(agent: Agent, count: number): Promise<
       registryUrl: 'http://127.0.0.1:1',
       publisherDid: keys.ed25519.did,
       version: '1.0.0',
-      release: signRelease(keys, [manifestDocument(appId, '1.0.0')]),
+      release: signRelease(keys, [manifestDocument(appId, '1.0.0', extra)]),
       desired: 'running',
       mode: 'podman',
       warnings: [],
