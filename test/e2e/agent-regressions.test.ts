@@ -12,6 +12,8 @@
 // (f) No comeback after a reboot because the user manager never started: the linger warning,
 //     test/node-agent/agent-daemon.test.ts "checkLinger", and the real reboot of a lingering
 //     user's quadlet-mode app under systemd-nspawn, test/reboot/quadlet-reboot.test.ts.
+// (d) runs here with a process that exits; one that stays up on the wrong port (unhealthy, not
+//     crashing) is in test/node-agent/crash-loop.test.ts, as its install waits 120 s for health.
 // Also here: a name held by a container `podman ps` does not list (issue 5's reconciler).
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
