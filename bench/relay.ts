@@ -70,9 +70,15 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`
 
 async function header(): Promise<void> {
   const commit = await exec('git', ['rev-parse', '--short', 'HEAD'], { cwd: here.pathname })
-  const dirty = await exec('git', ['status', '--porcelain', '--untracked-files=no'], {
-    cwd: here.pathname,
-  })
+  // Only what this benchmark runs: in a shared tree other folders may have changes of their own.
+  const paths = ['relay', 'bench', 'registry', 'src']
+  const dirty = await exec(
+    'git',
+    ['status', '--porcelain', '--untracked-files=no', '--', ...paths],
+    {
+      cwd: new URL('../..', here).pathname,
+    },
+  )
   console.log(
     `relay benchmark, commit ${commit.stdout.trim()}${dirty.stdout ? ' (+ local changes)' : ''}`,
   )
