@@ -4,6 +4,7 @@
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
+import { signNostrEvent } from '../../src/nostr/event.js'
 import { buildReleaseEvent } from '../../src/release/release-event.js'
 import { makeKeys, manifestDocument, signRelease } from '../support/release-fixtures.js'
 import { makeDataDir, startTestNode, waitFor } from './harness.js'
@@ -132,3 +133,80 @@ describe('two registry nodes following each other', () => {
     expect(a.upstreams.status()[0]).toMatchObject({ connected: true, catchUp: 'negentropy' })
   })
 })
+
+/** Whether `node`'s relay still serves the event `id`, asked over its WebSocket. */
+async function serves(node: TestNode, id: string): Promise<boolean> {
+  const client = await node.client()
+  const events = await new Promise<unknown[]>((resolve) => {
+    const found: unknown[] = []
+    const subscription = client.subscribe([{ ids: [id] }], {
+      onevent: (event) => found.push(event),
+      oneose: () => {
+        subscription.close()
+        resolve(found)
+      },
+    })
+  })
+  return events.length > 0
+}
+
+function yank(keys: ReturnType<typeof makeKeys>, tags: string[][], createdAt: number) {
+  return signNostrEvent(
+    { kind: 5, created_at: createdAt, tags, content: 'withdrawn' },
+    keys.nostr.secretKey,
+  )
+}
+
+describe('a yank on one of two registries following each other', () => {
+  const dirs = [makeDataDir(), makeDataDir()]
+  const nodes: TestNode[] = []
+  const publisher = makeKeys()
+  const backoff = { initialMs: 50, maxMs: 300 }
+
+  afterAll(async () => {
+    for (const node of nodes) await node.close()
+    for (const dir of dirs) dir.remove()
+  })
+
+  it('reaches the other live and by catch-up, and both catalogs drop the release', async () => {
+    const ports = [await freePort(), await freePort()]
+    const start = (index: number): Promise<TestNode> =>
+      startTestNode(dirs[index]!.dir, {
+        port: ports[index],
+        upstreamRelays: [`ws://127.0.0.1:${ports[1 - index]}/`],
+        upstreamBackoff: backoff,
+      })
+    const a = await start(0)
+    let b = await start(1)
+    nodes.push(a, b)
+
+    const now = Math.floor(Date.now() / 1000)
+    const older = release(publisher, 'delta', '1.0.0', now - 30)
+    const newer = release(publisher, 'delta', '1.1.0', now - 20)
+    const other = release(publisher, 'epsilon', '1.0.0', now - 20)
+    for (const event of [older, newer, other]) await a.publish(event)
+    await waitForCatalogs([a, b], ['delta@1.1.0', 'epsilon@1.0.0'])
+
+    // Live: A yanks delta 1.1.0 by `e`; B drops it and falls back to 1.0.0.
+    await a.publish(yank(publisher, [['e', newer.id]], now - 10))
+    await waitForCatalogs([a, b], ['delta@1.0.0', 'epsilon@1.0.0'])
+    expect(await serves(b, newer.id)).toBe(false)
+
+    // Catch-up: while B is offline, A yanks epsilon by `a`; the restarted B pulls the deletion.
+    await b.close()
+    nodes.splice(nodes.indexOf(b), 1)
+    const address = `30078:${publisher.nostr.pubkey}:${addressOf(other)}`
+    const byAddress = yank(publisher, [['a', address]], now - 5)
+    await a.publish(byAddress)
+    b = await start(1)
+    nodes.push(b)
+    await b.upstreams.whenSynced()
+    await waitForCatalogs([a, b], ['delta@1.0.0'])
+    expect(await serves(b, other.id)).toBe(false)
+    expect(await serves(b, byAddress.id)).toBe(true)
+  })
+})
+
+function addressOf(event: { tags: string[][] }): string {
+  return event.tags.find(([name]) => name === 'd')?.[1] ?? ''
+}
