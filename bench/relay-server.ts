@@ -1,10 +1,17 @@
-// The relay under benchmark, in its own process: a registry node's relay and release indexer on
-// a data directory, with rate limits off. Reports its port, then answers status requests (IPC).
+// The relay under benchmark, in its own process: a registry node's relay (its default write
+// policy and limits) and release indexer on a data directory, with rate limits off. Reports its
+// port, then answers status requests (IPC).
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { createRelay } from '../relay/index.js'
+import {
+  acceptOnlyAppDataNamespaces,
+  acceptOnlyKinds,
+  createRelay,
+  REGISTRY_APP_DATA_NAMESPACES,
+  REGISTRY_KINDS,
+} from '../relay/index.js'
 import type { RelayLimits } from '../relay/index.js'
 import { startIndexer } from '../registry/indexer.js'
 import { openRegistryStore } from '../registry/store.js'
@@ -28,6 +35,11 @@ const relay = createRelay({
   databasePath: join(dataDir, 'relay.sqlite'),
   info: { name: 'bench', description: 'relay benchmark', software: 'archy', version: '0' },
   limits: unlimited as Partial<RelayLimits>,
+  // A registry node's default write policy (registry/node.ts), checked on every event.
+  policies: [
+    acceptOnlyKinds(REGISTRY_KINDS),
+    acceptOnlyAppDataNamespaces(REGISTRY_APP_DATA_NAMESPACES),
+  ],
   logger,
   verifyWorkers: process.env.BENCH_VERIFY_WORKERS
     ? Number(process.env.BENCH_VERIFY_WORKERS)

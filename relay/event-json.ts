@@ -6,7 +6,7 @@ import type { NostrEvent } from 'nostr-tools/pure'
 // Keyed by identity, so a copy with one field changed ({ ...event, sig }) is serialized anew.
 const written = new WeakMap<NostrEvent, string>()
 
-/** `{"id":…,"pubkey":…,"created_at":…,"kind":…,"tags":…,"content":…,"sig":…}`, as JSON.stringify. */
+/** The event as JSON.stringify writes `{ id, pubkey, created_at, kind, tags, content, sig }`. */
 export function serializeEvent(event: NostrEvent): string {
   let json = written.get(event)
   if (json === undefined) {
