@@ -93,9 +93,16 @@ export async function startRegistryNode(options: RegistryNodeOptions): Promise<R
   await makeDirectory(dataDir, { field: 'data', mode: 0o700 })
   // Held until close: rotate-key and a second node on this directory refuse while it is.
   const lock = await acquireDataLock(dataDir, 'starting another node')
+  // What start-up opened, closed newest first when a later step fails: a worker thread, timer or
+  // database left open would keep a process alive that serves nothing (a silent outage).
+  const opened: Array<() => unknown> = []
   try {
-    return await startLocked(options, dataDir, logger, lock)
+    return await startLocked(options, dataDir, logger, lock, opened)
   } catch (error) {
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => {})
     await lock.release()
     throw error
   }
@@ -106,6 +113,7 @@ async function startLocked(
   dataDir: string,
   logger: Logger,
   lock: DataLock,
+  opened: Array<() => unknown>,
 ): Promise<RegistryNode> {
   const { keys, rotations } = await loadOperatorIdentity(dataDir)
 
@@ -128,7 +136,9 @@ async function startLocked(
       acceptOnlyAppDataNamespaces(options.relayAppDataNamespaces ?? REGISTRY_APP_DATA_NAMESPACES),
     ],
   })
+  opened.push(() => relay.close())
   const store = openRegistryStore(join(dataDir, 'registry.sqlite'))
+  opened.push(() => store.close())
   const metrics = createMetrics()
   const { artifacts, blobs, ...artifactService } = await openArtifactService({
     dataDir,
@@ -140,9 +150,11 @@ async function startLocked(
     graceSeconds: options.blobGraceSeconds ?? DEFAULT_BLOB_GRACE_SECONDS,
     gcIntervalMs: options.blobGcIntervalMs,
   })
+  opened.push(() => artifactService.close())
   // The catalog signer needs the listening URL; releases indexed before it exists are in the store.
   const late: { catalog?: CatalogSigner } = {}
   const indexer = startIndexer({ relay, store, logger, onRelease: () => late.catalog?.schedule() })
+  opened.push(() => indexer.stop())
 
   // Listen first: with port 0 the real URL is known only then, and the catalog names it.
   let handle = (_request: IncomingMessage, response: ServerResponse): void => {
@@ -158,6 +170,7 @@ async function startLocked(
     relay.handleUpgrade(request, socket, head)
   })
   await listen(server, options.host, options.port)
+  opened.push(() => new Promise((done) => server.close(done)))
   const url = formatUrl(options.host, (server.address() as AddressInfo).port)
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '')
 
@@ -171,6 +184,7 @@ async function startLocked(
     owners: readOwners(options.appOwners ?? []),
     rotations,
   }))
+  opened.push(() => catalog.close())
   const app = createRegistryApp({
     catalog,
     indexer,

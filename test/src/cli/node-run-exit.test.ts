@@ -1,0 +1,58 @@
+// `archy node run` as a real process: a start-up failure after the settings are read (the port
+// in use, a host that is no address) exits non-zero and releases the data directory's lock, rather
+// than leaving a process that systemd shows as active but that serves nothing.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const cli = join(import.meta.dirname, '../../../bin/archy.js')
+
+/** Runs the built `archy`; a process still running after `ms` is killed and reported as such. */
+function runArchy(
+  args: string[],
+  ms = 10_000,
+): Promise<{ code: number | null; signal: string | null; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms)
+    child.once('error', reject)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, err: err.trim() })
+    })
+  })
+}
+
+describe('archy node run, as a process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'archy-node-exit-'))
+  let busy: Server
+  let busyPort = 0
+
+  beforeAll(async () => {
+    busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    busyPort = (busy.address() as { port: number }).port
+  })
+
+  afterAll(() => {
+    busy.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it.each([
+    ['the port is in use', () => ['--port', String(busyPort)], 'port: 127.0.0.1:.* already in use'],
+    ['the host is no address', () => ['--host', '999.1.1.1', '--port', '0'], 'host: 999.1.1.1'],
+  ])('exits 1 and releases node.lock when %s', { timeout: 30_000 }, async (name, flags, text) => {
+    const data = join(dir, name.replaceAll(' ', '-'))
+    const run = await runArchy(['node', 'run', '--data', data, ...flags()])
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 1, signal: null })
+    expect(run.err).toMatch(new RegExp(`^archy: ${text}`))
+    expect(existsSync(join(data, 'node.lock'))).toBe(false)
+  })
+})
