@@ -8,12 +8,13 @@ import semver from 'semver'
 import { ArchyError } from '../src/errors.js'
 import { verifyRelease, type VerifiedRelease } from '../src/release/release-document.js'
 import type { Agent } from './agent-context.js'
-import type { InstallRecord, UpdateRecord } from './agent-store.js'
+import type { InstallRecord, RuntimeMode, UpdateRecord } from './agent-store.js'
 import { findCatalogCandidates } from './catalog-search.js'
 import { restoreAppData, snapshotAppData } from './data-snapshot.js'
 import { applyRelease } from './install.js'
 import { loadInstalledApp, requireInstall, type InstalledApp } from './installed-app.js'
 import { fetchPublishedRelease } from './published-release.js'
+import { controlService } from './quadlet-mode.js'
 import { waitForHealthy } from './health-wait.js'
 import {
   healthWindowMs,
@@ -139,8 +140,9 @@ async function runUpdate(
         // Recorded before anything stops: from here on a failure (or crash) rolls back.
         agent.store.saveUpdate(record)
         started = true
-        for (const { container } of [...plans].reverse()) {
-          if (container?.state === 'running') await agent.podman.stop(container.name)
+        for (const { container, member } of [...plans].reverse()) {
+          if (container?.state !== 'running') continue
+          await stopMember(agent, install.mode, member.manifest.id, container.name)
         }
         const label = `${from}-${Date.now()}`
         const members = plans.map((plan) => plan.member.manifest.id)
@@ -157,6 +159,25 @@ async function runUpdate(
   }
   finish(agent, record, 'updated', null)
   return { appId: id, from, to, result: 'updated', reason: 'healthy', warnings: record.warnings }
+}
+
+/**
+ * Stops one member before its data is copied or put back. In quadlet mode through its unit:
+ * systemd starts a container stopped behind its back again at once (Restart=always), which
+ * would snapshot, or restore into, data the app is writing.
+ */
+export async function stopMember(
+  agent: Pick<Agent, 'exec' | 'podman'>,
+  mode: RuntimeMode,
+  appId: string,
+  containerName: string,
+): Promise<void> {
+  // Only a container under the app's own name is its unit's (an adopted one keeps its name).
+  if (mode === 'quadlet' && containerName === appId) {
+    await controlService(agent.exec, 'stop', containerName)
+  } else {
+    await agent.podman.stop(containerName)
+  }
 }
 
 /**
@@ -211,10 +232,10 @@ async function rollBack(agent: Agent, record: UpdateRecord, cause?: Error): Prom
 
   try {
     const containers = await listContainersOnce(agent)
-    const names = agent.store.listMembers(id).map((member) => member.containerName)
-    for (const name of [...names].reverse()) {
-      const container = containers.find((candidate) => candidate.name === name)
-      if (container?.state === 'running') await agent.podman.stop(name)
+    for (const member of [...agent.store.listMembers(id)].reverse()) {
+      const container = containers.find((candidate) => candidate.name === member.containerName)
+      if (container?.state !== 'running') continue
+      await stopMember(agent, install.mode, member.appId, container.name)
     }
     // The store names the previous release again only once its data is back (applyRelease
     // below): then the snapshots were restored already, and the data may have moved on since.

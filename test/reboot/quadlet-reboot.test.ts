@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
@@ -40,6 +41,7 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
   let machine: Machine | undefined
   let user: MachineUser
   let notesValue = ''
+  let publisherKey = ''
   const started = Date.now()
   let restoreSysctl = (): void => undefined
 
@@ -101,7 +103,7 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
       host: '127.0.0.1',
       port: 0,
     })
-    await publishExamples(registry)
+    publisherKey = await publishExamples(registry)
     step(`registry on ${registry.url} lists rb-hello-web and rb-notes-web`)
   }, 300_000)
 
@@ -238,6 +240,32 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
       expect(await httpGet(`${HELLO_URL}marker.txt`)).toBe('before-reboot\n')
       expect(await agentLog()).not.toMatch(/"level":50/)
       step('agent start brought it back')
+    },
+    300_000,
+  )
+
+  stepIt(
+    'updates rb-hello-web through its unit: data kept, nothing restarted behind systemd',
+    async () => {
+      await publishHelloUpdate(registry, publisherKey)
+      const updated = await archy('agent', 'update', 'rb-hello-web')
+      expect(updated).toMatch(/rb-hello-web.*1\.0\.0.*1\.0\.1/)
+      const app = (await agentStatus()).apps.find((entry) => entry.appId === 'rb-hello-web')
+      expect([app?.version, app?.mode]).toEqual(['1.0.1', 'quadlet'])
+      const unit = await inside(['cat', '.config/containers/systemd/rb-hello-web.container'])
+      expect(unit.stdout).toContain('Image=localhost/archy/rb-hello-web:1.0.1')
+      expect(await httpGet(`${HELLO_URL}marker.txt`)).toBe('before-reboot\n')
+      // A container stopped behind systemd's back is started again at once (Restart=always),
+      // while the update copies its data.
+      const journal = await machine!.run('journalctl', [
+        '--boot',
+        '--no-pager',
+        '-o',
+        'cat',
+        'USER_UNIT=rb-hello-web.service',
+      ])
+      expect(journal.stdout).not.toContain('Scheduled restart job')
+      step('updated to 1.0.1 in quadlet mode')
       await powerOff()
     },
     300_000,
@@ -269,11 +297,16 @@ async function saveJournal(machine: Machine): Promise<void> {
 }
 
 interface AgentStatus {
-  apps: { appId: string; mode: string; members: { appId: string; state: string }[] }[]
+  apps: {
+    appId: string
+    version: string
+    mode: string
+    members: { appId: string; state: string }[]
+  }[]
 }
 
-/** rb- copies of hello-web and the notes stack, published with the CLI. */
-async function publishExamples(registry: RegistryNode): Promise<void> {
+/** rb- copies of hello-web and the notes stack, published with the CLI; returns the key. */
+async function publishExamples(registry: RegistryNode): Promise<string> {
   const examples = path.join(repoRoot, 'examples/apps')
   if (!existsSync(path.join(examples, 'hello-web/image.tar'))) {
     execFileSync('bash', [path.join(repoRoot, 'examples/images/build.sh')], { stdio: 'ignore' })
@@ -292,6 +325,20 @@ async function publishExamples(registry: RegistryNode): Promise<void> {
     }
     return catalog.apps.length === 2
   })
+  return key
+}
+
+/** rb-hello-web 1.0.1 by the same publisher: the same app with the next version. */
+async function publishHelloUpdate(registry: RegistryNode, key: string): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'archy-rb-update-'))
+  const [hello] = writeGateExamples(path.join(repoRoot, 'examples/apps'), work, 'rb', 28110)
+  const manifest = hello![0]!
+  writeFileSync(
+    manifest,
+    readFileSync(manifest, 'utf8').replace('version: 1.0.0', 'version: 1.0.1'),
+  )
+  const result = await runCli(['publish', manifest, '--key', key, '--registry', registry.url])
+  expect(result.out, result.err).toMatch(/registry: accepted/)
 }
 
 function serviceOf(name: string): string {
