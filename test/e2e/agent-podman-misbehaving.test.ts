@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Exec } from '../../node-agent/exec.js'
 import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
-import { FLT_PORTS, writeFaultApp } from '../support/fault-apps.js'
+import { FLT_PORTS, removeFaultImageNames, writeFaultApp } from '../support/fault-apps.js'
 import {
   describePodman,
   podmanAsTestUser,
@@ -266,4 +266,5 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 async function cleanUp(asUser: Exec): Promise<void> {
   await asUser('podman', ['rm', '-f', '--ignore', APP], { allowFailure: true })
   await asUser('podman', ['network', 'rm', '-f', NETWORK], { allowFailure: true })
+  await removeFaultImageNames(asUser)
 }

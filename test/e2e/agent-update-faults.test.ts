@@ -19,6 +19,7 @@ import {
   FLT_PORTS,
   FLT_SECRET,
   writeFaultApp,
+  removeFaultImageNames,
   writeFaultStack,
 } from '../support/fault-apps.js'
 
@@ -287,4 +288,5 @@ async function cleanUp(asUser: Exec): Promise<void> {
     await asUser('podman', ['network', 'rm', '-f', network], { allowFailure: true })
   }
   await asUser('podman', ['secret', 'rm', FLT_SECRET], { allowFailure: true })
+  await removeFaultImageNames(asUser)
 }

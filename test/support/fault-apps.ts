@@ -5,6 +5,8 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
+import type { Exec } from '../../node-agent/exec.js'
+
 export const FLT_PORTS = { web: 28200, notes: 28201, misbehaving: 28202, taken: 28219 }
 export const FLT_NETWORKS = ['flt-net', 'flt-notes-net']
 export const FLT_SECRET = 'archy.flt-notes-api.flt-notes-token'
@@ -69,4 +71,14 @@ export function writeFaultStack(dir: string, version: string): string[] {
     writeFileSync(file, text)
     return file
   })
+}
+
+/**
+ * Removes the image names the agent tagged for `flt-` apps (`localhost/archy/flt-...`): each is
+ * one more name of an image that other names keep (`rmi` of a name only untags it then).
+ */
+export async function removeFaultImageNames(asUser: Exec): Promise<void> {
+  const listed = await asUser('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'])
+  const names = listed.stdout.split('\n').filter((name) => name.startsWith('localhost/archy/flt-'))
+  if (names.length > 0) await asUser('podman', ['rmi', ...names], { allowFailure: true })
 }
