@@ -68,20 +68,23 @@ export function openConnection(
   })
   socket.on('error', (error: Error) => logger.debug({ remote, err: error }, 'relay socket error'))
 
-  // Messages are handled one at a time so answers keep the order of the requests.
+  // Messages are handled one at a time so answers keep the order of the requests. Every frame is
+  // charged to the address, a malformed or binary one too: refusing one costs the relay as well.
   socket.on('message', (data: RawData, isBinary: boolean) => {
+    const limited = !context.rateLimits.ip.take(remote)
     if (isBinary) return send(['NOTICE', 'invalid: binary frames are not accepted'])
     const text = toText(data)
     queue = queue
-      .then(() => handleText(text))
+      .then(() => handleText(text, limited))
       .catch((error: unknown) => {
         logger.error({ remote, err: error }, 'relay failed to handle a message')
         send(['NOTICE', 'error: the relay could not handle that message'])
       })
   })
 
-  async function handleText(text: string): Promise<void> {
+  async function handleText(text: string, limited: boolean): Promise<void> {
     if (socket.readyState !== WebSocket.OPEN) return
+    if (limited) return refuseMessage(text, 'rate-limited: this address sends too many messages')
     let message: ClientMessage
     try {
       message = parseClientMessage(text)
@@ -89,9 +92,6 @@ export function openConnection(
       return refuseMessage(text, `invalid: ${describeError(error)}`)
     }
 
-    if (!context.rateLimits.ip.take(remote)) {
-      return refuseMessage(text, 'rate-limited: this address sends too many messages')
-    }
     if (message.type === 'EVENT') return startEvent(message.event)
     // Anything else waits for the EVENTs before it: a REQ sees what this connection published.
     await lastEvent
@@ -124,15 +124,18 @@ export function openConnection(
     send(['OK', id, result.accepted, result.message])
   }
 
-  // Every EVENT gets an OK and every REQ a CLOSED, even when the envelope itself is broken
-  // (NIP-01); the id is '' when there is none to name. Anything else gets a NOTICE.
+  // Every EVENT gets an OK, every REQ or COUNT a CLOSED (NIP-01, NIP-45) and every NEG-OPEN a
+  // NEG-ERR (NIP-77), even when the envelope itself is broken; the event id is '' when there is
+  // none to name. Anything else, or a subscription id that is not a string, gets a NOTICE.
   async function refuseMessage(text: string, reason: string): Promise<void> {
     await lastEvent
     const envelope = readEnvelope(text)
-    if (envelope?.[0] === 'EVENT')
-      return send(['OK', readEventId(envelope[1]) ?? '', false, reason])
-    if (envelope?.[0] === 'REQ' && typeof envelope[1] === 'string') {
-      return closeSubscription(envelope[1], reason)
+    const [type, id] = envelope ?? []
+    if (type === 'EVENT') return send(['OK', readEventId(id) ?? '', false, reason])
+    if (typeof id === 'string') {
+      if (type === 'REQ') return closeSubscription(id, reason)
+      if (type === 'COUNT') return send(['CLOSED', id, reason])
+      if (type === 'NEG-OPEN') return send(['NEG-ERR', id, reason])
     }
     send(['NOTICE', reason])
   }

@@ -50,6 +50,26 @@ describe('relay malformed input', () => {
   })
 
   it.each([
+    [
+      'a NEG-OPEN without its message',
+      '["NEG-OPEN","n",{}]',
+      'NEG-ERR',
+      /^invalid: NEG-OPEN takes/,
+    ],
+    ['a NEG-OPEN with a numeric message', '["NEG-OPEN","n",{},6]', 'NEG-ERR', /^invalid: NEG-OPEN/],
+    ['a REQ of a broken envelope', '["REQ","r",{}', 'NOTICE', /^invalid: message is not valid/],
+  ])(
+    'answers %s, %s, with %s when its subscription id is readable',
+    async (_n, text, type, reason) => {
+      attacker.send(text)
+      const answer = await attacker.next()
+      expect(answer).toEqual(type === 'NOTICE' ? [type, answer[1]] : [type, 'n', answer[2]])
+      expect(answer.at(-1)).toMatch(reason)
+      await expectBystanderServed()
+    },
+  )
+
+  it.each([
     ['an event that is a number', 5, /^invalid: event: must be a JSON object$/],
     ['an event that is an array', [], /^invalid: event: must be a JSON object$/],
     ['created_at as a string', { created_at: '1' }, /^invalid: created_at: must be/],

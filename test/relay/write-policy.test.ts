@@ -238,6 +238,31 @@ describe('relay limits', () => {
     ])
   })
 
+  it('refuses a rate-limited COUNT with CLOSED and a rate-limited NEG-OPEN with NEG-ERR', async () => {
+    const raw = await open({ ipMessagesPerSecond: 0.001, ipMessageBurst: 1 })
+    raw.send(JSON.stringify(['CLOSE', 'none']))
+    raw.send(JSON.stringify(['COUNT', 'c', { kinds: [0] }]))
+    raw.send(JSON.stringify(['NEG-OPEN', 'n', { kinds: [0] }, '6100000200']))
+    raw.send(JSON.stringify(['CLOSE', 'none']))
+    const reason = 'rate-limited: this address sends too many messages'
+    expect(await raw.next()).toEqual(['CLOSED', 'c', reason])
+    expect(await raw.next()).toEqual(['NEG-ERR', 'n', reason])
+    expect(await raw.next()).toEqual(['NOTICE', reason])
+  })
+
+  it('charges malformed and binary frames against the address, as every frame', async () => {
+    const raw = await open({ ipMessagesPerSecond: 0.001, ipMessageBurst: 2 })
+    raw.send(Buffer.from('["REQ","x",{}]'), true)
+    raw.send('[')
+    expect(await raw.next()).toEqual(['NOTICE', 'invalid: binary frames are not accepted'])
+    expect(await raw.next()).toEqual(['NOTICE', expect.stringMatching(/^invalid: /)])
+    expect((await requestRaw(raw, 'b', [{}])).end).toEqual([
+      'CLOSED',
+      'b',
+      'rate-limited: this address sends too many messages',
+    ])
+  })
+
   it('rate-limits an author across connections, counting only events that verify', async () => {
     const raw = await open({ keyEventsPerSecond: 0.001, keyEventBurst: 1 })
     const forged = { ...signEvent(alice, { kind: 0, content: 'x' }), sig: '0'.repeat(128) }
