@@ -1,9 +1,9 @@
 // A real reboot under systemd (issue #5): a Debian trixie machine booted with systemd-nspawn runs
 // the agent daemon from deploy/archy-agent.service as a lingering user, which installs two example
 // apps in quadlet mode from a registry on the host; the machine is powered off and booted again,
-// and the apps, their data and the agent's status come back with nothing done by hand.
+// and the apps, their data and the agent's status come back with nothing done by hand. A third
+// boot keeps a stopped app stopped, and an update then goes through the app's unit.
 import { createHash } from 'node:crypto'
-import { execFileSync } from 'node:child_process'
 import {
   chownSync,
   copyFileSync,
@@ -309,7 +309,9 @@ interface AgentStatus {
 async function publishExamples(registry: RegistryNode): Promise<string> {
   const examples = path.join(repoRoot, 'examples/apps')
   if (!existsSync(path.join(examples, 'hello-web/image.tar'))) {
-    execFileSync('bash', [path.join(repoRoot, 'examples/images/build.sh')], { stdio: 'ignore' })
+    await execCommand('bash', [path.join(repoRoot, 'examples/images/build.sh')], {
+      timeoutMs: 120_000,
+    })
   }
   const work = mkdtempSync(path.join(tmpdir(), 'archy-rb-apps-'))
   const key = path.join(work, 'publisher.keys')
