@@ -37,15 +37,25 @@ export function readSearchQuery(path: string, value: unknown): string {
 }
 
 /**
- * The words of a query: letters and digits, lower-cased. `key:value` extensions (NIP-50) are
- * dropped, as this relay supports none.
+ * The words of a query: letters and digits, lower-cased, accents on Latin letters removed as the
+ * index's tokenizer does (`café` is `cafe`, `ø` and Greek stay). `key:value` extensions (NIP-50)
+ * are dropped, as this relay supports none.
  */
 export function searchTerms(query: string): string[] {
   const words = query
     .split(/\s+/)
     .filter((word) => !/^[a-z_]+:/i.test(word))
-    .flatMap((word) => word.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
+    .flatMap((word) => foldDiacritics(word.toLowerCase()).match(/[\p{L}\p{N}]+/gu) ?? [])
   return [...new Set(words)].slice(0, MAX_TERMS)
+}
+
+// What FTS5's `unicode61 remove_diacritics 2` does: a Latin letter that decomposes (NFD) into a
+// base and combining marks becomes its base; other scripts keep their marks.
+function foldDiacritics(word: string): string {
+  return word
+    .normalize('NFD')
+    .replace(/(\p{Script=Latin})\p{M}+/gu, '$1')
+    .normalize('NFC')
 }
 
 /** True when every term of `query` starts a word of the release text of `event`. */

@@ -46,7 +46,10 @@ describe('searchTerms', () => {
     ['photo-vault', ['photo', 'vault']],
     ['language:en notes', ['notes']],
     ['"quoted" OR NEAR(x)', ['quoted', 'or', 'near', 'x']],
-    ['Café', ['café']],
+    ['Café', ['cafe']],
+    ['CAFÉ Crème brûlée', ['cafe', 'creme', 'brulee']],
+    ['Ærø Łódź', ['ærø', 'łodz']],
+    ['Straße', ['straße']],
     ['  ', []],
   ])('reads %j as %j', (query, terms) => {
     expect(searchTerms(query)).toEqual(terms)
@@ -179,6 +182,38 @@ describe('relay search (NIP-50)', () => {
       [],
     )
     live.close()
+  })
+})
+
+describe('relay search (NIP-50) over accented text', () => {
+  let running: RunningRelay
+
+  beforeAll(async () => {
+    running = await startRelay()
+  })
+  afterAll(async () => {
+    await running.stop()
+  })
+
+  // Stored search folds accents (FTS5 remove_diacritics 2); live matching must fold them alike.
+  it('matches a query without accents against accented text, live and stored', async () => {
+    const client = await connectClient(running.url)
+    const received: string[] = []
+    const subscription = client.subscribe([{ search: 'cafe', limit: 0 }], {
+      onevent: (event) => received.push(event.id),
+    })
+    const accented = release(publisher, 'menu', '1.0.0', { name: 'Café Crème' }, base)
+    const plainText = release(other, 'menu', '1.0.0', { name: 'Cafe Creme' }, base + 1)
+    await expect(client.publish(accented)).resolves.toBe('')
+    await expect(client.publish(plainText)).resolves.toBe('')
+    await expect.poll(() => received).toEqual([accented.id, plainText.id])
+    subscription.close()
+
+    for (const query of ['cafe', 'CAFÉ crème']) {
+      const found = await fetchEvents(client, [{ search: query }])
+      expect(found.map((event) => event.id).sort()).toEqual([accented.id, plainText.id].sort())
+    }
+    client.close()
   })
 })
 
