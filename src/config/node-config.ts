@@ -7,6 +7,8 @@ import { LOG_LEVELS } from '../log.js'
 import { parseAppAddress } from '../release/app-address.js'
 
 export const ENV_PREFIX = 'ARCHY_'
+/** The d tag of the node's signed catalog announcements (registry/catalog-signer.ts). */
+const CATALOG_NAMESPACE = 'archipelago-catalog'
 
 export interface NodeConfig {
   host: string
@@ -149,10 +151,17 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asIntegers,
   },
   relay_app_data_namespaces: {
-    schema: z.array(z.string().min(1)).min(1),
-    rule: 'a comma-separated list of d tags, a trailing : making one a prefix',
-    default: ['archipelago-app:', 'archipelago-catalog'],
-    description: 'The d tags a kind 30078 event may carry; one ending in : is a prefix.',
+    // Without the node's own catalog d tag, the relay would refuse every catalog it announces.
+    schema: z
+      .array(z.string().min(1))
+      .min(1)
+      .refine((namespaces) => namespaces.includes(CATALOG_NAMESPACE)),
+    rule:
+      'a comma-separated list of d tags, a trailing : making one a prefix, that includes ' +
+      `${CATALOG_NAMESPACE} (the node's own catalog announcements)`,
+    default: ['archipelago-app:', CATALOG_NAMESPACE],
+    description:
+      'The d tags a kind 30078 event may carry; one ending in : is a prefix. Must keep archipelago-catalog.',
     restart: true,
     fromText: asList,
   },

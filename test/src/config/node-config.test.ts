@@ -121,12 +121,25 @@ describe('loadNodeConfig', () => {
   it('reads the relay write policy from ARCHY_RELAY_* lists', () => {
     const env = {
       ARCHY_RELAY_ACCEPTED_KINDS: '1, 7,30078',
-      ARCHY_RELAY_APP_DATA_NAMESPACES: 'archipelago-app:,my-app',
+      ARCHY_RELAY_APP_DATA_NAMESPACES: 'archipelago-app:,archipelago-catalog,my-app',
     }
     const config = loadNodeConfig({}, env)
     expect(config.relay_accepted_kinds).toEqual([1, 7, 30078])
-    expect(config.relay_app_data_namespaces).toEqual(['archipelago-app:', 'my-app'])
+    expect(config.relay_app_data_namespaces).toEqual([
+      'archipelago-app:',
+      'archipelago-catalog',
+      'my-app',
+    ])
   })
+
+  it.each(['myns', 'archipelago-app:,my-app', ' , '])(
+    'refuses ARCHY_RELAY_APP_DATA_NAMESPACES=%j without the catalog namespace, naming the rule',
+    (value) => {
+      expect(() => loadNodeConfig({}, { ARCHY_RELAY_APP_DATA_NAMESPACES: value })).toThrow(
+        /^relay_app_data_namespaces \(ARCHY_RELAY_APP_DATA_NAMESPACES\): must be .* that includes archipelago-catalog \(the node's own catalog announcements\), got /,
+      )
+    },
+  )
 
   it.each([
     ['a kind above 65535', '1,65536'],
