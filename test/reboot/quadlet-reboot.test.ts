@@ -266,6 +266,22 @@ describeReboot('the agent in quadlet mode across a real reboot (systemd-nspawn)'
       ])
       expect(journal.stdout).not.toContain('Scheduled restart job')
       step('updated to 1.0.1 in quadlet mode')
+    },
+    300_000,
+  )
+
+  stepIt(
+    'uninstall removes the units and containers and keeps the data',
+    async () => {
+      await archy('agent', 'uninstall', 'rb-notes-web')
+      const units = await inside(['ls', '.config/containers/systemd'])
+      expect(units.stdout).not.toMatch(/rb-notes-(api|web)\.container/)
+      const ps = await inside(['podman', 'ps', '-a', '--format', '{{.Names}}'])
+      expect(ps.stdout.trim()).toBe('rb-hello-web')
+      expect((await inside(['cat', NOTES_VALUE_FILE])).stdout.trim()).toBe(notesValue)
+      const left = await inside(['systemctl', '--user', 'is-active', 'rb-notes-web.service'], true)
+      expect(left.stdout.trim()).not.toBe('active')
+      step('rb-notes-web uninstalled, its data kept')
       await powerOff()
     },
     300_000,
