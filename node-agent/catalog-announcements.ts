@@ -4,6 +4,7 @@
 import { Relay as RelayClient, useWebSocketImplementation } from 'nostr-tools/relay'
 import { WebSocket } from 'ws'
 
+import { describeError } from '../src/errors.js'
 import type { AgentStore, RegistryRecord } from './agent-store.js'
 
 useWebSocketImplementation(WebSocket)
@@ -41,7 +42,7 @@ export function watchCatalogAnnouncements(options: AnnouncementWatchOptions): An
     try {
       client = await RelayClient.connect(readRelayUrl(registry))
     } catch (error) {
-      options.onError?.(url, `cannot reach its relay: ${(error as Error).message}`)
+      options.onError?.(url, `cannot reach its relay: ${describeError(error)}`)
       return retry(url)
     }
     if (closed) return client.close()

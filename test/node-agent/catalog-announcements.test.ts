@@ -95,4 +95,13 @@ describe('watchCatalogAnnouncements', () => {
     await waitFor(() => (sequenceNow() === 3 ? true : undefined))
     expect(refreshed).toContain(3)
   })
+
+  it('says why it cannot reach the relay of a node that is down', async () => {
+    await node.close()
+    watch = startWatch()
+    await waitFor(() => (errors.length > 0 ? true : undefined))
+    expect(errors[0]).toMatch(/^cannot reach its relay: \S/)
+    expect(errors[0]).not.toContain('undefined')
+    node = await startTestNode(data.dir)
+  })
 })
