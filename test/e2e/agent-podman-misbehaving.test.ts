@@ -105,7 +105,7 @@ describePodman('archy agent on a Podman that hangs or fails', () => {
     await wrapper.control({ failEvery: 2, failOnly: READS })
     await wrapper.takeCalls()
     const installed = await archy(['agent', 'install', APP])
-    expect(installed.code, installed.stderr).toBe(0)
+    expect(installed.code, installed.stderr.slice(-500)).toBe(0)
     const calls = await wrapper.takeCalls()
     // Half of the reads failed: each was asked again at once, and nothing else was.
     const repeated = calls.filter((line, index) => index > 0 && line === calls[index - 1])
@@ -127,7 +127,7 @@ describePodman('archy agent on a Podman that hangs or fails', () => {
 
     await wrapper.control({})
     const retried = await archy(['agent', 'reconcile'])
-    expect(retried.code, retried.stderr).toBe(0)
+    expect(retried.code, retried.stderr.slice(-500)).toBe(0)
     await expectServing()
   }, 180_000)
 
@@ -138,7 +138,7 @@ describePodman('archy agent on a Podman that hangs or fails', () => {
     await wrapper.control({ dropNetworkBeforeRun: NETWORK })
     await wrapper.takeCalls()
     const installed = await archy(['agent', 'install', APP])
-    expect(installed.code, installed.stderr).toBe(0)
+    expect(installed.code, installed.stderr.slice(-500)).toBe(0)
     const calls = await wrapper.takeCalls()
     const first = calls.findIndex((line) => line.startsWith('run '))
     expect(calls.slice(first, first + 4).map(keyOf)).toEqual([
@@ -266,5 +266,5 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 async function cleanUp(asUser: Exec): Promise<void> {
   await asUser('podman', ['rm', '-f', '--ignore', APP], { allowFailure: true })
   await asUser('podman', ['network', 'rm', '-f', NETWORK], { allowFailure: true })
-  await removeFaultImageNames(asUser)
+  await removeFaultImageNames(asUser, [APP])
 }

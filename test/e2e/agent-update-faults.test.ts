@@ -288,5 +288,5 @@ async function cleanUp(asUser: Exec): Promise<void> {
     await asUser('podman', ['network', 'rm', '-f', network], { allowFailure: true })
   }
   await asUser('podman', ['secret', 'rm', FLT_SECRET], { allowFailure: true })
-  await removeFaultImageNames(asUser)
+  await removeFaultImageNames(asUser, [WEB, ...STACK])
 }

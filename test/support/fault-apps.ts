@@ -74,11 +74,13 @@ export function writeFaultStack(dir: string, version: string): string[] {
 }
 
 /**
- * Removes the image names the agent tagged for `flt-` apps (`localhost/archy/flt-...`): each is
- * one more name of an image that other names keep (`rmi` of a name only untags it then).
+ * Removes the image names the agent tagged for these apps (`localhost/archy/<id>:<version>`),
+ * and only theirs, since another test file may be using its own: each is one more name of an
+ * image that other names keep (`rmi` of a name only untags it then).
  */
-export async function removeFaultImageNames(asUser: Exec): Promise<void> {
+export async function removeFaultImageNames(asUser: Exec, appIds: string[]): Promise<void> {
   const listed = await asUser('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'])
-  const names = listed.stdout.split('\n').filter((name) => name.startsWith('localhost/archy/flt-'))
+  const ours = (name: string) => appIds.some((id) => name.startsWith(`localhost/archy/${id}:`))
+  const names = listed.stdout.split('\n').filter(ours)
   if (names.length > 0) await asUser('podman', ['rmi', ...names], { allowFailure: true })
 }
