@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { ArchyError } from '../src/errors.js'
-import { isProcessAlive, readHolder, tryCreateLock } from '../src/fs/pid-lock-file.js'
+import { isStaleHolder, readHolder, tryCreateLock } from '../src/fs/pid-lock-file.js'
 
 export const DATA_LOCK_FILE = 'node.lock'
 
@@ -33,8 +33,7 @@ export async function acquireDataLock(dataDir: string, what: string): Promise<Da
     }
 
     const holder = await readHolder(lockFile)
-    const ours = holder === process.pid && held.has(lockFile)
-    if (holder !== undefined && !ours && (holder === process.pid || !isProcessAlive(holder))) {
+    if (holder !== undefined && isStaleHolder(holder, held.has(lockFile))) {
       // Stale: its process died without releasing (a crash, SIGKILL). Remove it and try again.
       await rm(lockFile, { force: true })
       continue
