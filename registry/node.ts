@@ -69,6 +69,8 @@ export interface RegistryNodeOptions {
   upstreamBackoff?: { initialMs: number; maxMs: number }
   /** Accept client events only from authenticated authors (setting relay_auth_writes, NIP-42). */
   relayAuthWrites?: boolean
+  /** Reverse proxies whose X-Forwarded-For the relay's rate limit trusts (trusted_proxies). */
+  trustedProxies?: string[]
   /** Delay before re-signing the catalog after a change. */
   catalogDebounceMs?: number
   /** The operator's allow list of bare-id owners, `id@<publisher did>` each. */
@@ -129,6 +131,7 @@ async function startLocked(
     logger: logger.child({ component: 'relay' }),
     url: options.publicUrl,
     requireAuthForWrites: options.relayAuthWrites,
+    trustedProxies: options.trustedProxies,
     limits: options.relayLimits,
     negentropy: options.relayNegentropy,
     policies: [

@@ -1,19 +1,27 @@
-// The address a rate limit counts a connection under. Behind a reverse proxy on the same host
-// (deploy/registry/nginx.conf) every peer is loopback, so there the proxy's X-Forwarded-For names
-// the client; from any other peer the header is ignored, since a client could forge it.
+// The address a rate limit counts a connection under: the socket's peer, or, when that peer is a
+// reverse proxy the operator named (setting trusted_proxies, e.g. nginx on loopback as in
+// deploy/registry/nginx.conf), the client the proxy put last in X-Forwarded-For. From any other
+// peer the header is ignored, since a client could forge it and choose its own bucket.
 import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
-
-/** The client's IP address: the socket's peer, or the proxy's last X-Forwarded-For hop. */
-export function readClientAddress(request: IncomingMessage): string {
+/** The client's IP address: the socket's peer, or a trusted proxy's last X-Forwarded-For hop. */
+export function readClientAddress(
+  request: IncomingMessage,
+  trustedProxies: ReadonlySet<string> = new Set(),
+): string {
   const peer = request.socket.remoteAddress ?? ''
-  if (!LOOPBACK.test(peer)) return peer
+  if (!trustedProxies.has(normalizeAddress(peer))) return peer
 
   // The last entry is the one the proxy added; earlier ones came from the client.
   const header = request.headers['x-forwarded-for']
   const value = Array.isArray(header) ? header.at(-1) : header
   const forwarded = value?.split(',').at(-1)?.trim() ?? ''
   return isIP(forwarded) ? forwarded : peer
+}
+
+/** An address as a trusted proxy is listed: an IPv4-mapped IPv6 peer is its IPv4 address. */
+export function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  return (mapped?.[1] ?? address).toLowerCase()
 }

@@ -25,6 +25,8 @@ const MAX_PUBLISHING = 256
 /** What a connection needs from its relay. */
 export interface ConnectionContext {
   limits: RelayLimits
+  /** Proxies whose X-Forwarded-For names the client (setting trusted_proxies); default none. */
+  trustedProxies?: ReadonlySet<string>
   logger: Logger
   publish(input: unknown, origin?: PublishOrigin): Promise<PublishResult>
   query(filters: ParsedFilter[]): NostrEvent[]
@@ -47,7 +49,7 @@ export function openConnection(
 ): Connection {
   const { limits, logger } = context
   const subscriptions = new Map<string, ParsedFilter[]>()
-  const remote = readClientAddress(request)
+  const remote = readClientAddress(request, context.trustedProxies)
   let queue = Promise.resolve()
   let lastEvent = Promise.resolve()
   let publishing = 0

@@ -30,6 +30,9 @@ export interface RelayOptions {
   url?: string
   /** Accept EVENTs from clients only when their author authenticated (NIP-42). Default false. */
   requireAuthForWrites?: boolean
+  /** Peer addresses of reverse proxies whose X-Forwarded-For names the client the per-IP rate
+   * limit counts; default none, so no client can pick its own bucket with the header. */
+  trustedProxies?: string[]
   /** Overrides of the NIP-77 limits (DEFAULT_NEGENTROPY_LIMITS); maxSessions 0 turns it off. */
   negentropy?: Partial<NegentropyLimits>
   /** Overrides of the default limits (DEFAULT_LIMITS). */

@@ -1,5 +1,7 @@
 // The registry node's settings: one table holding each key's type, default, description and
 // restart flag, with overrides from `ARCHY_*` variables and flags, checked at start-up.
+import { isIP } from 'node:net'
+
 import { z } from 'zod'
 
 import { ValidationError } from '../errors.js'
@@ -22,6 +24,7 @@ export interface NodeConfig {
   app_owners: string[]
   upstream_relays: string[]
   relay_auth_writes: boolean
+  trusted_proxies: string[]
   relay_accepted_kinds: number[]
   relay_app_data_namespaces: string[]
   relay_max_future_seconds: number
@@ -246,6 +249,16 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     description: 'Accept client events only from authors authenticated on the connection (NIP-42).',
     restart: true,
     fromText: asBoolean,
+  },
+  trusted_proxies: {
+    schema: z.array(z.string().refine((text) => isIP(text) !== 0)),
+    rule: 'a comma-separated list of IP addresses (the peers a reverse proxy connects from)',
+    default: [],
+    defaultText: 'none',
+    description:
+      'Proxies whose X-Forwarded-For names the client the per-IP rate limit counts (nginx: 127.0.0.1).',
+    restart: true,
+    fromText: asList,
   },
 }
 

@@ -1,5 +1,5 @@
-// The address a connection is rate-limited under: the peer, or behind a loopback proxy the last
-// X-Forwarded-For hop, table-driven.
+// The address a connection is rate-limited under: the peer, or behind a proxy the operator
+// trusts the last X-Forwarded-For hop, table-driven.
 import type { IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { readClientAddress } from '../../relay/client-address.js'
@@ -10,18 +10,31 @@ function requestFrom(peer: string | undefined, forwarded?: string | string[]): I
 }
 
 describe('readClientAddress', () => {
+  const trusted = new Set(['127.0.0.1', '::1', '10.88.0.1'])
+
   it.each([
     ['a remote peer', '203.0.113.7', undefined, '203.0.113.7'],
     ['a remote peer forging the header', '203.0.113.7', '198.51.100.1', '203.0.113.7'],
-    ['a loopback peer without the header', '127.0.0.1', undefined, '127.0.0.1'],
-    ['a loopback proxy', '127.0.0.1', '198.51.100.1', '198.51.100.1'],
-    ['an IPv6 loopback proxy', '::1', '2001:db8::5', '2001:db8::5'],
-    ['an IPv4-mapped loopback proxy', '::ffff:127.0.0.1', '198.51.100.1', '198.51.100.1'],
+    ['a trusted proxy without the header', '127.0.0.1', undefined, '127.0.0.1'],
+    ['a trusted loopback proxy', '127.0.0.1', '198.51.100.1', '198.51.100.1'],
+    ['a trusted IPv6 loopback proxy', '::1', '2001:db8::5', '2001:db8::5'],
+    ['an IPv4-mapped trusted proxy', '::ffff:127.0.0.1', '198.51.100.1', '198.51.100.1'],
+    ['a trusted proxy off loopback', '10.88.0.1', '198.51.100.3', '198.51.100.3'],
+    ['a loopback peer not listed', '127.0.0.2', '198.51.100.1', '127.0.0.2'],
     ['a proxy after a forged hop', '127.0.0.1', '10.9.9.9, 198.51.100.1', '198.51.100.1'],
     ['a repeated header', '127.0.0.1', ['10.9.9.9', '198.51.100.2'], '198.51.100.2'],
     ['a header that is no address', '127.0.0.1', 'unknown', '127.0.0.1'],
     ['no peer address', undefined, undefined, ''],
   ])('counts %s as its client', (_name, peer, forwarded, expected) => {
-    expect(readClientAddress(requestFrom(peer, forwarded))).toBe(expected)
+    expect(readClientAddress(requestFrom(peer, forwarded), trusted)).toBe(expected)
+  })
+
+  // The default: no proxy is trusted, so a local client cannot choose its own bucket.
+  it.each([
+    ['a loopback peer', '127.0.0.1'],
+    ['an IPv6 loopback peer', '::1'],
+    ['an IPv4-mapped loopback peer', '::ffff:127.0.0.1'],
+  ])('ignores X-Forwarded-For from %s when no proxy is trusted', (_name, peer) => {
+    expect(readClientAddress(requestFrom(peer, '198.51.100.1'))).toBe(peer)
   })
 })

@@ -44,6 +44,7 @@ export async function startRelay(
     url?: string
     requireAuthForWrites?: boolean
     negentropy?: RelayOptions['negentropy']
+    trustedProxies?: string[]
     /** Listen on this port (a restart on the same address); default any free one. */
     port?: number
   } = {},
@@ -58,6 +59,7 @@ export async function startRelay(
     url: options.url,
     requireAuthForWrites: options.requireAuthForWrites,
     negentropy: options.negentropy,
+    trustedProxies: options.trustedProxies,
     logger: pino({ level: 'silent' }),
   })
 

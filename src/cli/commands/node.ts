@@ -80,6 +80,7 @@ async function runNode(input: CommandInput): Promise<number> {
       appOwners: config.app_owners,
       upstreamRelays: config.upstream_relays,
       relayAuthWrites: config.relay_auth_writes,
+      trustedProxies: config.trusted_proxies,
       relayNegentropy: {
         maxSessions: config.relay_negentropy_sessions,
         maxRecords: config.relay_negentropy_max_events,

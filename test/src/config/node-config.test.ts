@@ -20,6 +20,7 @@ describe('loadNodeConfig', () => {
       relay_app_data_namespaces: ['archipelago-app:', 'archipelago-catalog'],
       upstream_relays: [],
       relay_auth_writes: false,
+      trusted_proxies: [],
       relay_max_future_seconds: 900,
       relay_max_past_seconds: 0,
       relay_negentropy_sessions: 4,
@@ -61,6 +62,23 @@ describe('loadNodeConfig', () => {
   ])('refuses %j naming the key and the rule', (env, message) => {
     expect(() => loadNodeConfig({}, env)).toThrow(message)
   })
+
+  it('reads ARCHY_TRUSTED_PROXIES as a list of IP addresses', () => {
+    expect(loadNodeConfig({}, { ARCHY_TRUSTED_PROXIES: '127.0.0.1, ::1,10.88.0.1' })).toMatchObject(
+      {
+        trusted_proxies: ['127.0.0.1', '::1', '10.88.0.1'],
+      },
+    )
+  })
+
+  it.each(['localhost', '127.0.0.1,10.0.0.0/8', '300.1.1.1'])(
+    'refuses ARCHY_TRUSTED_PROXIES=%j naming the key and the rule',
+    (value) => {
+      expect(() => loadNodeConfig({}, { ARCHY_TRUSTED_PROXIES: value })).toThrow(
+        /^trusted_proxies \(ARCHY_TRUSTED_PROXIES\): must be a comma-separated list of IP addresses/,
+      )
+    },
+  )
 
   it('reads the relay limits from ARCHY_RELAY_* numbers', () => {
     const env = {
