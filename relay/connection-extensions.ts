@@ -3,9 +3,11 @@
 import type { NostrEvent } from 'nostr-tools/pure'
 import { describeError } from '../src/errors.js'
 import { readEventId } from './event-shape.js'
+import type { CountResult } from './event-count.js'
 import type { ExtensionMessage } from './extension-messages.js'
 import { parseFilters } from './filters.js'
 import type { ParsedFilter } from './filters.js'
+import { isSubscriptionIdLength } from './limits.js'
 import type { RelayLimits } from './limits.js'
 import { openAuthSession, verifyAuthEvent } from './nip42.js'
 import type { AuthSession } from './nip42.js'
@@ -19,6 +21,8 @@ export interface ExtensionContext {
   relayUrl: string
   authWindowSeconds: number
   query(filters: ParsedFilter[]): NostrEvent[]
+  /** NIP-45 over the store's indexes, refused past its budget (relay/event-count.ts). */
+  count(filters: ParsedFilter[]): CountResult
   send(message: unknown[]): void
 }
 
@@ -60,7 +64,7 @@ export function openConnectionExtensions(context: ExtensionContext): ConnectionE
 
   // NIP-45: the number of stored events matching any filter; a refusal is a CLOSED.
   function handleCount(id: string, rawFilters: unknown[]): void {
-    if (id.length === 0 || id.length > limits.maxSubidLength) {
+    if (!isSubscriptionIdLength(id, limits.maxSubidLength)) {
       return send([
         'CLOSED',
         id,
@@ -79,7 +83,12 @@ export function openConnectionExtensions(context: ExtensionContext): ConnectionE
     } catch (error) {
       return send(['CLOSED', id, `invalid: ${describeError(error)}`])
     }
-    send(['COUNT', id, { count: context.query(filters).length }])
+    const result = context.count(filters)
+    if ('tooMany' in result) {
+      const reason = `blocked: this COUNT matches more than ${result.tooMany} events`
+      return send(['CLOSED', id, `${reason}; narrow its filters`])
+    }
+    send(['COUNT', id, { count: result.count }])
   }
 
   function handle(message: ExtensionMessage): void {

@@ -11,9 +11,11 @@ import { openConnectionExtensions } from './connection-extensions.js'
 import { readEventId } from './event-shape.js'
 import { matchFilters, parseFilters } from './filters.js'
 import type { ParsedFilter } from './filters.js'
+import { isSubscriptionIdLength } from './limits.js'
 import type { RelayLimits } from './limits.js'
 import { parseClientMessage } from './messages.js'
 import type { ClientMessage } from './messages.js'
+import type { CountResult } from './event-count.js'
 import type { NegentropyLimits } from './nip77.js'
 import type { PublishOrigin } from './nip70.js'
 import type { TokenBuckets } from './rate-limit.js'
@@ -33,7 +35,12 @@ export interface ConnectionContext {
   /** Messages per client IP, in token buckets shared by all connections. */
   rateLimits: { ip: TokenBuckets }
   /** AUTH (NIP-42), COUNT (NIP-45) and NEG-* (NIP-77): relay/connection-extensions.ts. */
-  extensions: { relayUrl?: string; authWindowSeconds: number; negentropy: NegentropyLimits }
+  extensions: {
+    relayUrl?: string
+    authWindowSeconds: number
+    negentropy: NegentropyLimits
+    count(filters: ParsedFilter[]): CountResult
+  }
 }
 
 export interface Connection {
@@ -168,7 +175,7 @@ export function openConnection(
   }
 
   function checkReq(id: string, rawFilters: unknown[]): string | null {
-    if (id.length === 0 || id.length > limits.maxSubidLength) {
+    if (!isSubscriptionIdLength(id, limits.maxSubidLength)) {
       return `invalid: subscription id must be 1 to ${limits.maxSubidLength} characters`
     }
     if (rawFilters.length === 0) return 'invalid: REQ needs at least one filter'

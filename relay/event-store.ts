@@ -5,7 +5,11 @@ import Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { addressOf, supersedes } from './kinds.js'
-import { buildFilterQuery } from './event-query.js'
+import { planFilter } from './event-query.js'
+import type { TagEstimate } from './event-query.js'
+import { countMatches } from './event-count.js'
+import type { CountBudget, CountResult } from './event-count.js'
+import { runPlans } from './query-merge.js'
 import { serializeEvent } from './event-json.js'
 import type { ParsedFilter } from './filters.js'
 import { openTagIndex } from './tag-index.js'
@@ -25,6 +29,8 @@ export interface EventStore {
   /** Saves `events` in one transaction: per event, its outcome or the Error it threw. */
   saveBatch(events: NostrEvent[], now?: number): Array<SaveOutcome | Error>
   query(filters: ParsedFilter[]): NostrEvent[]
+  /** NIP-45: how many stored events match any of `filters`, from indexes (relay/event-count.ts). */
+  count(filters: ParsedFilter[], budget?: CountBudget): CountResult
   close(): void
 }
 
@@ -40,8 +46,12 @@ const SCHEMA = `
     expires_at INTEGER
   );
   CREATE INDEX IF NOT EXISTS events_by_time ON events (created_at DESC, id);
-  CREATE INDEX IF NOT EXISTS events_by_author ON events (pubkey, created_at DESC);
-  CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, created_at DESC);
+  CREATE INDEX IF NOT EXISTS events_by_author_time ON events (pubkey, created_at DESC, id);
+  CREATE INDEX IF NOT EXISTS events_by_author_kind_time
+    ON events (pubkey, kind, created_at DESC, id);
+  CREATE INDEX IF NOT EXISTS events_by_kind_time ON events (kind, created_at DESC, id);
+  DROP INDEX IF EXISTS events_by_author;
+  DROP INDEX IF EXISTS events_by_kind;
   CREATE TABLE IF NOT EXISTS deleted_ids (
     id TEXT PRIMARY KEY,
     pubkey TEXT NOT NULL
@@ -58,6 +68,10 @@ const EXPIRES_INDEX =
   'CREATE INDEX IF NOT EXISTS events_by_expiry ON events (expires_at) WHERE expires_at IS NOT NULL'
 
 const MAX_CACHED_STATEMENTS = 256
+// Events whose JSON one statement loads.
+const JSON_BATCH = 500
+// Tag rows read to tell which of a filter's tag conditions is the most selective.
+const TAG_PROBE = 4096
 const WAL_CHECKPOINT_PAGES = 8192
 
 /** Opens (creating when missing) the store at `path`. */
@@ -88,6 +102,20 @@ export function openEventStore(path: string): EventStore {
   const tagIndex = openTagIndex(db)
   const deletion = prepareDeletion(db)
   const queries = new Map<string, Statement>()
+  const probeTag = db.prepare(
+    'SELECT count(*) AS n FROM (SELECT 1 FROM tags INDEXED BY tags_by_time ' +
+      'WHERE name = ? AND value IN (SELECT value FROM json_each(?)) LIMIT ?)',
+  )
+  // Which of a filter's tag conditions selects the fewest rows, read from at most a few thousand.
+  const estimateTag: TagEstimate = (condition) =>
+    (
+      probeTag.get(condition.name, JSON.stringify([...condition.values]), TAG_PROBE) as {
+        n: number
+      }
+    ).n
+  const selectJson = db.prepare(
+    'SELECT seq, json FROM events WHERE seq IN (SELECT value FROM json_each(?))',
+  )
 
   function saveInTransaction(event: NostrEvent, now: number): SaveOutcome {
     if (selectId.get(event.id)) return 'duplicate'
@@ -132,19 +160,24 @@ export function openEventStore(path: string): EventStore {
     return statement
   }
 
+  // Index rows first (relay/query-merge.ts), then the JSON of the events returned, and only those.
   function query(filters: ParsedFilter[]): NostrEvent[] {
     const now = Math.floor(Date.now() / 1000)
-    const found = new Map<string, NostrEvent>()
-    for (const filter of filters) {
-      if (filter.limit === 0) continue
-      const { sql, params } = buildFilterQuery(filter, now)
-      const rows = prepareQuery(sql).all(...params) as Array<{ json: string }>
-      for (const { json } of rows) {
-        const event = JSON.parse(json) as NostrEvent
-        found.set(event.id, event)
+    const rows = runPlans(
+      filters.map((filter) => planFilter(filter, now, estimateTag)),
+      prepareQuery,
+    )
+    const events: NostrEvent[] = []
+    for (let start = 0; start < rows.length; start += JSON_BATCH) {
+      const seqs = rows.slice(start, start + JSON_BATCH).map((row) => row.seq)
+      const found = selectJson.all(JSON.stringify(seqs)) as Array<{ seq: number; json: string }>
+      const bySeq = new Map(found.map((row) => [row.seq, row.json]))
+      for (const seq of seqs) {
+        const json = bySeq.get(seq)
+        if (json !== undefined) events.push(JSON.parse(json) as NostrEvent)
       }
     }
-    return [...found.values()].sort(compareNewestFirst)
+    return events
   }
 
   // Group commit (relay/group-commit.ts): the batch is one transaction. Should an event throw,
@@ -174,6 +207,7 @@ export function openEventStore(path: string): EventStore {
     save: (event, now = Math.floor(Date.now() / 1000)) => save(event, now),
     saveBatch: (events, now = Math.floor(Date.now() / 1000)) => saveBatch(events, now),
     query,
+    count: (filters, budget) => countMatches(filters, prepareQuery, estimateTag, budget),
     close: () => db.close(),
   }
 }

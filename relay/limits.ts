@@ -10,11 +10,11 @@ export interface RelayLimits {
   maxFilters: number
   /** Largest `limit` honoured in a REQ; also the limit of a filter that sets none. */
   maxLimit: number
-  /** Longest subscription id, in characters. */
+  /** Longest subscription id, in characters (Unicode code points, as NIP-11 counts). */
   maxSubidLength: number
   /** Tags per event. */
   maxEventTags: number
-  /** Longest event content, in UTF-16 code units. */
+  /** Longest event content, in characters (Unicode code points, as NIP-11 counts). */
   maxContentLength: number
   /** Oldest created_at accepted, in seconds before now; 0 accepts any age. */
   maxPastSeconds: number
@@ -33,6 +33,28 @@ export interface RelayLimits {
   maxBufferedBytes: number
   /** Milliseconds between pings; a connection that misses a pong is dropped at the next one. */
   pingIntervalMs: number
+}
+
+/** Whether `text` has more than `max` characters (code points: an emoji outside the BMP is one,
+ * not its two UTF-16 units); only text longer than `max` in units is counted. */
+export function exceedsCharacters(text: string, max: number): boolean {
+  if (text.length <= max) return false
+  let characters = 0
+  for (let index = 0; index < text.length; index++) {
+    const unit = text.charCodeAt(index)
+    // A high surrogate followed by a low one is a single code point.
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(index + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) index++
+    }
+    if (++characters > max) return true
+  }
+  return false
+}
+
+/** Whether a subscription id is 1 to `max` characters long (NIP-11 `max_subid_length`). */
+export function isSubscriptionIdLength(id: string, max: number): boolean {
+  return id.length > 0 && !exceedsCharacters(id, max)
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {

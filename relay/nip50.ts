@@ -174,6 +174,20 @@ export function searchAwareQuery(
   }
 }
 
+/**
+ * The filters of a COUNT with each `search` replaced by the ids the index matches (none for a
+ * query without a searchable word), so the store counts them like any other filter.
+ */
+export function searchAwareCount(filters: ParsedFilter[], index: SearchIndex): ParsedFilter[] {
+  return filters.map((filter) => {
+    if (filter.search === undefined) return filter
+    const { search, ...rest } = filter
+    const ranked = index.match(search) ?? []
+    const ids = filter.ids ? ranked.filter((id) => filter.ids?.has(id)) : ranked
+    return { ...rest, ids: new Set(ids) }
+  })
+}
+
 function text(value: unknown): string {
   return typeof value === 'string' ? value : ''
 }

@@ -6,6 +6,7 @@ import { parseFilters } from './filters.js'
 import type { ParsedFilter } from './filters.js'
 import { createNegentropy, fromHex, MIN_FRAME_SIZE_LIMIT, sortItems, toHex } from './negentropy.js'
 import type { Negentropy } from './negentropy.js'
+import { isSubscriptionIdLength } from './limits.js'
 
 export interface NegentropyLimits {
   /** Open negentropy sessions per connection. */
@@ -78,7 +79,7 @@ export function createNegentropyServer(options: NegentropyServerOptions): Negent
   function open(id: string, rawFilter: unknown, message: string): void {
     // A NEG-OPEN reusing an open id replaces that session (NIP-77).
     sessions.delete(id)
-    if (id.length === 0 || id.length > options.maxSubidLength) {
+    if (!isSubscriptionIdLength(id, options.maxSubidLength)) {
       return refuse(
         id,
         `invalid: subscription id must be 1 to ${options.maxSubidLength} characters`,

@@ -2,6 +2,7 @@
 // returning a refusal (a NIP-01 `OK` message with its prefix) or null. The relay runs them in
 // order after the shape and signature checks; the first refusal wins.
 import type { NostrEvent } from 'nostr-tools/pure'
+import { exceedsCharacters } from './limits.js'
 
 /** A refusal message (`blocked: ...`, `invalid: ...`) for `event`, or null to let it through. */
 export type EventPolicy = (event: NostrEvent, now: number) => string | null
@@ -44,10 +45,12 @@ export function rejectManyTags(max: number): EventPolicy {
     event.tags.length > max ? `invalid: more than ${max} tags (${event.tags.length})` : null
 }
 
-/** Refuses content longer than `max` UTF-16 code units (NIP-11 `max_content_length`). */
+/** Refuses content longer than `max` characters, code points (NIP-11 `max_content_length`). */
 export function rejectLongContent(max: number): EventPolicy {
   return (event) =>
-    event.content.length > max ? `invalid: content is longer than ${max} characters` : null
+    exceedsCharacters(event.content, max)
+      ? `invalid: content is longer than ${max} characters`
+      : null
 }
 
 /**

@@ -16,6 +16,7 @@ import type { SaveOutcome } from './event-store.js'
 import { serializeEvent } from './event-json.js'
 import { parseEventShape } from './event-shape.js'
 import { parseFilters } from './filters.js'
+import type { ParsedFilter } from './filters.js'
 import { startHeartbeat } from './heartbeat.js'
 import { classifyKind } from './kinds.js'
 import { DEFAULT_LIMITS } from './limits.js'
@@ -31,7 +32,7 @@ import {
 import type { EventPolicy } from './policies.js'
 import { createTokenBuckets } from './rate-limit.js'
 import { DEFAULT_AUTH_WINDOW_SECONDS } from './nip42.js'
-import { createSearchIndex, searchAwareQuery } from './nip50.js'
+import { createSearchIndex, searchAwareCount, searchAwareQuery } from './nip50.js'
 import { checkWriteAuth } from './nip70.js'
 import type { PublishOrigin } from './nip70.js'
 import { readNegentropyLimits } from './nip77.js'
@@ -97,6 +98,7 @@ export function createRelay(options: RelayOptions): Relay {
 
   const writeAuth = { requireAuthForWrites: options.requireAuthForWrites ?? false }
   const extensions = {
+    count: (filters: ParsedFilter[]) => store.count(searchAwareCount(filters, search)),
     relayUrl: options.url,
     authWindowSeconds: DEFAULT_AUTH_WINDOW_SECONDS,
     negentropy,

@@ -1,6 +1,7 @@
 // The tag index: one row per single-letter tag (NIP-01 indexes the first value) holding its
 // event's kind, created_at and id, so a catalog query (`kinds`, `#t`, `limit`) reads the rows
-// newest first, lowest id first, straight from the index, with no sort (relay/event-query.ts).
+// newest first, lowest id first, straight from the index, with no sort (relay/event-query.ts);
+// tags_by_time serves a tag filter with no kind, or with too many to pair with each value.
 import type Database from 'better-sqlite3'
 import type { NostrEvent } from 'nostr-tools/pure'
 
@@ -16,6 +17,7 @@ const TAGS_SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS tags_by_kind_time
     ON tags (name, value, event_kind, event_created_at DESC, event_id);
+  CREATE INDEX IF NOT EXISTS tags_by_time ON tags (name, value, event_created_at DESC, event_id);
   CREATE INDEX IF NOT EXISTS tags_by_event ON tags (event_seq);
 `
 

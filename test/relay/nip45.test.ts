@@ -1,11 +1,22 @@
 // NIP-45 COUNT over a real WebSocket: raw messages, refusals answered with CLOSED, and the counts
 // that nostr-tools' Relay and SimplePool and NDK read.
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import NDK from '@nostr-dev-kit/ndk'
 import { SimplePool } from 'nostr-tools/pool'
 import { getPublicKey } from 'nostr-tools/pure'
-import { connectClient, connectRaw, generateSecretKey, signEvent, startRelay } from './harness.js'
+import { openEventStore } from '../../relay/event-store.js'
+import {
+  connectClient,
+  connectRaw,
+  generateSecretKey,
+  makeTempDir,
+  signEvent,
+  startRelay,
+} from './harness.js'
 import type { RawClient, RunningRelay } from './harness.js'
 
 // NDK opens sockets with the global WebSocket, which Node 20 does not have.
@@ -91,5 +102,68 @@ describe('relay COUNT (NIP-45)', () => {
     const result = await pool.countMany([running.url], getPublicKey(followed), 'followers')
     expect(result.count).toBe(3)
     pool.destroy()
+  })
+})
+
+// 30,000 events written straight into a store, whose JSON is then overwritten with text that
+// does not parse: a COUNT that loaded any event would fail, so exact answers prove it reads none.
+describe('relay COUNT over a large store', () => {
+  const temp = makeTempDir()
+  const databasePath = join(temp.dir, 'relay.sqlite')
+  const total = 30_000
+  let running: RunningRelay
+  let client: RawClient
+
+  beforeAll(async () => {
+    const store = openEventStore(databasePath)
+    const pubkey = randomBytes(32).toString('hex')
+    for (let start = 0; start < total; start += 5000) {
+      const batch = Array.from({ length: 5000 }, (_, offset) => ({
+        id: randomBytes(32).toString('hex'),
+        pubkey,
+        kind: 1985,
+        created_at: 1_700_000_000 + start + offset,
+        tags: [
+          ['L', 'fill'],
+          ['l', `x${(start + offset) % 50}`],
+        ],
+        content: 'c'.repeat(200),
+        sig: randomBytes(64).toString('hex'),
+      }))
+      store.saveBatch(batch)
+    }
+    store.close()
+    const db = new Database(databasePath)
+    db.prepare("UPDATE events SET json = 'not an event'").run()
+    db.close()
+    running = await startRelay({ databasePath })
+    client = await connectRaw(running.url)
+  })
+
+  afterAll(async () => {
+    client.socket.close()
+    await running.stop()
+    temp.remove()
+  })
+
+  it.each([
+    [[{}], total],
+    [Array.from({ length: 10 }, () => ({})), total],
+    [[{ kinds: [1985] }, { '#L': ['fill'] }], total],
+    [[{ '#l': ['x1'] }], total / 50],
+    [
+      [{ '#l': ['x1', 'x2'] }, { '#l': ['x2'] }, { '#L': ['fill'], '#l': ['x3'] }],
+      (3 * total) / 50,
+    ],
+    [[{ kinds: [1985], since: 1_700_000_000 + total - 100 }], 100],
+  ])('counts %j as %i without loading an event', async (filters, count) => {
+    client.send(JSON.stringify(['COUNT', 'big', ...filters]))
+    expect(await client.next()).toEqual(['COUNT', 'big', { count }])
+  })
+
+  it('has JSON no query can load: a REQ of the same store fails', async () => {
+    client.send(JSON.stringify(['REQ', 'r', { limit: 1 }]))
+    const answer = (await client.next()) as unknown[]
+    expect(answer.slice(0, 2)).toEqual(['CLOSED', 'r'])
   })
 })

@@ -118,11 +118,17 @@ describe('relay negentropy (NIP-77)', () => {
     expect(await client.next()).toEqual(['NEG-MSG', 'v', '61'])
   })
 
-  it('answers a NEG-OPEN with a malformed envelope with a NOTICE', async () => {
+  it('answers a malformed NEG-OPEN with NEG-ERR when its id is readable, else a NOTICE', async () => {
     client.send(JSON.stringify(['NEG-OPEN', 'n', {}]))
     expect(await client.next()).toEqual([
-      'NOTICE',
+      'NEG-ERR',
+      'n',
       'invalid: NEG-OPEN takes a subscription id, a filter and a message',
+    ])
+    client.send(JSON.stringify(['NEG-OPEN', 7, {}, '61']))
+    expect(await client.next()).toEqual([
+      'NOTICE',
+      'invalid: NEG-OPEN needs a subscription id string as its second element',
     ])
   })
 })

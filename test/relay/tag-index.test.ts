@@ -3,8 +3,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { generateSecretKey } from 'nostr-tools/pure'
 import type { NostrEvent } from 'nostr-tools/pure'
-import { buildFilterQuery } from '../../relay/event-query.js'
-import type { FilterQuery } from '../../relay/event-query.js'
+import { planFilter } from '../../relay/event-query.js'
 import { compareNewestFirst, openEventStore } from '../../relay/event-store.js'
 import { parseFilters } from '../../relay/filters.js'
 import type { ParsedFilter } from '../../relay/filters.js'
@@ -13,7 +12,6 @@ import { makeTempDir } from './harness.js'
 
 const CATALOG = { kinds: [30078], '#t': ['archipelago-marketplace'], limit: 100 }
 const signer = makeFastSigner(generateSecretKey())
-const toQuery = buildFilterQuery as (filter: ParsedFilter, now: number) => FilterQuery
 
 let apps = 0
 function release(createdAt: number, tags: string[][] = [], kind = 30078): NostrEvent {
@@ -30,12 +28,16 @@ function tempDatabase(): string {
   return join(temp.dir, 'relay.sqlite')
 }
 
-/** EXPLAIN QUERY PLAN of the store's SELECT for `filter`, one detail line per step. */
+/** EXPLAIN QUERY PLAN of the store's first source for `filter`, one detail line per step. */
 function planOf(path: string, filter: Record<string, unknown>): string[] {
   const [parsed] = parseFilters([filter])
-  const { sql, params } = toQuery(parsed as ParsedFilter, Math.floor(Date.now() / 1000))
+  const plan = planFilter(parsed as ParsedFilter, Math.floor(Date.now() / 1000))
+  const { sql, params } = plan.sources[0] as { sql: string; params: unknown[] }
   const db = new Database(path, { readonly: true })
-  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>
+  const cursor = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, '', 10]
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params, ...cursor) as Array<{
+    detail: string
+  }>
   db.close()
   return rows.map((row) => row.detail)
 }

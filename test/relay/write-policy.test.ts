@@ -212,6 +212,27 @@ describe('relay limits', () => {
     ])
   })
 
+  // NIP-11 counts characters: a non-BMP character (two UTF-16 units) is one.
+  it('counts subscription id and content length in characters, not UTF-16 units', async () => {
+    const raw = await open({ maxSubidLength: 4, maxContentLength: 4 })
+    expect((await requestRaw(raw, '😀😀😀😀', [{ limit: 0 }])).end).toEqual(['EOSE', '😀😀😀😀'])
+    expect((await requestRaw(raw, '😀😀😀😀x', [{ limit: 0 }])).end).toEqual([
+      'CLOSED',
+      '😀😀😀😀x',
+      'invalid: subscription id must be 1 to 4 characters',
+    ])
+    raw.send(JSON.stringify(['COUNT', '😀😀😀😀', { kinds: [0] }]))
+    expect(await raw.next()).toEqual(['COUNT', '😀😀😀😀', { count: 0 }])
+    await expectOk(raw, signEvent(alice, { kind: 0, content: '😀😀😀😀' }))
+    const long = signEvent(alice, { kind: 3, content: '😀😀😀😀😀' })
+    expect(await publishRaw(raw, long)).toEqual([
+      'OK',
+      long.id,
+      false,
+      'invalid: content is longer than 4 characters',
+    ])
+  })
+
   it('clamps a limit to max_limit', async () => {
     const raw = await open({ maxLimit: 2 })
     for (const created_at of [1, 2, 3])
