@@ -1,11 +1,16 @@
 // NIP-77, the initiator's side: reconciles the events this node holds for a filter with an
-// upstream relay's and returns the ids each side lacks. A NEG-ERR, a NOTICE (a relay that does not
-// know NEG-OPEN) or silence means the upstream cannot sync this way; the caller falls back.
+// upstream relay's and returns the ids each side lacks. A NEG-ERR, a NOTICE that refers to NEG-OPEN
+// (a relay that does not know it) or silence means the upstream cannot sync this way; the caller
+// falls back. A NOTICE about anything else (the live REQ sent beside it, a rate limit) is not one.
 import { randomBytes } from 'node:crypto'
 import type { Filter } from 'nostr-tools/filter'
 import { describeError } from '../src/errors.js'
 import { createNegentropy, fromHex, sortItems, toHex } from './negentropy.js'
 import type { UpstreamSocket } from './upstream-socket.js'
+
+/** How relays without NIP-77 word their NOTICE about NEG-OPEN (strfry, nostr-rs-relay, khatru...). */
+const NO_NEGENTROPY_NOTICE =
+  /neg|unknown (cmd|command|message)|unsupported|not supported|could not parse|bad msg|unrecognized/i
 
 export type NegentropySyncResult =
   | { supported: true; have: string[]; need: string[] }
@@ -65,7 +70,9 @@ export function syncWithNegentropy(
       timer = setTimeout(() => stop('no answer to NEG-MSG'), timeoutMs)
       upstream.send(['NEG-MSG', id, toHex(result.message)])
     })
-    const unnotice = upstream.onNotice((text) => stop(`NOTICE: ${text}`))
+    const unnotice = upstream.onNotice((text) => {
+      if (NO_NEGENTROPY_NOTICE.test(text)) stop(`NOTICE: ${text}`)
+    })
     void upstream.closed.then(() => stop('the connection closed', true))
 
     upstream.send(['NEG-OPEN', id, filter, toHex(negentropy.initiate())])
