@@ -8,9 +8,20 @@ import { describeError } from '../src/errors.js'
 import { createNegentropy, fromHex, sortItems, toHex } from './negentropy.js'
 import type { UpstreamSocket } from './upstream-socket.js'
 
-/** How relays without NIP-77 word their NOTICE about NEG-OPEN (strfry, nostr-rs-relay, khatru...). */
-const NO_NEGENTROPY_NOTICE =
-  /neg|unknown (cmd|command|message)|unsupported|not supported|could not parse|bad msg|unrecognized/i
+/** How relays without NIP-77 word a NOTICE about NEG-OPEN (strfry, nostr-rs-relay...). */
+const NO_NEGENTROPY_NOTICE = new RegExp(
+  [
+    String.raw`\bneg-`,
+    'negentropy',
+    'unknown (cmd|command|message)',
+    'unsupported',
+    'not supported',
+    'could not parse',
+    'bad msg',
+    'unrecognized',
+  ].join('|'),
+  'i',
+)
 
 export type NegentropySyncResult =
   | { supported: true; have: string[]; need: string[] }

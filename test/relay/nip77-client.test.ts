@@ -52,6 +52,7 @@ describe('syncWithNegentropy', () => {
     const socket = await upstreamAnswering((id) => [
       ['NOTICE', 'rate-limited: slow down'],
       ['NOTICE', 'restricted: guests may not publish'],
+      ['NOTICE', 'invalid: a limit must not be negative'],
       ['NEG-ERR', id, 'blocked: too many records'],
     ])
     expect(await syncWithNegentropy(socket, { kinds: [0] }, [], 2000)).toEqual({
