@@ -126,8 +126,8 @@ async function publish(path: string, inFlight: number): Promise<PublishReport> {
   return { events: latenciesMs.length, seconds, accepted, refusals, latenciesMs, cpuUs }
 }
 
-/** `rounds` catalog REQs one after another, each timed from send to EOSE. */
-async function query(rounds: number): Promise<QueryReport> {
+/** `rounds` REQs of `filters` (the catalog's) one after another, each timed to EOSE. */
+async function query(rounds: number, filters: unknown[] = [CATALOG_FILTER]): Promise<QueryReport> {
   const socket = await open(url)
   const latenciesMs: number[] = []
   let eventsPerAnswer = 0
@@ -145,7 +145,7 @@ async function query(rounds: number): Promise<QueryReport> {
         resolve()
       }
       socket.on('message', onMessage)
-      socket.send(JSON.stringify(['REQ', id, CATALOG_FILTER]))
+      socket.send(JSON.stringify(['REQ', id, ...filters]))
     })
     latenciesMs.push(performance.now() - started)
     socket.send(JSON.stringify(['CLOSE', id]))
@@ -155,5 +155,7 @@ async function query(rounds: number): Promise<QueryReport> {
   return { rounds, eventsPerAnswer, latenciesMs }
 }
 
-const report = mode === 'publish' ? await publish(arg1, Number(arg2)) : await query(Number(arg1))
+const filters = arg2 === undefined ? undefined : (JSON.parse(arg2) as unknown[])
+const report =
+  mode === 'publish' ? await publish(arg1, Number(arg2)) : await query(Number(arg1), filters)
 process.send?.(report, () => process.exit(0))

@@ -206,8 +206,31 @@ async function benchQuery(): Promise<void> {
   console.log(
     `  REQ to EOSE p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}`,
   )
+  await benchOtherShapes(server.url)
   console.log(`  relay process memory: ${mib(status.rss)} resident, ${mib(status.maxRss)} peak`)
   server.child.disconnect()
+}
+
+// Shapes that once sorted every match before their limit (a kind list, a tag without a kind,
+// ten filters in one REQ): each should cost about what the catalog query costs.
+async function benchOtherShapes(url: string): Promise<void> {
+  const newest = Math.floor(Date.now() / 1000)
+  const shapes: Array<[string, unknown[]]> = [
+    ['{kinds:[1985],limit:1}', [{ kinds: [1985], limit: 1 }]],
+    ['{kinds:[1,1985],limit:10}', [{ kinds: [1, 1985], limit: 10 }]],
+    ['{#t:[archipelago-marketplace],limit:10}', [{ '#t': ['archipelago-marketplace'], limit: 10 }]],
+    [
+      '10 x {kinds:[1985],limit:1,until}',
+      Array.from({ length: 10 }, (_, i) => ({ kinds: [1985], limit: 1, until: newest - i * 3600 })),
+    ],
+  ]
+  for (const [name, filters] of shapes) {
+    const args = ['query', url, String(QUERY_ROUNDS / 10), JSON.stringify(filters)]
+    const report = await nextMessage<QueryReport>(startChild('./relay-load.js', args))
+    const latencies = report.latenciesMs.slice(report.rounds / 10)
+    const p50 = ms(percentile(latencies, 50))
+    console.log(`  ${name.padEnd(40)} p50 ${p50}, p99 ${ms(percentile(latencies, 99))}`)
+  }
 }
 
 try {
