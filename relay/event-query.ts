@@ -92,6 +92,9 @@ function pushOtherTags(
 /** Roughly how many tag rows a condition selects (capped): the store probes its index. */
 export type TagEstimate = (condition: TagCondition) => number
 
+/** Tag rows a TagEstimate reads at most: a tag with fewer is small enough to drive any filter. */
+export const TAG_PROBE_ROWS = 4096
+
 /** The tag condition to drive from: the one with the fewest rows, else the fewest values. */
 function pickTag(filter: ParsedFilter, estimate?: TagEstimate): TagCondition | undefined {
   if (filter.tags.length < 2) return filter.tags[0]
@@ -103,6 +106,11 @@ function pickTag(filter: ParsedFilter, estimate?: TagEstimate): TagCondition | u
     if (n < bestSize) [best, bestSize] = [condition, n]
   }
   return best
+}
+
+/** True when `tag` selects fewer rows than the probe reads, so scanning it all stays cheap. */
+function isSmallTag(tag: TagCondition | undefined, estimate?: TagEstimate): boolean {
+  return tag !== undefined && estimate !== undefined && estimate(tag) < TAG_PROBE_ROWS
 }
 
 /** The sources of `filter` at `now` (Unix seconds): a union of bounded, ordered index scans. */
@@ -120,7 +128,10 @@ export function planFilter(filter: ParsedFilter, now: number, estimate?: TagEsti
   const paired = (values: number): boolean =>
     kinds !== undefined && values * kinds.length <= MAX_PAIRED_SOURCES
 
-  if (filter.authors) {
+  // Authors drive unless a tag has few rows: an author's events that all miss a rare tag would
+  // otherwise be read to the end.
+  const tag = pickTag(filter, estimate)
+  if (filter.authors && !isSmallTag(tag, estimate)) {
     const authors = [...filter.authors]
     const withKind = paired(authors.length)
     const rest = eventConditions(filter, now, { authors: true, kinds: withKind })
@@ -132,15 +143,24 @@ export function planFilter(filter: ParsedFilter, now: number, estimate?: TagEsti
     return { sources: keys.map((key) => eventSource(index, driver, key, rest)), limit }
   }
 
-  const tag = pickTag(filter, estimate)
   if (tag) {
     const values = [...tag.values]
     const withKind = paired(values.length)
     const rest = eventConditions(filter, now, { kinds: withKind, tag })
+    // since and until bound the index range itself, not only the rows it yields.
+    const range: string[] = []
+    const bounds: number[] = []
+    if (filter.since !== undefined) range.push('driver.event_created_at >= ?')
+    if (filter.since !== undefined) bounds.push(filter.since)
+    if (filter.until !== undefined) range.push('driver.event_created_at <= ?')
+    if (filter.until !== undefined) bounds.push(filter.until)
     const keys = withKind
       ? values.flatMap((value) => kinds!.map((kind) => [tag.name, value, kind]))
       : values.map((value) => [tag.name, value])
-    return { sources: keys.map((key) => tagSource(key, rest)), limit }
+    const sources = keys.map((key) =>
+      tagSource(key, { clauses: [...range, ...rest.clauses], params: [...bounds, ...rest.params] }),
+    )
+    return { sources, limit }
   }
 
   const rest = eventConditions(filter, now, { kinds: true })

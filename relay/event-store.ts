@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { addressOf, supersedes } from './kinds.js'
-import { planFilter } from './event-query.js'
+import { planFilter, TAG_PROBE_ROWS } from './event-query.js'
 import type { TagEstimate } from './event-query.js'
 import { countMatches } from './event-count.js'
 import type { CountBudget, CountResult } from './event-count.js'
@@ -70,8 +70,6 @@ const EXPIRES_INDEX =
 const MAX_CACHED_STATEMENTS = 256
 // Events whose JSON one statement loads.
 const JSON_BATCH = 500
-// Tag rows read to tell which of a filter's tag conditions is the most selective.
-const TAG_PROBE = 4096
 const WAL_CHECKPOINT_PAGES = 8192
 
 /** Opens (creating when missing) the store at `path`. */
@@ -109,7 +107,7 @@ export function openEventStore(path: string): EventStore {
   // Which of a filter's tag conditions selects the fewest rows, read from at most a few thousand.
   const estimateTag: TagEstimate = (condition) =>
     (
-      probeTag.get(condition.name, JSON.stringify([...condition.values]), TAG_PROBE) as {
+      probeTag.get(condition.name, JSON.stringify([...condition.values]), TAG_PROBE_ROWS) as {
         n: number
       }
     ).n

@@ -56,6 +56,8 @@ const SHAPES: Array<Record<string, unknown>> = [
   { '#l': many(100, (index) => `l${index}`), kinds: [1, 7, 4], limit: 13 },
   { '#t': ['t1'], '#l': ['l2', 'l3'], limit: 10 },
   { '#t': ['t0'], authors: [AUTHORS[1]], limit: 3 },
+  { '#l': ['l4', 'none'], authors: AUTHORS, kinds: [1, 7], limit: 5 },
+  { '#t': ['t1'], since: 1_700_000_012, until: 1_700_000_020, limit: 6 },
   { until: 1_700_000_020, limit: 15 },
   { since: 1_700_000_035 },
   { '#t': ['t1'] },
@@ -110,6 +112,21 @@ describe('event store query plans', () => {
       db.close()
     },
   )
+
+  it('drives by a tag with few rows rather than by authors, its range bounded by since', () => {
+    const db = new Database(path, { readonly: true })
+    const filter = parse({ authors: AUTHORS, '#l': ['none'], since: 1_700_000_030, limit: 5 })
+    const plan = planFilter(filter, NOW, () => 0)
+    expect(plan.sources).toHaveLength(1)
+    const source = plan.sources[0] as { sql: string; params: unknown[] }
+    const cursor = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, '', 5]
+    const steps = db.prepare(`EXPLAIN QUERY PLAN ${source.sql}`).all(...source.params, ...cursor)
+    db.close()
+    const text = (steps as Array<{ detail: string }>).map((step) => step.detail).join('\n')
+    expect(text).toMatch(/tags_by_time \(name=\? AND value=\? AND event_created_at>\? AND/)
+    expect(text).not.toMatch(/TEMP B-TREE/)
+    expect(store.query([filter])).toEqual([])
+  })
 
   it('reads an ids filter by its ids, unordered, and sorts only those', () => {
     const ids = events.slice(0, 5).map((event) => event.id)
