@@ -3,6 +3,7 @@
 // a delay that doubles with every failed retry, instead of being started again on every pass.
 // Counted in the agent's store, so a restarted agent keeps it; it stops containers, never removes
 // one or any data. `archy agent start` (or restart, or install) retries at once.
+import { ExecError } from '../src/errors.js'
 import type { Agent } from './agent-context.js'
 import type { CrashLoopRecord } from './agent-store.js'
 import type { InstalledApp } from './installed-app.js'
@@ -234,14 +235,24 @@ async function stopContainer(agent: Agent, app: InstalledApp, name: string): Pro
 
   // Podman holds a restart policy back only for a container stopped while it ran: a stop between
   // two of its restarts (state `stopped`, a restart to come) changes nothing. So stop it when it
-  // runs, until it is `exited`, which it is only once nothing will restart it.
+  // runs, until it is `exited`, which it is only once nothing will restart it. A stop that
+  // races a restart can fail (Podman 4.3: "rootlessport listen ... address already in use" while
+  // the previous run still holds the port); the next look tries again, and only a container
+  // that never came to rest fails the step, with the last such error.
   let exited = 0
+  let failure: unknown
   for (let look = 0; look < STOP_LOOKS && exited < EXITED_LOOKS; look += 1) {
     const { state } = await agent.podman.restartState(name)
-    if (state === 'running') await agent.podman.stop(name)
+    if (state === 'running') {
+      await agent.podman.stop(name).catch((error: unknown) => {
+        if (!(error instanceof ExecError) || error.code !== 'exec-failed') throw error
+        failure = error
+      })
+    }
     exited = state === 'exited' ? exited + 1 : 0
     if (exited < EXITED_LOOKS) await new Promise((resolve) => setTimeout(resolve, LOOK_INTERVAL_MS))
   }
+  if (exited < EXITED_LOOKS && failure !== undefined) throw failure
 }
 
 const STOP_LOOKS = 50

@@ -73,6 +73,8 @@ interface Scripted {
   row: Record<string, unknown>
   restartCount: number
   healthy?: boolean
+  /** How many stops fail (exit 125) before one works, the container still running. */
+  failStops?: number
 }
 
 let agent: Agent | undefined
@@ -95,6 +97,14 @@ async function openScriptedAgent(state: string, script: Scripted): Promise<Agent
     }
     if (line === `healthcheck run ${name}`) {
       return { stdout: '', stderr: '', exitCode: script.healthy ? 0 : 1, durationMs: 0 }
+    }
+    if (line === `stop --time 10 ${name}` && (script.failStops ?? 0) > 0) {
+      script.failStops! -= 1
+      const stderr = 'Error: rootlessport listen tcp 127.0.0.1:28220: bind: address already in use'
+      throw new ExecError('exec-failed', command, `${line}: exited with 125: ${stderr}`, {
+        exitCode: 125,
+        stderr,
+      })
     }
     if (line === `stop --time 10 ${name}`) {
       script.row = { ...script.row, State: 'exited', ExitCode: 1 }
@@ -211,6 +221,36 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     expect(second.store.getCrashLoop(appId)).toBeUndefined()
     expect(script.calls).toContain(`start ${appId}`)
   })
+
+  it('stops it again when a stop races a restart and fails, and fails only if it never rests', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
+    const script: Scripted = { calls: [], row: {}, restartCount: 0 }
+    const opened = await openScriptedAgent(state, script)
+    const [seeded] = (await seedRunningInstalls(opened, 1)) as Record<string, unknown>[]
+    const appId = 'seeded-app-00'
+    script.row = { ...seeded, StartedAt: 1_796_000_000, ExitCode: 0 }
+    await runReconcilePass(opened)
+
+    script.row = { ...script.row, StartedAt: 1_796_000_100 }
+    script.restartCount = 25
+    script.failStops = 1
+    script.calls.length = 0
+    const pass = await runReconcilePass(opened)
+    expect(pass.errors).toEqual([])
+    expect(pass.steps).toMatchObject([{ appId, step: 'stop' }])
+    const stops = script.calls.filter((line) => line.startsWith('stop '))
+    expect(stops).toEqual([`stop --time 10 ${appId}`, `stop --time 10 ${appId}`])
+    expect(script.row.State).toBe('exited')
+
+    // A stop that always fails: the step fails with Podman's own error after its looks.
+    const record = opened.store.getCrashLoop(appId)!
+    opened.store.saveCrashLoop({ ...record, stopped: false })
+    script.row = { ...script.row, State: 'running', StartedAt: 1_796_000_200 }
+    script.restartCount = 30
+    script.failStops = 1000
+    const stuck = await runReconcilePass(opened)
+    expect(stuck.errors.join('\n')).toMatch(/address already in use/)
+  }, 30_000)
 
   it('counts nothing when the agent started the container itself (the count was reset)', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
