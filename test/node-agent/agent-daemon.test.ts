@@ -117,6 +117,14 @@ describe('agent daemon', () => {
   })
 })
 
+describe('archy agent run', () => {
+  it('refuses an unknown --log-level as a usage error naming the allowed levels', async () => {
+    const run = await runCli(['agent', 'run', '--state', state, '--log-level', 'loud'])
+    expect(run.code).toBe(2)
+    expect(run.err).toMatch(/--log-level: "loud" must be one of fatal, error, warn, info, debug/)
+  })
+})
+
 describe('checkLinger', () => {
   it('warns with the fix when linger is off, and says nothing when it is on', async () => {
     const { checkLinger } = await import('../../node-agent/linger.js')

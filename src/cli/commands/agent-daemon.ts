@@ -2,7 +2,7 @@
 // user unit deploy/archy-agent.service starts it; SIGTERM or SIGINT stops it cleanly.
 import { startAgentDaemon, DEFAULT_PASS_INTERVAL_MS } from '../../../node-agent/agent-daemon.js'
 import { UsageError } from '../../errors.js'
-import { createLogger } from '../../log.js'
+import { createLogger, LOG_LEVELS } from '../../log.js'
 import { stringOption } from '../command.js'
 import type { CommandSpec } from '../command.js'
 import { placeOptions, readAgentOptions } from './agent-common.js'
@@ -33,7 +33,11 @@ export const daemonCommands: CommandSpec[] = [
           `--interval: "${interval}" must be a whole number of seconds, 1 or more`,
         )
       }
-      const logger = createLogger('agent', stringOption(input, 'log-level') ?? 'info')
+      const level = stringOption(input, 'log-level') ?? 'info'
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        throw new UsageError(`--log-level: "${level}" must be one of ${LOG_LEVELS.join(', ')}`)
+      }
+      const logger = createLogger('agent', level)
       const daemon = await startAgentDaemon({
         ...readAgentOptions(input),
         logger,
