@@ -2,6 +2,8 @@
 // and installs with their members. This store, not `podman ps`, is the source of truth.
 import Database from 'better-sqlite3'
 
+import { openSqlite } from '../src/fs/sqlite-damage.js'
+
 export type DesiredState = 'running' | 'stopped'
 export type RuntimeMode = 'podman' | 'quadlet'
 
@@ -202,12 +204,30 @@ interface UpdateRow {
 }
 
 /** Opens (creating if needed) the store at a path. */
+const AGENT_STORE_RECOVERY =
+  "the agent's installs and registries are recorded there: stop the agent and restore the " +
+  'file from a backup (with its -wal file, if any); containers and app data are untouched'
+
 export function openAgentStore(file: string): AgentStore {
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
-  db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
-  db.exec(SCHEMA)
+  const db = openSqlite(file, AGENT_STORE_RECOVERY, () => {
+    const opened = new Database(file)
+    try {
+      opened.pragma('journal_mode = WAL')
+      opened.pragma('foreign_keys = ON')
+      opened.pragma('busy_timeout = 5000')
+      opened.exec(SCHEMA)
+      // The store is small: a quick check at open finds damage before any decision rests on it.
+      const check = opened.pragma('quick_check', { simple: true }) as string
+      if (check !== 'ok') {
+        const damage = new Error('database disk image is malformed', { cause: check })
+        throw Object.assign(damage, { code: 'SQLITE_CORRUPT' })
+      }
+      return opened
+    } catch (error) {
+      opened.close()
+      throw error
+    }
+  })
 
   const now = (): string => new Date().toISOString()
   const toRegistry = (row: RegistryRow): RegistryRecord => ({

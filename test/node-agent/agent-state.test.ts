@@ -1,6 +1,6 @@
 // The agent's state: the exclusive lock, the SQLite store, the node keys made on first run, and a
 // status that keeps installed apps visible when Podman fails.
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -89,6 +89,37 @@ describe('openAgentStore', () => {
       contentDigest: 'd',
     })
     store.close()
+  })
+})
+
+describe('a damaged agent.sqlite', () => {
+  it('is refused at open naming the file and the way back, for damaged pages or no database', async () => {
+    const file = path.join(dir, 'agent.sqlite')
+    const store = openAgentStore(file)
+    for (let i = 0; i < 40; i += 1) {
+      store.saveInstall({ ...install, appId: `app-${i}`, release: { pad: 'x'.repeat(2000) } }, [
+        member(`app-${i}`, 0),
+      ])
+    }
+    store.close()
+    const bytes = await readFile(file)
+    bytes.fill(0xab, 4096 * 2, bytes.length - 4096)
+    await writeFile(file, bytes)
+    const damaged = /agent\.sqlite: cannot be read \(.*\); .*restore the file from a backup/
+    expect(() => openAgentStore(file)).toThrow(damaged)
+    expect(() => openAgentStore(file)).toThrow(/containers and app data are untouched/)
+
+    await writeFile(file, 'not a database at all, but long enough to be read as a header......')
+    expect(() => openAgentStore(file)).toThrow(/agent\.sqlite: cannot be read \(file is not a/)
+  })
+
+  it('makes an agent command fail with that one line', async () => {
+    const state = path.join(dir, 'state')
+    await mkdir(state, { recursive: true })
+    await writeFile(path.join(state, 'agent.sqlite'), 'x'.repeat(8192))
+    const run = await runCli(['agent', 'status', '--state', state, '--host-ip', '192.0.2.1'])
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/state\/agent\.sqlite: cannot be read .* restore the file from a back/)
   })
 })
 
