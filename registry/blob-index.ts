@@ -2,6 +2,8 @@
 // it (a Blossom "owner", BUD-02), which is what `/list/<pubkey>`, DELETE and quotas read.
 import Database from 'better-sqlite3'
 
+import { openSqlite } from '../src/fs/sqlite-damage.js'
+
 export interface IndexedBlob {
   blake3: string
   sha256: string
@@ -51,12 +53,18 @@ CREATE TABLE IF NOT EXISTS blob_owners (
 CREATE INDEX IF NOT EXISTS blob_owners_by_blob ON blob_owners (blake3);
 `
 
+const REGISTRY_DB_RECOVERY =
+  'stop the registry node and restore the file from a backup (with its -wal file, if any)'
+
 /** Opens (and creates when missing) the blob index at `path`. */
 export function openBlobIndex(path: string): BlobIndex {
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('foreign_keys = ON')
-  db.exec(SCHEMA)
+  const db = openSqlite(path, REGISTRY_DB_RECOVERY, () => {
+    const opened = new Database(path)
+    opened.pragma('journal_mode = WAL')
+    opened.pragma('foreign_keys = ON')
+    opened.exec(SCHEMA)
+    return opened
+  })
 
   const upsertBlob = db.prepare(
     `INSERT INTO blobs VALUES (@blake3, @sha256, @size, @type, @uploaded)

@@ -2,6 +2,8 @@
 // rejection with its reason, the catalog state (persisted sequence) and the blob index.
 import Database from 'better-sqlite3'
 
+import { openSqlite } from '../src/fs/sqlite-damage.js'
+
 export interface ReleaseRecord {
   event_id: string
   app_id: string
@@ -112,13 +114,19 @@ interface ReleaseRow {
   yanked_at: string | null
 }
 
+const REGISTRY_DB_RECOVERY =
+  'stop the registry node and restore the file from a backup (with its -wal file, if any)'
+
 /** Opens (and creates when missing) the registry database at `path`. */
 export function openRegistryStore(path: string): RegistryStore {
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.exec(SCHEMA)
-  addYankColumns(db)
+  const db = openSqlite(path, REGISTRY_DB_RECOVERY, () => {
+    const opened = new Database(path)
+    opened.pragma('journal_mode = WAL')
+    opened.pragma('synchronous = NORMAL')
+    opened.exec(SCHEMA)
+    addYankColumns(opened)
+    return opened
+  })
 
   // Insertion order (rowid) is verification order: "earliest verified release" reads it.
   const insertRelease = db.prepare(
