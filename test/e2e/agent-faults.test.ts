@@ -138,6 +138,7 @@ describePodman('archy agent killed between Podman calls', () => {
     const broken = await flaky(1, 'agent', 'reconcile')
     expect(broken.code).toBe(1)
     expect(broken.stderr).toContain(`${APP}: cannot list containers`)
+    expect(broken.stdout.trim()).toBe('no step taken: 1 error (above)')
     const after = JSON.parse((await flaky(0, 'agent', 'status', '--json')).stdout)
     expect(after.apps[0].members[0].state).toBe('running')
     expect((await flaky(0, 'agent', 'reconcile')).code).toBe(0)

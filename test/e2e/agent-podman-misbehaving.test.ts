@@ -163,6 +163,7 @@ describePodman('archy agent on a Podman that hangs or fails', () => {
     const pass = await archy(['agent', 'reconcile'], { ARCHY_PODMAN_TIMEOUT_MS: '1000' })
     expect(pass.code).toBe(1)
     expect(pass.stderr).toContain(`${APP}: cannot list containers: podman ps -a --format json`)
+    expect(pass.stdout).not.toContain('nothing to do')
     await expectGone(asUser, wrapper.hungPidFile)
     await wrapper.control({})
     await expectServing()

@@ -197,7 +197,7 @@ export const commands: CommandSpec[] = [
       ]
       for (const warning of pass.warnings) input.io.err(`warning: ${warning}`)
       for (const error of pass.errors) input.io.err(`error: ${error}`)
-      printResult(input, pass, lines.length ? lines.join('\n') : 'nothing to do')
+      printResult(input, pass, lines.length ? lines.join('\n') : passSummary(pass.errors.length))
       return pass.errors.length > 0 ? 1 : 0
     },
   },
@@ -236,3 +236,9 @@ export const commands: CommandSpec[] = [
   ...updateCommands,
   ...daemonCommands,
 ]
+
+/** What a pass that took no step says: "nothing to do" only when nothing failed either. */
+function passSummary(errors: number): string {
+  if (errors === 0) return 'nothing to do'
+  return `no step taken: ${errors} error${errors === 1 ? '' : 's'} (above)`
+}
