@@ -26,6 +26,8 @@ export interface ReconcileOptions {
   refreshData?: boolean
   /** Wait for health only within each manifest's own window (an update's gate: update.ts). */
   healthWindow?: boolean
+  /** Leave the installed version as it is: a resumed update records it once its gate holds. */
+  keepVersion?: boolean
 }
 
 /** The least time an update's new release is given to become healthy. */
@@ -120,7 +122,8 @@ export async function reconcileInstalledApp(
     }
   }
   // Every member now runs this release: it is the installed version (DESIGN.md §5).
-  if (desired === 'running' && app.install.version !== app.release.version) {
+  const settled = desired === 'running' && !options.keepVersion
+  if (settled && app.install.version !== app.release.version) {
     agent.store.setInstalledVersion(app.install.appId, app.release.version)
   }
   return applied

@@ -204,10 +204,13 @@ export async function resumeUpdate(agent: Agent, record: UpdateRecord): Promise<
       reloadImages: true,
       refreshData: true,
       healthWindow: true,
+      keepVersion: true,
     })
     // The crash may have come after the new containers were made, leaving the pass nothing to
-    // create: the gate still holds, each member healthy within its own window.
+    // create: the gate still holds, each member healthy within its own window. Until it has,
+    // the installed version stays the one before the update.
     await waitForMembersHealthy(agent, app)
+    agent.store.setInstalledVersion(record.appId, record.toVersion)
     finish(agent, record, 'updated', null)
     return steps
   } catch (error) {

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest'
 
 import type { ExecExpectation } from '../../node-agent/exec.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
+import { AGENT_LABEL, CONFIG_HASH_LABEL } from '../../node-agent/config-hash.js'
+import { APP_LABEL } from '../../node-agent/container-spec.js'
 import { installApp } from '../../node-agent/install.js'
+import { loadInstalledApp } from '../../node-agent/installed-app.js'
 import { reconcileApp } from '../../node-agent/lifecycle.js'
 import { findAvailableVersion, pinApp } from '../../node-agent/update-policy.js'
 import {
@@ -83,6 +86,80 @@ describe('an update interrupted by a crash', () => {
       expect((after.release as { version: string }).version).toBe('1.0.0')
       expect(after.version).toBe('1.0.0')
       expect(after.lastError).toMatch(/^update to 1\.1\.0 failed: .*; rolled back to 1\.0\.0$/)
+    } finally {
+      await agent.close()
+    }
+  })
+})
+
+describe('an update a crash interrupted after its containers were made', () => {
+  it('keeps the version before it installed until the gate holds, then records the new', async () => {
+    const publisher = makePublisher()
+    const first = signRawRelease(publisher, [appOver('app', 'old-app')])
+    const next = signRawRelease(publisher, [appOver('app', 'old-app', { version: '1.1.0' })])
+    bed.registry.catalog = buildCatalog(bed.registry, [first], 1)
+    const adopted = { Id: 'c0', Names: ['old-app'], State: 'running', Image: 'x', Labels: {} }
+    const listing = { stdout: JSON.stringify([adopted]) }
+    const seenDuringGate: string[] = []
+    const ref: { agent?: Awaited<ReturnType<typeof openStubAgent>> } = {}
+    const agent = await openStubAgent(bed.dir, [
+      ...adoptionProbes(['old-app']).filter((call) => call.args[0] !== 'ps'),
+      {
+        command: 'podman',
+        args: ['image', 'inspect', '--format', '{{.Id}}', 'registry.example/app:1.0.0'],
+        result: { stdout: `${'b'.repeat(64)}\n` },
+      },
+      {
+        command: 'podman',
+        // Each listing while the store says `updating` notes the version it says is installed.
+        args: (args) => {
+          if (args[0] !== 'ps') return false
+          if (ref.agent?.store.getUpdate('app')?.state === 'updating') {
+            seenDuringGate.push(ref.agent.store.getInstall('app')!.version)
+          }
+          return true
+        },
+        result: listing,
+        times: 10,
+      },
+    ])
+    ref.agent = agent
+    try {
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
+      await installApp(agent, 'app', { mode: 'podman' })
+
+      // As a crash leaves it once the new release's container was made and recorded, before
+      // the gate held: the new release stored, the container labelled with its config.
+      const install = agent.store.getInstall('app')!
+      agent.store.saveInstall({ ...install, release: next }, agent.store.listMembers('app'))
+      const { members } = await loadInstalledApp(agent, agent.store.getInstall('app')!)
+      const configHash = members[0]!.configHash
+      agent.store.updateMember('app', { configHash })
+      const labels = {
+        [APP_LABEL]: 'app',
+        [CONFIG_HASH_LABEL]: configHash,
+        [AGENT_LABEL]: agent.agentId,
+      }
+      listing.stdout = JSON.stringify([{ ...adopted, Labels: labels }])
+      agent.store.saveUpdate({
+        appId: 'app',
+        state: 'updating',
+        fromVersion: '1.0.0',
+        toVersion: '1.1.0',
+        fromRelease: first,
+        snapshots: [],
+        warnings: [],
+        error: null,
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+      })
+
+      expect(await reconcileApp(agent, 'app')).toEqual([])
+      // The resumed pass lists once, then the gate lists while it waits for health.
+      expect(seenDuringGate.length).toBeGreaterThanOrEqual(2)
+      expect(new Set(seenDuringGate)).toEqual(new Set(['1.0.0']))
+      expect(agent.store.getUpdate('app')).toMatchObject({ state: 'updated', error: null })
+      expect(agent.store.getInstall('app')!.version).toBe('1.1.0')
     } finally {
       await agent.close()
     }
