@@ -123,6 +123,14 @@ async function convergeWithDaemon(
       fail(`containers recreated: ${ids(before).join(' ')} became ${ids(after).join(' ')}`)
     }
     if (after.some((state) => state.state !== 'running')) fail('a container is not running')
+  } catch (error) {
+    // What the daemon did and what the agent says, since the next round would start over.
+    const status = await ctx.user.archy(['agent', 'status', ...place]).then(
+      (result) => result.stdout,
+      (failed: Error) => `status failed: ${failed.message}`,
+    )
+    const log = daemon.lines.slice(-20).join('\n  ')
+    fail(`${(error as Error).message}\nagent status:\n${status}\ndaemon log:\n  ${log}`)
   } finally {
     await daemon.kill('SIGTERM')
   }
