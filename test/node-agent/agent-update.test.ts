@@ -103,7 +103,7 @@ describe('an update a crash interrupted after its containers were made', () => {
     const seenDuringGate: string[] = []
     const ref: { agent?: Awaited<ReturnType<typeof openStubAgent>> } = {}
     const agent = await openStubAgent(bed.dir, [
-      ...adoptionProbes(['old-app']).filter((call) => call.args[0] !== 'ps'),
+      ...adoptionProbes(['old-app']).filter((call) => !(call.args as string[]).includes('ps')),
       {
         command: 'podman',
         args: ['image', 'inspect', '--format', '{{.Id}}', 'registry.example/app:1.0.0'],
