@@ -10,6 +10,7 @@ import { startAgentApi, type AgentApi } from './agent-api.js'
 import { watchCatalogAnnouncements } from './catalog-announcements.js'
 import { refreshRegistry } from './catalog-follower.js'
 import { checkPlace, performOperation, type OperationPlace } from './agent-operations.js'
+import { logOperation, logOperationFailure, logPass } from './daemon-log.js'
 import { checkLinger } from './linger.js'
 import { runReconcilePass } from './reconcile-pass.js'
 import { checkQuadletHost } from './runtime-mode.js'
@@ -50,7 +51,12 @@ export async function startAgentDaemon(options: DaemonOptions): Promise<AgentDae
           log.info({ op: operation.op }, 'operation')
           agent.progress = progress
           try {
-            return await performOperation(agent, operation)
+            const result = await performOperation(agent, operation)
+            logOperation(log, operation, result)
+            return result
+          } catch (error) {
+            logOperationFailure(log, operation, error as Error)
+            throw error
           } finally {
             agent.progress = undefined
           }
@@ -97,15 +103,7 @@ export async function startAgentDaemon(options: DaemonOptions): Promise<AgentDae
 
 async function runPass(agent: Agent, log: Logger): Promise<void> {
   try {
-    const result = await runReconcilePass(agent)
-    for (const step of result.steps) log.info({ appId: step.appId, step: step.step }, 'reconciled')
-    for (const update of result.updates) {
-      const fields = { appId: update.appId, from: update.from, to: update.to }
-      if (update.result === 'updated') log.info(fields, 'updated')
-      else log.error({ ...fields, reason: update.reason }, 'update rolled back')
-    }
-    for (const warning of result.warnings) log.warn({ reason: warning }, 'reconcile degraded')
-    for (const error of result.errors) log.error({ reason: error }, 'reconcile failed')
+    logPass(log, await runReconcilePass(agent))
   } catch (error) {
     log.error({ reason: (error as Error).message }, 'reconcile pass failed')
   }
