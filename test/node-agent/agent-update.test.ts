@@ -3,6 +3,7 @@
 // checked; status shows what is available from the last accepted catalog.
 import { describe, expect, it } from 'vitest'
 
+import type { UpdateRecord } from '../../node-agent/agent-store.js'
 import type { ExecExpectation } from '../../node-agent/exec.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
 import { AGENT_LABEL, CONFIG_HASH_LABEL } from '../../node-agent/config-hash.js'
@@ -41,6 +42,22 @@ function recreateCalls(runExit: number): ExecExpectation[] {
   ]
 }
 
+/** The record of an update from 1.0.0 (`first`) to 1.1.0 that a crash left `updating`. */
+function interruptedUpdate(first: unknown): UpdateRecord {
+  return {
+    appId: 'app',
+    state: 'updating',
+    fromVersion: '1.0.0',
+    toVersion: '1.1.0',
+    fromRelease: first,
+    snapshots: [],
+    warnings: [],
+    error: null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  }
+}
+
 describe('an update interrupted by a crash', () => {
   it('rolls back to the release before it when the new one cannot be created', async () => {
     const publisher = makePublisher()
@@ -63,18 +80,7 @@ describe('an update interrupted by a crash', () => {
       // As a crash right after the new release was recorded leaves the store.
       const install = agent.store.getInstall('app')!
       agent.store.saveInstall({ ...install, release: next }, agent.store.listMembers('app'))
-      agent.store.saveUpdate({
-        appId: 'app',
-        state: 'updating',
-        fromVersion: '1.0.0',
-        toVersion: '1.1.0',
-        fromRelease: first,
-        snapshots: [],
-        warnings: [],
-        error: null,
-        startedAt: new Date().toISOString(),
-        finishedAt: null,
-      })
+      agent.store.saveUpdate(interruptedUpdate(first))
 
       expect(await reconcileApp(agent, 'app')).toEqual([])
       agent.stub.assertAllUsed()
@@ -141,18 +147,7 @@ describe('an update a crash interrupted after its containers were made', () => {
         [AGENT_LABEL]: agent.agentId,
       }
       listing.stdout = JSON.stringify([{ ...adopted, Labels: labels }])
-      agent.store.saveUpdate({
-        appId: 'app',
-        state: 'updating',
-        fromVersion: '1.0.0',
-        toVersion: '1.1.0',
-        fromRelease: first,
-        snapshots: [],
-        warnings: [],
-        error: null,
-        startedAt: new Date().toISOString(),
-        finishedAt: null,
-      })
+      agent.store.saveUpdate(interruptedUpdate(first))
 
       expect(await reconcileApp(agent, 'app')).toEqual([])
       // The resumed pass lists once, then the gate lists while it waits for health.
