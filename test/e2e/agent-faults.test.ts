@@ -2,15 +2,14 @@
 // of its external calls in turn (ARCHY_TEST_KILL_AFTER_CALLS, node-agent/exec.ts), then run
 // again: every time exactly one container, the page served and the data written before intact.
 // Then a Podman that fails (a wrapper on PATH): status still lists the app.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import type { RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { ensureExampleImages, makeTestUserRoot, startBedRegistry } from '../support/e2e-bed.js'
 import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
 import { writeGateExamples } from '../gate/gate-apps.js'
 
@@ -36,23 +35,13 @@ describePodman('archy agent killed between Podman calls', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/fault-agent-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+    ;({ root, place } = await makeTestUserRoot(asUser, 'fault-agent'))
 
     const examples = path.resolve('examples/apps')
-    if (!existsSync(`${examples}/hello-web/image.tar`)) {
-      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
-    }
-    const work = mkdtempSync(path.join(tmpdir(), 'archy-fault-node-'))
-    registry = await startRegistryNode({
-      dataDir: `${work}/data`,
-      host: '127.0.0.1',
-      port: 0,
-      logLevel: 'warn',
-    })
-    const key = `${work}/publisher.keys`
-    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    ensureExampleImages()
+    const started = await startBedRegistry('archy-fault-node')
+    registry = started.registry
+    const { work, key } = started
     const [hello] = writeGateExamples(examples, `${work}/apps`, 'fault', 38000)
     const published = await runCli(['publish', ...hello!, '--key', key, '--registry', registry.url])
     expect(published.out, published.err).toMatch(/registry: accepted/)

@@ -2,15 +2,15 @@
 // PATH, forwarding to the real rootless Podman): reads that fail now and then are retried, a run
 // is never retried blindly but is after its network vanished, and a `ps` that hangs times out
 // (ARCHY_PODMAN_TIMEOUT_MS), its process killed, while status still lists every installed app.
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import type { RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { ensureExampleImages, makeTestUserRoot, startBedRegistry } from '../support/e2e-bed.js'
 import { FLT_PORTS, removeFaultImageNames, writeFaultApp } from '../support/fault-apps.js'
 import {
   describePodman,
@@ -51,25 +51,14 @@ describePodman('archy agent on a Podman that hangs or fails', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/flt-misbehaving-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+    ;({ root, place } = await makeTestUserRoot(asUser, 'flt-misbehaving'))
     wrapper = await installPodmanWrapper(asUser, `${root}/bin`)
     await wrapper.control({})
 
-    const examples = path.resolve('examples/apps')
-    if (!existsSync(`${examples}/hello-web/image.tar`)) {
-      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
-    }
-    const work = mkdtempSync(path.join(tmpdir(), 'flt-misbehaving-node-'))
-    registry = await startRegistryNode({
-      dataDir: `${work}/data`,
-      host: '127.0.0.1',
-      port: 0,
-      logLevel: 'warn',
-    })
-    const key = `${work}/publisher.keys`
-    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    ensureExampleImages()
+    const started = await startBedRegistry('flt-misbehaving-node')
+    registry = started.registry
+    const { work, key } = started
     const names = { id: APP, port: FLT_PORTS.misbehaving, network: NETWORK }
     const manifest = writeFaultApp(work, '1.0.0', 'healthy', names)
     const published = await runCli([

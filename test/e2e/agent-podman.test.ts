@@ -4,15 +4,13 @@
 // kept, owned by data_uid), reinstalling (same data, edits and secret) and purging.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import type { RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { ensureExampleImages, makeTestUserRoot, startBedRegistry } from '../support/e2e-bed.js'
 import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
 
 const EXAMPLES = path.resolve('examples/apps')
@@ -40,18 +38,12 @@ describePodman('archy agent on rootless Podman', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/archy-agent-e2e-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+    ;({ root, place } = await makeTestUserRoot(asUser, 'archy-agent-e2e'))
 
-    // The image archives come from `npm run examples:images` (deploy/setup-host.sh runs it).
-    if (!existsSync(`${EXAMPLES}/hello-web/image.tar`)) {
-      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
-    }
-    const work = mkdtempSync(path.join(tmpdir(), 'archy-e2e-node-'))
-    registry = await startRegistryNode({ dataDir: `${work}/data`, host: '127.0.0.1', port: 0 })
-    const key = `${work}/publisher.keys`
-    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    ensureExampleImages()
+    const started = await startBedRegistry('archy-e2e-node')
+    registry = started.registry
+    const { key } = started
     const publish = (...files: string[]) =>
       runCli(['publish', ...files, '--key', key, '--registry', registry.url])
     const hello = await publish(`${EXAMPLES}/hello-web/manifest.yml`)

@@ -15,15 +15,14 @@
 // (d) runs here with a process that exits; one that stays up on the wrong port (unhealthy, not
 //     crashing) is in test/node-agent/crash-loop.test.ts, as its install waits 120 s for health.
 // Also here: a name held by a container `podman ps` does not list (issue 5's reconciler).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import type { RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { ensureExampleImages, makeTestUserRoot, startBedRegistry } from '../support/e2e-bed.js'
 import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
 
 const CRASH = 'reg-crash-web'
@@ -114,21 +113,9 @@ describePodman('agent regressions (issue 5)', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/reg-agent-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
-    if (!existsSync(`${EXAMPLES}/hello-web/image.tar`)) {
-      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
-    }
-    work = mkdtempSync(path.join(tmpdir(), 'archy-reg-node-'))
-    registry = await startRegistryNode({
-      dataDir: `${work}/data`,
-      host: '127.0.0.1',
-      port: 0,
-      logLevel: 'warn',
-    })
-    key = `${work}/publisher.keys`
-    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    ;({ root, place } = await makeTestUserRoot(asUser, 'reg-agent'))
+    ensureExampleImages()
+    ;({ work, registry, key } = await startBedRegistry('archy-reg-node'))
     const follow = await archy('agent', 'add-registry', registry.url, '--did', registry.did)
     expect(follow.code, follow.stderr).toBe(0)
   }, 300_000)

@@ -3,15 +3,12 @@
 // restarted (`agent reconcile`, the daemon's pass): every time one container per member, the data
 // written before intact, and every member on the release the store names (new, or cleanly old).
 import { createServer, type Server } from 'node:net'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import type { RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { ensureExampleImages, makeTestUserRoot, startBedRegistry } from '../support/e2e-bed.js'
 import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
 import { installPodmanWrapper, type PodmanWrapper } from '../support/podman-wrapper.js'
 import {
@@ -124,25 +121,12 @@ describePodman('archy agent update killed between Podman calls', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/flt-update-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+    ;({ root, place } = await makeTestUserRoot(asUser, 'flt-update'))
     wrapper = await installPodmanWrapper(asUser, `${root}/bin`)
     await wrapper.control({})
 
-    const examples = path.resolve('examples/apps')
-    if (!existsSync(`${examples}/hello-web/image.tar`)) {
-      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
-    }
-    work = mkdtempSync(path.join(tmpdir(), 'flt-update-node-'))
-    registry = await startRegistryNode({
-      dataDir: `${work}/data`,
-      host: '127.0.0.1',
-      port: 0,
-      logLevel: 'warn',
-    })
-    key = `${work}/publisher.keys`
-    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    ensureExampleImages()
+    ;({ work, registry, key } = await startBedRegistry('flt-update-node'))
     await publish(writeFaultApp(work, '1.0.0', 'healthy'))
     await publish(writeFaultStack(work, '1.0.0'))
     await ok('agent', 'add-registry', registry.url, '--did', registry.did)

@@ -2,15 +2,15 @@
 // rolls back to the previous image and config with the data kept, a pin holds the version against
 // update, reconcile and reinstall, and a healthy release updates. Then the daemon: the CLI goes
 // through its socket and its passes bring a stopped container back. Names and ports are `upd-`.
-import { execFileSync, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 import type { Exec } from '../../node-agent/exec.js'
-import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
+import type { RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { ensureExampleImages, makeTestUserRoot, startBedRegistry } from '../support/e2e-bed.js'
 import {
   describePodman,
   podmanAsTestUser,
@@ -98,16 +98,9 @@ describePodman('archy agent update on rootless Podman', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/upd-agent-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
-    if (!existsSync(path.join(HELLO, 'image.tar'))) {
-      execFileSync('bash', ['examples/images/build.sh'], { stdio: 'ignore' })
-    }
-    work = mkdtempSync(path.join(tmpdir(), 'upd-node-'))
-    registry = await startRegistryNode({ dataDir: `${work}/data`, host: '127.0.0.1', port: 0 })
-    key = `${work}/publisher.keys`
-    expect((await runCli(['keys', 'new', '--out', key])).code).toBe(0)
+    ;({ root, place } = await makeTestUserRoot(asUser, 'upd-agent'))
+    ensureExampleImages()
+    ;({ work, registry, key } = await startBedRegistry('upd-node'))
     await publish('1.0.0', '/')
     await ok('agent', 'add-registry', registry.url, '--did', registry.did)
     await ok('agent', 'install', APP)

@@ -13,6 +13,7 @@ import { execCommand } from '../../node-agent/exec.js'
 import type { Exec } from '../../node-agent/exec.js'
 import { startRegistryNode, type RegistryNode } from '../../registry/index.js'
 import { runCli } from '../support/cli.js'
+import { makeTestUserRoot } from '../support/e2e-bed.js'
 import { describePodman, podmanAsTestUser, runArchyAsTestUser } from '../support/podman-user.js'
 import { UMBREL_APPS } from '../support/umbrel-apps.js'
 
@@ -80,9 +81,7 @@ describePodman('Umbrel apps imported and installed on rootless Podman', () => {
   beforeAll(async () => {
     asUser = podmanAsTestUser()
     await cleanUp(asUser)
-    root = (await asUser('mktemp', ['-d', '/tmp/umb-import-e2e-XXXXXX'])).stdout.trim()
-    await asUser('chmod', ['755', root])
-    place = ['--state', `${root}/state`, '--data-root', `${root}/apps`]
+    ;({ root, place } = await makeTestUserRoot(asUser, 'umb-import-e2e'))
 
     // Import both apps as umb-* from the verbatim Umbrel files.
     work = mkdtempSync(path.join(tmpdir(), 'umb-import-'))
