@@ -1,11 +1,8 @@
 // `archy agent install APP`: find the app in the followed catalogs (verified afresh), check that
 // this node can honour it, fetch and verify every artifact, and only then record the install and
 // reconcile it. A refusal before that point leaves nothing behind: no record, container or data.
-import { statfs } from 'node:fs/promises'
 
-import semver from 'semver'
-
-import { ArchyError, ValidationError } from '../src/errors.js'
+import { ArchyError } from '../src/errors.js'
 import { isAppDependency } from '../src/manifest/types.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import { formatAppAddress, parseAppAddress, type AppAddress } from '../src/release/app-address.js'
@@ -28,6 +25,12 @@ import { listSavedUnits, renderAppUnits, saveUnitFiles } from './units.js'
 import { installQuadletUnits } from './quadlet-mode.js'
 import { checkLinger } from './linger.js'
 import { recordFailure } from './crash-loop.js'
+import {
+  checkDependencies,
+  checkStackIds,
+  checkStateInMounts,
+  checkStorage,
+} from './install-checks.js'
 
 export interface InstallResult {
   appId: string
@@ -289,33 +292,6 @@ function chooseCandidate(
   return pool[0]!
 }
 
-/**
- * Moving to Quadlet, which recreates the container on every start (DESIGN.md §5), needs all its
- * state in bind mounts or named volumes: a writable root may hold state the move would lose.
- */
-function checkStateInMounts(manifests: AppManifest[]): void {
-  for (const manifest of manifests) {
-    if (manifest.security.readonly_root) continue
-    throw new ValidationError(
-      `${manifest.id}: app.security.readonly_root`,
-      "is false, so the container's own layer may hold state that Quadlet's recreate on every " +
-        'start would lose; keep it in podman mode (--mode podman)',
-    )
-  }
-}
-
-function checkStackIds(agent: Agent, appId: string, manifests: AppManifest[]): void {
-  for (const manifest of manifests) {
-    const owner = agent.store.findOwner(manifest.id)
-    if (owner !== undefined && owner !== appId) {
-      throw new ArchyError(
-        'installed-elsewhere',
-        `${manifest.id} (part of ${appId}) is already installed as part of ${owner}`,
-      )
-    }
-  }
-}
-
 /** Installs, from the dependent's registry, each app dependency outside the stack not yet here. */
 async function installMissingDependencies(
   agent: Agent,
@@ -346,59 +322,4 @@ async function installMissingDependencies(
     }
   }
   return installed
-}
-
-/** App dependencies outside the stack must be installed already, at a matching version. */
-function checkDependencies(agent: Agent, appId: string, manifests: AppManifest[]): void {
-  const inStack = new Set(manifests.map((manifest) => manifest.id))
-  const installed = loadOtherManifests(agent, appId)
-  for (const manifest of manifests) {
-    manifest.dependencies.forEach((dependency, index) => {
-      if (!isAppDependency(dependency) || inStack.has(dependency.app_id)) return
-      const at = `${manifest.id}: app.dependencies[${index}]`
-      const found = installed.find((candidate) => candidate.id === dependency.app_id)
-      if (!found) {
-        throw new ValidationError(
-          at,
-          `needs ${dependency.app_id} installed first (or install with --with-dependencies)`,
-        )
-      }
-      if (dependency.version && !semver.satisfies(found.version, dependency.version)) {
-        throw new ValidationError(
-          at,
-          `needs ${dependency.app_id} ${dependency.version}; ${found.version} is installed`,
-        )
-      }
-    })
-  }
-}
-
-/** A storage dependency is checked against free space under the data root. */
-async function checkStorage(agent: Agent, manifests: AppManifest[]): Promise<void> {
-  const needed = manifests.flatMap((manifest) =>
-    manifest.dependencies.flatMap((dependency, index) =>
-      'storage' in dependency ? [{ manifest, index, bytes: dependency.storage }] : [],
-    ),
-  )
-  if (needed.length === 0) return
-  const free = await freeBytes(agent.paths.dataRoot)
-  for (const { manifest, index, bytes } of needed) {
-    if (bytes > free) {
-      throw new ValidationError(
-        `${manifest.id}: app.dependencies[${index}].storage`,
-        `needs ${bytes} bytes free under ${agent.paths.dataRoot}; ${free} are`,
-      )
-    }
-  }
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  for (let current = dir; ; current = current.slice(0, current.lastIndexOf('/')) || '/') {
-    try {
-      const stats = await statfs(current)
-      return stats.bavail * stats.bsize
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || current === '/') throw error
-    }
-  }
 }
