@@ -99,7 +99,7 @@ describe('an update interrupted by a crash', () => {
 })
 
 describe('an update a crash interrupted after its containers were made', () => {
-  it('keeps the version before it installed until the gate holds, then records the new', async () => {
+  it('keeps the old version installed until the gate holds, then records the new', async () => {
     const publisher = makePublisher()
     const first = signRawRelease(publisher, [appOver('app', 'old-app')])
     const next = signRawRelease(publisher, [appOver('app', 'old-app', { version: '1.1.0' })])

@@ -13,7 +13,7 @@ import { runCli } from './cli.js'
 
 export const EXAMPLE_APPS = path.resolve('examples/apps')
 
-/** A fresh /tmp directory of the test user's (mode 0755) and the CLI flags placing an agent in it. */
+/** A new /tmp directory of the test user's (mode 0755), and the flags placing an agent in it. */
 export async function makeTestUserRoot(
   asUser: Exec,
   prefix: string,
