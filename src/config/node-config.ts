@@ -11,6 +11,8 @@ import { parseAppAddress } from '../release/app-address.js'
 export const ENV_PREFIX = 'ARCHY_'
 /** The d tag of the node's signed catalog announcements (registry/catalog-signer.ts). */
 const CATALOG_NAMESPACE = 'archipelago-catalog'
+/** The kind of releases and catalog announcements (DESIGN.md §4). */
+const RELEASE_KIND = 30078
 
 export interface NodeConfig {
   host: string
@@ -146,10 +148,16 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asList,
   },
   relay_accepted_kinds: {
-    schema: z.array(z.number().int().min(0).max(65535)).min(1),
-    rule: 'a comma-separated list of event kinds, integers from 0 to 65535',
+    // Without 30078 the relay would refuse every release, and the node's own catalog announcements.
+    schema: z
+      .array(z.number().int().min(0).max(65535))
+      .min(1)
+      .refine((kinds) => kinds.includes(RELEASE_KIND)),
+    rule:
+      'a comma-separated list of event kinds, integers from 0 to 65535, that includes ' +
+      `${RELEASE_KIND} (releases and the node's own catalog announcements)`,
     default: [0, 3, 5, 1984, 1985, 10000, 10002, 22242, 30078, 30382],
-    description: 'Event kinds the relay accepts; any other is refused with blocked:.',
+    description: 'Event kinds the relay accepts (30078 among them); others get blocked:.',
     restart: true,
     fromText: asIntegers,
   },

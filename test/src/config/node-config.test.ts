@@ -163,10 +163,12 @@ describe('loadNodeConfig', () => {
     ['a kind above 65535', '1,65536'],
     ['a word', '1,note'],
     ['nothing', ' , '],
+    ['no 30078 (releases and catalog announcements)', '0,3,5'],
   ])('refuses ARCHY_RELAY_ACCEPTED_KINDS with %s, naming the key', (_name, value) => {
     expect(() => loadNodeConfig({}, { ARCHY_RELAY_ACCEPTED_KINDS: value })).toThrow(
       'relay_accepted_kinds (ARCHY_RELAY_ACCEPTED_KINDS): must be a comma-separated list of ' +
-        'event kinds, integers from 0 to 65535',
+        "event kinds, integers from 0 to 65535, that includes 30078 (releases and the node's " +
+        'own catalog announcements)',
     )
   })
 
