@@ -1,6 +1,7 @@
 // One client WebSocket: reads NIP-01 messages in arrival order, answers each, and keeps the
 // connection's subscriptions for live delivery. Nothing a client sends can throw out of here.
 import type { IncomingMessage } from 'node:http'
+import type { BlockList } from 'node:net'
 import type { Logger } from 'pino'
 import { WebSocket } from 'ws'
 import type { RawData } from 'ws'
@@ -28,7 +29,7 @@ const MAX_PUBLISHING = 256
 export interface ConnectionContext {
   limits: RelayLimits
   /** Proxies whose X-Forwarded-For names the client (setting trusted_proxies); default none. */
-  trustedProxies?: ReadonlySet<string>
+  trustedProxies?: BlockList
   logger: Logger
   publish(input: unknown, origin?: PublishOrigin): Promise<PublishResult>
   query(filters: ParsedFilter[]): NostrEvent[]

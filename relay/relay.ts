@@ -38,7 +38,7 @@ import type { PublishOrigin } from './nip70.js'
 import { readNegentropyLimits } from './nip77.js'
 import type { PublishResult, Relay, RelayOptions } from './types.js'
 import { startEventVerifier } from './verify.js'
-import { normalizeAddress } from './client-address.js'
+import { buildAddressList } from '../src/address-range.js'
 import { startGroupCommit } from './group-commit.js'
 
 const CLOSE_GRACE_MS = 1000
@@ -105,7 +105,7 @@ export function createRelay(options: RelayOptions): Relay {
   }
   const context = {
     limits,
-    trustedProxies: new Set((options.trustedProxies ?? []).map(normalizeAddress)),
+    trustedProxies: buildAddressList(options.trustedProxies ?? []),
     logger,
     publish: publishInput,
     query,

@@ -1,9 +1,9 @@
 // The registry node's settings: one table holding each key's type, default, description and
 // restart flag, with overrides from `ARCHY_*` variables and flags, checked at start-up.
-import { isIP } from 'node:net'
 
 import { z } from 'zod'
 
+import { parseAddressRange } from '../address-range.js'
 import { ValidationError } from '../errors.js'
 import { LOG_LEVELS } from '../log.js'
 import { parseAppAddress } from '../release/app-address.js'
@@ -259,8 +259,10 @@ export const NODE_SETTINGS: Record<keyof NodeConfig, SettingSpec> = {
     fromText: asBoolean,
   },
   trusted_proxies: {
-    schema: z.array(z.string().refine((text) => isIP(text) !== 0)),
-    rule: 'a comma-separated list of IP addresses (the peers a reverse proxy connects from)',
+    schema: z.array(z.string().refine((text) => parseAddressRange(text) !== undefined)),
+    rule:
+      'a comma-separated list of IP addresses or CIDR ranges (10.88.0.0/16, fd00::/8): the ' +
+      'peers a reverse proxy connects from',
     default: [],
     defaultText: 'none',
     description:

@@ -63,19 +63,18 @@ describe('loadNodeConfig', () => {
     expect(() => loadNodeConfig({}, env)).toThrow(message)
   })
 
-  it('reads ARCHY_TRUSTED_PROXIES as a list of IP addresses', () => {
-    expect(loadNodeConfig({}, { ARCHY_TRUSTED_PROXIES: '127.0.0.1, ::1,10.88.0.1' })).toMatchObject(
-      {
-        trusted_proxies: ['127.0.0.1', '::1', '10.88.0.1'],
-      },
-    )
+  it('reads ARCHY_TRUSTED_PROXIES as a list of IP addresses and CIDR ranges', () => {
+    const env = { ARCHY_TRUSTED_PROXIES: '127.0.0.1, ::1,10.88.0.0/16, fd00::/8' }
+    expect(loadNodeConfig({}, env)).toMatchObject({
+      trusted_proxies: ['127.0.0.1', '::1', '10.88.0.0/16', 'fd00::/8'],
+    })
   })
 
-  it.each(['localhost', '127.0.0.1,10.0.0.0/8', '300.1.1.1'])(
+  it.each(['localhost', '127.0.0.1,10.0.0.0/33', '300.1.1.1', '10.0.0.0/8/8', '::/129'])(
     'refuses ARCHY_TRUSTED_PROXIES=%j naming the key and the rule',
     (value) => {
       expect(() => loadNodeConfig({}, { ARCHY_TRUSTED_PROXIES: value })).toThrow(
-        /^trusted_proxies \(ARCHY_TRUSTED_PROXIES\): must be a comma-separated list of IP addresses/,
+        /^trusted_proxies \(ARCHY_TRUSTED_PROXIES\): must be a comma-separated list of IP addresses or CIDR ranges/,
       )
     },
   )
