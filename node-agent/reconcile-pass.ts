@@ -56,7 +56,7 @@ export async function runReconcilePass(
     if (installs.length > 0) listed = await listContainersOnce(agent)
   } catch (error) {
     for (const install of installs) {
-      result.errors.push(`${install.appId}: ${(error as Error).message}`)
+      result.errors.push(describeAppError(install.appId, (error as Error).message))
     }
     return result
   }
@@ -84,7 +84,7 @@ export async function runReconcilePass(
         )
       }
     } catch (error) {
-      result.errors.push(`${install.appId}: ${(error as Error).message}`)
+      result.errors.push(describeAppError(install.appId, (error as Error).message))
     }
   }
   return result
@@ -92,4 +92,9 @@ export async function runReconcilePass(
 
 function ownerOf(agent: Agent, appId: string): string {
   return agent.store.findOwner(appId) ?? appId
+}
+
+/** An app's failure as a pass reports it: `<id>: <message>`, the id once when the message has it. */
+export function describeAppError(appId: string, message: string): string {
+  return message.startsWith(`${appId}: `) ? message : `${appId}: ${message}`
 }

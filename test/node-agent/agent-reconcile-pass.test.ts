@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { openAgent, type Agent } from '../../node-agent/agent-context.js'
 import { addRegistry } from '../../node-agent/catalog-follower.js'
 import type { Exec } from '../../node-agent/exec.js'
-import { runReconcilePass } from '../../node-agent/reconcile-pass.js'
+import { describeAppError, runReconcilePass } from '../../node-agent/reconcile-pass.js'
 import { collectStatus } from '../../node-agent/status.js'
 import { ExecError } from '../../src/errors.js'
 import { seedRunningInstalls } from '../support/seed-installs.js'
@@ -111,5 +111,16 @@ describe('runReconcilePass with nothing installed', () => {
     } finally {
       await stubbed.close()
     }
+  })
+})
+
+describe('describeAppError', () => {
+  it.each([
+    ['hello', 'cannot list containers: timed out', 'hello: cannot list containers: timed out'],
+    ['hello', 'hello: not healthy after 10 s', 'hello: not healthy after 10 s'],
+    ['notes', 'notes-api: the container exited', 'notes: notes-api: the container exited'],
+    ['notes', 'notes-api: notes: odd', 'notes: notes-api: notes: odd'],
+  ])('reports %s failing with %j as %j', (appId, message, expected) => {
+    expect(describeAppError(appId, message)).toBe(expected)
   })
 })
