@@ -63,6 +63,12 @@ export interface PodmanOptions {
 }
 
 const LOAD_TIMEOUT_MS = 300_000
+// What `podman healthcheck run` says of a check past its own timeout, or of a container that
+// stopped since it was listed (Podman 4.3 words that two ways, depending on the moment).
+const FAILED_CHECK = new RegExp(
+  'healthcheck command exceeded timeout|is not running|' +
+    'only start exec sessions when their container is running',
+)
 const SECRET_ENV = 'ARCHY_SECRET_VALUE'
 
 /** A driver over `exec`; Podman runs in `/`, so relative paths are resolved here first. */
@@ -249,7 +255,7 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0
       // A check slower than its own timeout is a failed check, not a Podman failure; so is one
       // of a container that exited since it was listed (the next look says how it ended).
-      if (/healthcheck command exceeded timeout|is not running/.test(result.stderr)) return false
+      if (FAILED_CHECK.test(result.stderr)) return false
       throw failure(binary, ['healthcheck', 'run', name], result)
     },
 
