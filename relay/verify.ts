@@ -2,6 +2,7 @@
 // BIP-340 signature, checked off the main thread by a pool of workers (relay/verify-worker.ts).
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { VerificationError } from '../src/errors.js'
@@ -35,12 +36,16 @@ interface Pending {
 interface PoolWorker {
   worker: Worker
   inFlight: Map<number, Pending[]>
+  /** Settles once the worker runs (or failed to start): terminating it before that can abort. */
+  started: Promise<void>
 }
 
 // Events that arrive in one turn of the event loop travel to a worker as one message.
 const MAX_BATCH = 256
 // Worker deaths in a row, with no answer between them, before the pool gives up.
 const MAX_FAILURES = 5
+// How long close() waits for a booting worker to run before terminating it anyway.
+const START_WAIT_MS = 5_000
 const require = createRequire(import.meta.url)
 const MODULES: Record<SchnorrBackend, string> = {
   native: 'bcrypto/lib/native/schnorr',
@@ -62,7 +67,10 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
 
   function spawn(): PoolWorker {
     const worker = new Worker(VERIFY_WORKER_SOURCE, { eval: true, workerData })
-    const entry: PoolWorker = { worker, inFlight: new Map() }
+    const started = new Promise<void>((resolve) => {
+      for (const event of ['online', 'error', 'exit']) worker.once(event, () => resolve())
+    })
+    const entry: PoolWorker = { worker, inFlight: new Map(), started }
     worker.unref()
     worker.on('message', (reply: VerifyReply) => settle(entry, reply))
     worker.on('error', (error: Error) => replace(entry, error))
@@ -130,7 +138,12 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
     const closing = new Error('the verifier is closed')
     for (const { pending } of queued) pending.reject(closing)
     queued = []
-    await Promise.all(pool.map((entry) => entry.worker.terminate()))
+    // A start-up that fails at once closes workers still booting: each is ended once it runs.
+    const ended = pool.map(async (entry) => {
+      await Promise.race([entry.started, sleep(START_WAIT_MS, undefined, { ref: false })])
+      await entry.worker.terminate()
+    })
+    await Promise.all(ended)
   }
 
   return { backend, verify, close }

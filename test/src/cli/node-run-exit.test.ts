@@ -52,7 +52,7 @@ describe('archy node run, as a process', () => {
   ])('exits 1 and releases node.lock when %s', { timeout: 30_000 }, async (name, flags, text) => {
     const data = join(dir, name.replaceAll(' ', '-'))
     const run = await runArchy(['node', 'run', '--data', data, ...flags()])
-    expect({ code: run.code, signal: run.signal }).toEqual({ code: 1, signal: null })
+    expect({ code: run.code, signal: run.signal }, run.err).toEqual({ code: 1, signal: null })
     expect(run.err).toMatch(new RegExp(`^archy: ${text}`))
     expect(existsSync(join(data, 'node.lock'))).toBe(false)
   })
