@@ -255,7 +255,8 @@ async function stopContainer(agent: Agent, app: InstalledApp, name: string): Pro
   if (exited < EXITED_LOOKS && failure !== undefined) throw failure
 }
 
-const STOP_LOOKS = 50
+// Up to about 15 s: under load a restart policy can race several stops in a row (seen in CI).
+const STOP_LOOKS = 150
 const EXITED_LOOKS = 2
 const LOOK_INTERVAL_MS = 100
 

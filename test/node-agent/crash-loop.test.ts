@@ -250,7 +250,7 @@ describe('a reconcile pass over a container its restart policy keeps restarting'
     script.failStops = 1000
     const stuck = await runReconcilePass(opened)
     expect(stuck.errors.join('\n')).toMatch(/address already in use/)
-  }, 30_000)
+  }, 60_000)
 
   it('counts nothing when the agent started the container itself (the count was reset)', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'archy-crash-')), 'state')
