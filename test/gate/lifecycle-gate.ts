@@ -10,7 +10,7 @@ import { startRegistryNode } from '../../registry/index.js'
 import { main as runArchy } from '../../src/cli/main.js'
 import { GATE_APPS, GATE_NETWORKS, GATE_SECRETS, writeGateExamples } from './gate-apps.js'
 import type { GateApp } from './gate-apps.js'
-import { roundSteps, type GateContext } from './gate-steps.js'
+import { podmanDnsRepairs, roundSteps, type GateContext } from './gate-steps.js'
 import { prepareGateUser, type GateUser } from './gate-user.js'
 
 const repo = resolve(import.meta.dirname, '../../..')
@@ -37,7 +37,6 @@ const user = await prepareGateUser(repo).catch((error: Error) => {
   process.exit(process.env.CI === 'true' ? 1 : 0)
 })
 await cleanUp(user)
-await restartNetworkDns(user)
 // Each app has its own agent state and data root, so the two run side by side.
 const roots = new Map<string, string>()
 for (const app of GATE_APPS) {
@@ -94,6 +93,8 @@ async function runRound(app: GateApp, round: number): Promise<void> {
 }
 
 const total = ((Date.now() - started) / 1000).toFixed(1)
+// Never silent: how often a stack's names had to be made to resolve again (gate-steps.ts).
+console.log(`\nPodman DNS repairs (network reload, aardvark-dns SIGHUP): ${podmanDnsRepairs.count}`)
 if (failure) {
   console.log(`\ngate FAILED after ${total} s: ${failure}`)
   process.exitCode = 1
@@ -128,16 +129,6 @@ async function cleanUp(as: GateUser): Promise<void> {
   for (const network of GATE_NETWORKS)
     await as.run('podman', ['network', 'rm', '-f', network], true)
   for (const secret of GATE_SECRETS) await as.run('podman', ['secret', 'rm', secret], true)
-}
-
-/**
- * Ends the user's aardvark-dns, which netavark starts afresh with the next container on a
- * network. Earlier suites kill Podman calls on purpose (timeouts, hung and failing Podman), and
- * on Podman 4.3 such a kill can leave it answering for no network, so names on the stacks'
- * networks stop resolving (see the README's limitations); the gate starts from a working one.
- */
-async function restartNetworkDns(as: GateUser): Promise<void> {
-  await as.run('sh', ['-c', 'pkill -U "$(id -u)" -x aardvark-dns'], true)
 }
 
 function git(args: string[]): string {
