@@ -59,6 +59,8 @@ void (async () => {
     }
   }
 
+  // Loaded: from here the pool may terminate this worker (relay/verify.ts, close).
+  parentPort.postMessage({ ready: true })
   parentPort.on('message', ({ batch, events }) => {
     const verdicts = new Uint8Array(events.length)
     for (let i = 0; i < events.length; i += 1) verdicts[i] = check(events[i])

@@ -36,7 +36,10 @@ interface Pending {
 interface PoolWorker {
   worker: Worker
   inFlight: Map<number, Pending[]>
-  /** Settles once the worker runs (or failed to start): terminating it before that can abort. */
+  /**
+   * Settles once the worker has loaded its BIP-340 module (or failed to start): terminating it
+   * while the native addon loads makes bcrypto's init assert, which aborts the whole process.
+   */
   started: Promise<void>
 }
 
@@ -68,17 +71,19 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
   function spawn(): PoolWorker {
     const worker = new Worker(VERIFY_WORKER_SOURCE, { eval: true, workerData })
     const started = new Promise<void>((resolve) => {
-      for (const event of ['online', 'error', 'exit']) worker.once(event, () => resolve())
+      worker.on('message', (message: { ready?: boolean }) => message.ready && resolve())
+      for (const event of ['error', 'exit']) worker.once(event, () => resolve())
     })
     const entry: PoolWorker = { worker, inFlight: new Map(), started }
     worker.unref()
-    worker.on('message', (reply: VerifyReply) => settle(entry, reply))
+    worker.on('message', (reply: VerifyReply | { ready: true }) => settle(entry, reply))
     worker.on('error', (error: Error) => replace(entry, error))
     worker.on('exit', (code: number) => replace(entry, new Error(`worker exited (${code})`)))
     return entry
   }
 
-  function settle(entry: PoolWorker, reply: VerifyReply): void {
+  function settle(entry: PoolWorker, reply: VerifyReply | { ready: true }): void {
+    if ('ready' in reply) return
     const batch = entry.inFlight.get(reply.batch)
     if (!batch) return
     entry.inFlight.delete(reply.batch)
@@ -138,8 +143,10 @@ export function startEventVerifier(options: EventVerifierOptions = {}): EventVer
     const closing = new Error('the verifier is closed')
     for (const { pending } of queued) pending.reject(closing)
     queued = []
-    // A start-up that fails at once closes workers still booting: each is ended once it runs.
+    // A start-up that fails at once closes workers still booting: each ends once it has loaded.
     const ended = pool.map(async (entry) => {
+      // Held until it is ended: an unref'd worker would let the process exit mid-close.
+      entry.worker.ref()
       await Promise.race([entry.started, sleep(START_WAIT_MS, undefined, { ref: false })])
       await entry.worker.terminate()
     })

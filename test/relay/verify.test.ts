@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { finalizeEvent, generateSecretKey, getEventHash, getPublicKey } from 'nostr-tools/pure'
 import { verifyEvent } from 'nostr-tools/pure'
@@ -96,6 +97,25 @@ describe('startEventVerifier', () => {
       expect(verdicts).toEqual(events.map((event) => verifyEvent(fieldsOf(event))))
     })
   })
+
+  // A start-up that fails at once closes workers still loading bcrypto's native addon; ended
+  // then, bcrypto's init asserts and aborts the process (seen in CI). In a child process, so an
+  // abort shows as its exit, not as this suite's.
+  it('closes workers that are still loading without aborting the process', async () => {
+    // The built module (npm test builds first), as bin/archy.js runs it.
+    const verifyModule = new URL('../../dist/relay/verify.js', import.meta.url).href
+    const script =
+      `const { startEventVerifier } = await import(${JSON.stringify(verifyModule)});` +
+      'for (let i = 0; i < 25; i++) await startEventVerifier({ workers: 2 }).close();'
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    expect({ status: child.status, signal: child.signal }, child.stderr).toEqual({
+      status: 0,
+      signal: null,
+    })
+  }, 90_000)
 
   it('rejects checks after close', async () => {
     const verifier = startEventVerifier({ workers: 1 })
