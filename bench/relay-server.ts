@@ -44,6 +44,8 @@ const relay = createRelay({
   verifyWorkers: process.env.BENCH_VERIFY_WORKERS
     ? Number(process.env.BENCH_VERIFY_WORKERS)
     : undefined,
+  // BENCH_STORE_THREAD=0 commits on the main thread, as the relay did before its writer thread.
+  storeThread: process.env.BENCH_STORE_THREAD !== '0',
 })
 
 // The indexer's listener runs first, so `indexed` counts events it has finished with.

@@ -39,11 +39,14 @@ import { readNegentropyLimits } from './nip77.js'
 import type { PublishResult, Relay, RelayOptions } from './types.js'
 import { startEventVerifier } from './verify.js'
 import { buildAddressList } from '../src/address-range.js'
-import { startGroupCommit } from './group-commit.js'
+import { findStoreThread, startInlineWriter, startStoreWriter } from './store-writer.js'
 
 const CLOSE_GRACE_MS = 1000
 // Longest run of onStored listeners in one turn of the event loop.
 const NOTIFY_SLICE_MS = 5
+// While writes wait for their commit, the pause after each such run: listeners then take at most
+// a sixth of the main thread, which the OKs of a burst need (its commits run on another thread).
+const NOTIFY_PAUSE_MS = 25
 
 const AUTH_KIND = 22242
 
@@ -78,13 +81,19 @@ export function createRelay(options: RelayOptions): Relay {
   const logger = options.logger ?? pino({ name: 'relay' }, pino.destination(2))
   const store = openEventStore(options.databasePath)
   const verifier = startEventVerifier({ workers: options.verifyWorkers })
-  const writer = startGroupCommit({ commit: (events: NostrEvent[]) => store.saveBatch(events) })
+  // Commits on a thread of their own (relay/store-writer.ts), except from the TypeScript sources.
+  const storeThread = options.storeThread === false ? null : findStoreThread()
+  const writer = storeThread
+    ? startStoreWriter(options.databasePath, storeThread)
+    : startInlineWriter(store)
   const server = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageLength })
   const heartbeat = startHeartbeat(server, limits.pingIntervalMs)
   const connections = new Set<Connection>()
   const listeners = new Set<(event: NostrEvent) => void>()
   // Each as its JSON: a burst's backlog is then a string per event for the GC, not a tree.
   const storedQueue: string[] = []
+  // Writes submitted and not yet committed.
+  let writing = 0
   let closed = false
   const rateLimits = {
     ip: createTokenBuckets({ perSecond: limits.ipMessagesPerSecond, burst: limits.ipMessageBurst }),
@@ -155,11 +164,14 @@ export function createRelay(options: RelayOptions): Relay {
     }
 
     let outcome: SaveOutcome
+    writing += 1
     try {
-      outcome = await writer.submit(event)
+      outcome = await writer.save(event)
     } catch (error) {
       logger.error({ eventId: event.id, err: error }, 'relay could not store an event')
       return { accepted: false, message: 'error: could not store the event' }
+    } finally {
+      writing -= 1
     }
 
     if (outcome === 'stored') {
@@ -183,8 +195,9 @@ export function createRelay(options: RelayOptions): Relay {
     return closed ? { accepted: false, message: 'error: the relay is closed' } : null
   }
 
-  // Listeners (the registry's indexer) run after the OK, a slice per turn of the event loop, so
-  // a burst of writes is acknowledged first and indexed as time allows.
+  // Listeners (the registry's indexer) run after the OK, a slice per turn of the event loop, and
+  // one per NOTIFY_PAUSE_MS while writes are pending, so a burst of writes is acknowledged first
+  // and indexed as time allows.
   function notifyStored(event: NostrEvent): void {
     if (storedQueue.push(serializeEvent(event)) === 1) setImmediate(drainStored)
   }
@@ -197,7 +210,9 @@ export function createRelay(options: RelayOptions): Relay {
       callListeners(JSON.parse(storedQueue[next++] as string) as NostrEvent)
     }
     storedQueue.splice(0, next)
-    if (storedQueue.length > 0) setImmediate(drainStored)
+    if (storedQueue.length === 0) return
+    if (writing > 0) setTimeout(drainStored, NOTIFY_PAUSE_MS)
+    else setImmediate(drainStored)
   }
 
   function callListeners(event: NostrEvent): void {
@@ -233,6 +248,7 @@ export function createRelay(options: RelayOptions): Relay {
     heartbeat.stop()
     await Promise.all([...server.clients].map(closeSocket))
     await new Promise<void>((resolve) => server.close(() => resolve()))
+    await writer.close()
     await verifier.close()
     search.close()
     store.close()

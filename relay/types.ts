@@ -40,6 +40,11 @@ export interface RelayOptions {
   /** Signature-check worker threads; default one fewer than the cores, at least one. */
   verifyWorkers?: number
   /**
+   * Commit writes on a thread of their own (relay/store-writer.ts); default true. It needs the
+   * compiled relay (dist/): from the TypeScript sources (vitest) writes commit on the main thread.
+   */
+  storeThread?: boolean
+  /**
    * The write policy beyond the limits (accepted kinds, namespaces), run in order on every write
    * path; none: every well-formed kind. A registry node passes its configured one.
    */

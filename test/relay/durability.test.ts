@@ -3,7 +3,6 @@
 // The child runs the built relay (dist/), so this needs `npm run build` first (npm test does).
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -11,9 +10,8 @@ import { WebSocket } from 'ws'
 import { generateSecretKey } from 'nostr-tools/pure'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { makeFastSigner } from '../support/fast-sign.js'
-import { makeTempDir } from './harness.js'
+import { builtRelayModule, makeTempDir } from './harness.js'
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const CLIENTS = 10
 const EVENTS_PER_CLIENT = 400
 const IN_FLIGHT = 50
@@ -28,7 +26,7 @@ const relay = createRelay({
   databasePath: process.env.DATABASE,
   info: { name: 'kill test', description: '', software: 'archy', version: '0' },
   limits: { ipMessagesPerSecond: 0, keyEventsPerSecond: 0 },
-  logger: pino({ level: 'silent' }),
+  logger: pino({ level: 'error' }, pino.destination(2)),
 })
 const server = createServer((request, response) => response.writeHead(404).end())
 server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
@@ -36,18 +34,6 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port))
 // Gone with the test: standard input closes when the test process ends, however it ends.
 process.stdin.on('end', () => process.exit(1)).resume()
 `
-
-/** The built relay module, refused when missing or older than the sources. */
-function builtRelay(): string {
-  const built = join(repoRoot, 'dist/relay/index.js')
-  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`)
-  const sources = readdirSync(join(repoRoot, 'relay')).map((name) => join(repoRoot, 'relay', name))
-  const newest = Math.max(...sources.map((path) => statSync(path).mtimeMs))
-  if (statSync(join(repoRoot, 'dist/relay/relay.js')).mtimeMs < newest - 1000) {
-    throw new Error(`${built} is older than relay/: run npm run build`)
-  }
-  return built
-}
 
 const children = new Set<ChildProcess>()
 const temps: Array<() => void> = []
@@ -58,8 +44,8 @@ afterEach(() => {
 
 async function startChildRelay(database: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], {
-    cwd: repoRoot,
-    env: { ...process.env, RELAY_MODULE: builtRelay(), DATABASE: database },
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    env: { ...process.env, RELAY_MODULE: builtRelayModule('index.js'), DATABASE: database },
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   children.add(child)

@@ -2,10 +2,11 @@
 // NIP-11 requests to a relay over a temp-dir SQLite file, plus raw and nostr-tools clients.
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { WebSocket } from 'ws'
 import { pino } from 'pino'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
@@ -18,6 +19,23 @@ import type { EventPolicy, Relay, RelayLimits, RelayOptions } from '../../relay/
 
 useWebSocketImplementation(WebSocket)
 usePoolWebSocketImplementation(WebSocket)
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+
+/**
+ * The path of `file` of the built relay (dist/relay/), refused when missing or older than the
+ * sources; npm test builds first. For what runs only compiled (the store's writer thread).
+ */
+export function builtRelayModule(file: string): string {
+  const built = join(repoRoot, 'dist/relay', file)
+  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`)
+  const sources = readdirSync(join(repoRoot, 'relay')).map((name) => join(repoRoot, 'relay', name))
+  const newest = Math.max(...sources.map((path) => statSync(path).mtimeMs))
+  if (statSync(join(repoRoot, 'dist/relay/relay.js')).mtimeMs < newest - 1000) {
+    throw new Error(`${built} is older than relay/: run npm run build`)
+  }
+  return built
+}
 
 export interface RunningRelay {
   relay: Relay

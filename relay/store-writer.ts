@@ -1,0 +1,173 @@
+// The relay's writes, committed on a thread of their own (relay/store-thread.ts) with its own
+// connection to the database. Events submitted while a batch commits go together as the next
+// batch, so one transaction and one fsync serve every event that arrived meanwhile (group
+// commit), and an OK still waits for its own commit. Queries keep reading on the main thread's
+// connection: in WAL mode a reader sees every committed batch and never waits for the writer.
+import { existsSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { NostrEvent } from 'nostr-tools/pure'
+import type { EventStore, SaveOutcome } from './event-store.js'
+import { serializeEvent } from './event-json.js'
+import { startGroupCommit } from './group-commit.js'
+
+/** A save's outcome as it crosses threads: an Error becomes its message. */
+export type WrittenOutcome = SaveOutcome | { error: string }
+
+export type WriterRequest = { type: 'save'; batch: number; events: string[] } | { type: 'close' }
+
+export type WriterReply =
+  { batch: number; results: WrittenOutcome[] } | { batch: number; failed: string } | { ready: true }
+
+export interface StoreWriter {
+  /** Resolves once the transaction holding `event` has committed, with its outcome. */
+  save(event: NostrEvent): Promise<SaveOutcome>
+  /** Lets the batch being committed finish, fails the ones not sent yet, and ends the writer. */
+  close(): Promise<void>
+}
+
+interface Waiting {
+  json: string
+  resolve(outcome: SaveOutcome): void
+  reject(error: Error): void
+}
+
+// Most events in one transaction: a batch of 2,000 release events commits in about 0.2 s.
+const MAX_BATCH = 2000
+// Thread deaths in a row, with no batch committed between them, before the writer gives up.
+const MAX_FAILURES = 5
+// How long close() waits for a starting thread to load before terminating it anyway.
+const START_WAIT_MS = 5_000
+
+/** The compiled thread module beside this one; null when the relay runs from its sources. */
+export function findStoreThread(): URL | null {
+  const url = new URL('./store-thread.js', import.meta.url)
+  return existsSync(fileURLToPath(url)) ? url : null
+}
+
+/**
+ * The process's Node flags for the thread, without --input-type: a process started with
+ * `--input-type=module -e` would pass it on, and Node then refuses to load the thread's file.
+ */
+function threadExecArgv(): string[] {
+  const flags: string[] = []
+  for (let index = 0; index < process.execArgv.length; index += 1) {
+    const flag = process.execArgv[index] as string
+    if (flag === '--input-type') index += 1
+    else if (!flag.startsWith('--input-type=')) flags.push(flag)
+  }
+  return flags
+}
+
+/** Commits on the calling thread, batching what one turn of the event loop submits. */
+export function startInlineWriter(store: EventStore): StoreWriter {
+  const commit = startGroupCommit({ commit: (events: NostrEvent[]) => store.saveBatch(events) })
+  return { save: (event) => commit.submit(event), close: async () => undefined }
+}
+
+/** Starts the writer thread from `module` (findStoreThread) on the database at `databasePath`. */
+export function startStoreWriter(databasePath: string, module: URL): StoreWriter {
+  let thread = spawn()
+  let queued: Waiting[] = []
+  let inFlight: { batch: number; items: Waiting[] } | null = null
+  let nextBatch = 0
+  let failures = 0
+  let broken: Error | undefined
+  let closing: Promise<void> | undefined
+
+  function spawn(): { worker: Worker; started: Promise<void> } {
+    const worker = new Worker(module, { workerData: { databasePath }, execArgv: threadExecArgv() })
+    const started = new Promise<void>((resolve) => {
+      worker.on('message', (reply: WriterReply) => 'ready' in reply && resolve())
+      for (const event of ['error', 'exit']) worker.once(event, () => resolve())
+    })
+    worker.unref()
+    worker.on('message', (reply: WriterReply) => settle(reply))
+    worker.on('error', (error: Error) => fail(worker, error))
+    worker.on('exit', (code: number) => fail(worker, new Error(`it exited with code ${code}`)))
+    return { worker, started }
+  }
+
+  function save(event: NostrEvent): Promise<SaveOutcome> {
+    if (closing) return Promise.reject(new Error('the store writer is closed'))
+    if (broken) return Promise.reject(broken)
+    return new Promise((resolve, reject) => {
+      queued.push({ json: serializeEvent(event), resolve, reject })
+      if (inFlight === null && queued.length === 1) setImmediate(send)
+    })
+  }
+
+  // One batch at a time: what queues up while it commits goes next, in one transaction.
+  function send(): void {
+    if (inFlight !== null || queued.length === 0 || broken) return
+    const items = queued.slice(0, MAX_BATCH)
+    queued = queued.slice(MAX_BATCH)
+    inFlight = { batch: nextBatch++, items }
+    const request: WriterRequest = {
+      type: 'save',
+      batch: inFlight.batch,
+      events: items.map((item) => item.json),
+    }
+    thread.worker.postMessage(request)
+  }
+
+  function settle(reply: WriterReply): void {
+    if ('ready' in reply || inFlight === null || reply.batch !== inFlight.batch) return
+    const { items } = inFlight
+    inFlight = null
+    if ('failed' in reply) {
+      // The transaction failed as a whole (disk full, say): none of its events was stored.
+      const cause = new Error(reply.failed)
+      items.forEach((item) => item.reject(cause))
+    } else {
+      failures = 0
+      items.forEach((item, index) => {
+        const result = reply.results[index]
+        if (result === undefined) item.reject(new Error('the store writer lost an outcome'))
+        else if (typeof result === 'object' && 'error' in result)
+          item.reject(new Error(result.error))
+        else item.resolve(result)
+      })
+    }
+    send()
+  }
+
+  // A thread that died fails the batch it held (its commit may or may not have happened: the
+  // clients get `error:` and may send again, which is then a duplicate) and is replaced.
+  function fail(worker: Worker, cause: Error): void {
+    if (worker !== thread.worker || closing) return
+    const error = new Error(`the store writer thread stopped: ${cause.message}`, { cause })
+    inFlight?.items.forEach((item) => item.reject(error))
+    inFlight = null
+    failures += 1
+    if (failures >= MAX_FAILURES) {
+      broken = new Error('the store writer thread keeps failing', { cause })
+      for (const item of queued.splice(0)) item.reject(broken)
+      return
+    }
+    thread = spawn()
+    send()
+  }
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      const closed = new Error('the store writer is closed')
+      for (const item of queued.splice(0)) item.reject(closed)
+      const { worker, started } = thread
+      worker.ref()
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+      await Promise.race([started, sleep(START_WAIT_MS, undefined, { ref: false })])
+      // Posted after the batch in flight, which therefore commits and is answered first.
+      worker.postMessage({ type: 'close' } satisfies WriterRequest)
+      await Promise.race([exited, sleep(START_WAIT_MS, undefined, { ref: false })])
+      await worker.terminate()
+      // Only if the thread died first: its batch has no answer to wait for.
+      inFlight?.items.forEach((item) => item.reject(closed))
+      inFlight = null
+    })()
+    return closing
+  }
+
+  return { save, close }
+}

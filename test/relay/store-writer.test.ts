@@ -1,0 +1,186 @@
+// The store's writer thread (relay/store-writer.ts), from the built relay since a worker thread
+// cannot load the TypeScript sources: the same events give the same outcomes and the same stored
+// rows as committing on the calling thread; batches past the limit; a thread that dies; close.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { NostrEvent } from 'nostr-tools/pure'
+import { openEventStore } from '../../relay/event-store.js'
+import type { SaveOutcome } from '../../relay/event-store.js'
+import { parseFilters } from '../../relay/filters.js'
+import type * as StoreWriterModule from '../../relay/store-writer.js'
+import { builtRelayModule, generateSecretKey, makeTempDir, signEvent } from './harness.js'
+
+let built: typeof StoreWriterModule
+beforeAll(async () => {
+  built = (await import(builtRelayModule('store-writer.js'))) as typeof StoreWriterModule
+})
+
+const temps: Array<() => void> = []
+afterEach(() => temps.splice(0).forEach((remove) => remove()))
+
+function tempDatabase(): string {
+  const temp = makeTempDir()
+  temps.push(temp.remove)
+  return join(temp.dir, 'relay.sqlite')
+}
+
+/** Opens a store at a new path (creating its schema first, as the relay does) and a writer. */
+function openWriter(inline: boolean): {
+  path: string
+  writer: StoreWriterModule.StoreWriter
+  store: ReturnType<typeof openEventStore>
+} {
+  const path = tempDatabase()
+  const store = openEventStore(path)
+  const thread = built.findStoreThread()
+  if (thread === null) throw new Error('the built relay has no store-thread.js')
+  const writer = inline ? built.startInlineWriter(store) : built.startStoreWriter(path, thread)
+  return { path, writer, store }
+}
+
+const alice = generateSecretKey()
+const bob = generateSecretKey()
+const release = (version: string, createdAt: number): NostrEvent =>
+  signEvent(alice, {
+    kind: 30078,
+    created_at: createdAt,
+    tags: [
+      ['d', 'archipelago-app:notes'],
+      ['t', 'archipelago-marketplace'],
+      ['version', version],
+    ],
+  })
+
+// Every outcome the store knows, in an order where each depends on the ones before.
+function eventSequence(): NostrEvent[] {
+  const note = signEvent(alice, { content: 'hello', created_at: 1_700_000_100 })
+  const doomed = signEvent(alice, { content: 'delete me', created_at: 1_700_000_101 })
+  const newer = signEvent(alice, { kind: 30000, tags: [['d', 'x']], created_at: 1_700_000_300 })
+  const older = signEvent(alice, { kind: 30000, tags: [['d', 'x']], created_at: 1_700_000_200 })
+  const deletion = signEvent(alice, {
+    kind: 5,
+    tags: [['e', doomed.id]],
+    created_at: 1_700_000_400,
+  })
+  const foreignDeletion = signEvent(bob, {
+    kind: 5,
+    tags: [['e', note.id]],
+    created_at: 1_700_000_401,
+  })
+  return [
+    note,
+    note,
+    doomed,
+    newer,
+    older,
+    deletion,
+    doomed,
+    foreignDeletion,
+    release('1.2.0', 1_700_000_500),
+    release('1.1.0', 1_700_000_600),
+    release('not semver', 1_700_000_700),
+    release('1.3.0', 1_700_000_800),
+  ]
+}
+
+async function saveAll(writer: StoreWriterModule.StoreWriter, events: NostrEvent[]) {
+  const settled = await Promise.allSettled(events.map((event) => writer.save(event)))
+  return settled.map((result) =>
+    result.status === 'fulfilled' ? result.value : `rejected: ${String(result.reason)}`,
+  )
+}
+
+describe('the store writer thread', () => {
+  it('gives the outcomes and stored rows that committing on the main thread gives', async () => {
+    const events = eventSequence()
+    const inline = openWriter(true)
+    const threaded = openWriter(false)
+    const expected: SaveOutcome[] = [
+      'stored',
+      'duplicate',
+      'stored',
+      'stored',
+      'outdated',
+      'stored',
+      'deleted',
+      'stored',
+      'stored',
+      { refused: 'invalid: version 1.1.0 is not higher than 1.2.0, stored at this address' },
+      { refused: 'invalid: version tag "not semver" is not a SemVer version' },
+      'stored',
+    ]
+    // One at a time, so each sees the ones before in its own transaction or an earlier one.
+    for (const [index, event] of events.entries()) {
+      expect(await saveAll(threaded.writer, [event]), `event ${index}`).toEqual([expected[index]])
+      expect(await saveAll(inline.writer, [event]), `event ${index}`).toEqual([expected[index]])
+    }
+    // Read on the main thread's own connection, as the relay's queries are.
+    const everything = parseFilters([{}])
+    expect(threaded.store.query(everything)).toEqual(inline.store.query(everything))
+    expect(threaded.store.query(everything)).toHaveLength(5)
+    for (const opened of [inline, threaded]) {
+      await opened.writer.close()
+      opened.store.close()
+    }
+  })
+
+  it('commits a burst larger than one batch, every event once, in order', async () => {
+    const { writer, store } = openWriter(false)
+    const burst = Array.from({ length: 4500 }, (_, index) =>
+      signEvent(alice, { content: `n${index}`, created_at: 1_700_000_000 + index }),
+    )
+    const outcomes = await saveAll(writer, [...burst, burst[0] as NostrEvent])
+    expect(outcomes.slice(0, -1).every((outcome) => outcome === 'stored')).toBe(true)
+    expect(outcomes.at(-1)).toBe('duplicate')
+    const stored = store.query(parseFilters([{ limit: 10_000 }]))
+    expect(stored.map((event) => event.id)).toEqual(burst.map((event) => event.id).reverse())
+    await writer.close()
+    store.close()
+  })
+
+  it('answers every save before close resolves, and refuses saves after it', async () => {
+    const { path, writer, store } = openWriter(false)
+    const events = Array.from({ length: 50 }, (_, index) =>
+      signEvent(bob, { content: `c${index}`, created_at: 1_700_000_000 + index }),
+    )
+    const saving = saveAll(writer, events)
+    // After the first turn: the batch is on its way to the thread, and must still commit.
+    await new Promise((resolve) => setImmediate(resolve))
+    await writer.close()
+    const outcomes = await saving
+    expect(outcomes.every((outcome) => outcome === 'stored')).toBe(true)
+    await expect(writer.save(events[0] as NostrEvent)).rejects.toThrow(/closed/)
+    store.close()
+    const reopened = openEventStore(path)
+    expect(
+      reopened.query(parseFilters([{ authors: [(events[0] as NostrEvent).pubkey] }])),
+    ).toHaveLength(50)
+    reopened.close()
+  })
+
+  it('fails the saves of a thread that dies, and gives up after five deaths in a row', async () => {
+    const temp = makeTempDir()
+    temps.push(temp.remove)
+    const dying = join(temp.dir, 'dying-thread.mjs')
+    // Dies holding a batch, as a thread would on a crash in the middle of a commit.
+    const thread = [
+      "import { parentPort } from 'node:worker_threads'",
+      'parentPort.postMessage({ ready: true })',
+      "parentPort.on('message', () => process.exit(3))",
+    ]
+    writeFileSync(dying, thread.join('\n'))
+    const writer = built.startStoreWriter(tempDatabase(), pathToFileURL(dying))
+    const note = signEvent(alice, { content: 'lost' })
+    const reasons: string[] = []
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const [outcome] = await saveAll(writer, [note])
+      reasons.push(String(outcome))
+    }
+    const stopped = /thread stopped: it exited with code 3/
+    expect(reasons.slice(0, 5).every((reason) => stopped.test(reason))).toBe(true)
+    expect(reasons[5]).toMatch(/keeps failing/)
+    await writer.close()
+  })
+})
