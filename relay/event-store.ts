@@ -70,19 +70,27 @@ const EXPIRES_INDEX =
 const MAX_CACHED_STATEMENTS = 256
 // Events whose JSON one statement loads.
 const JSON_BATCH = 500
-const WAL_CHECKPOINT_PAGES = 8192
+// A new store's page size (an existing store keeps its own): a commit writes each index page it
+// touched whole, and a burst's events land all over every index, so one 16 KiB page holding
+// four times the entries of a 4 KiB one costs about the same to write. Measured on the relay
+// benchmark with the writer thread: 7,900 events/s against 5,100 to 6,700 with 4 KiB.
+const PAGE_SIZE = 16_384
+// A checkpoint every 32 MiB of WAL.
+const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
 /** Opens (creating when missing) the store at `path`. */
 export function openEventStore(path: string): EventStore {
   const db = new Database(path)
+  db.pragma(`page_size = ${PAGE_SIZE}`)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
   // Savepoint journals in memory, not in temporary files written page by page.
   db.pragma('temp_store = MEMORY')
-  // A checkpoint every 8192 WAL pages (32 MiB) rather than 1000: index pages that many commits
-  // rewrote are copied back once, with fewer fsyncs, at the price of a longer pause each time.
-  db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
+  // A checkpoint every 32 MiB of WAL rather than SQLite's 1000 pages: index pages that many
+  // commits rewrote are copied back once, with fewer fsyncs, at the price of a longer pause.
+  const pageSize = db.pragma('page_size', { simple: true }) as number
+  db.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_CHECKPOINT_BYTES / pageSize)}`)
   db.exec(SCHEMA)
   const columns = db.pragma('table_info(events)') as Array<{ name: string }>
   if (!columns.some((column) => column.name === 'expires_at')) db.exec(ADD_EXPIRES_AT)
