@@ -5,7 +5,10 @@ import { readFileSync, readdirSync } from 'node:fs'
 export interface ThreadCpu {
   /** Microseconds the main thread has run. */
   mainUs: number
-  /** Microseconds every other thread has run: worker threads, V8's GC helpers, libuv's pool. */
+  /**
+   * Microseconds every other thread has run: the store writer and signature threads, V8's GC
+   * helpers, libuv's pool.
+   */
   otherUs: number
 }
 
