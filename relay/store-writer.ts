@@ -27,6 +27,13 @@ export interface StoreWriter {
   close(): Promise<void>
 }
 
+interface Thread {
+  worker: Worker
+  /** Settles once the thread has opened the database, or failed to start. */
+  started: Promise<void>
+  exited: Promise<void>
+}
+
 interface Waiting {
   json: string
   resolve(outcome: SaveOutcome): void
@@ -76,17 +83,19 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
   let broken: Error | undefined
   let closing: Promise<void> | undefined
 
-  function spawn(): { worker: Worker; started: Promise<void> } {
+  function spawn(): Thread {
     const worker = new Worker(module, { workerData: { databasePath }, execArgv: threadExecArgv() })
     const started = new Promise<void>((resolve) => {
       worker.on('message', (reply: WriterReply) => 'ready' in reply && resolve())
       for (const event of ['error', 'exit']) worker.once(event, () => resolve())
     })
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+    // Held only while a batch is out (send), so an idle writer never keeps the process alive.
     worker.unref()
     worker.on('message', (reply: WriterReply) => settle(reply))
     worker.on('error', (error: Error) => fail(worker, error))
     worker.on('exit', (code: number) => fail(worker, new Error(`it exited with code ${code}`)))
-    return { worker, started }
+    return { worker, started, exited }
   }
 
   function save(event: NostrEvent): Promise<SaveOutcome> {
@@ -104,6 +113,7 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
     const items = queued.slice(0, MAX_BATCH)
     queued = queued.slice(MAX_BATCH)
     inFlight = { batch: nextBatch++, items }
+    thread.worker.ref()
     const request: WriterRequest = {
       type: 'save',
       batch: inFlight.batch,
@@ -116,6 +126,7 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
     if ('ready' in reply || inFlight === null || reply.batch !== inFlight.batch) return
     const { items } = inFlight
     inFlight = null
+    thread.worker.unref()
     if ('failed' in reply) {
       // The transaction failed as a whole (disk full, say): none of its events was stored.
       const cause = new Error(reply.failed)
@@ -154,9 +165,9 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
     closing ??= (async () => {
       const closed = new Error('the store writer is closed')
       for (const item of queued.splice(0)) item.reject(closed)
-      const { worker, started } = thread
+      // After five deaths `thread` is the last one, already exited: nothing to wait for.
+      const { worker, started, exited } = thread
       worker.ref()
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
       await Promise.race([started, sleep(START_WAIT_MS, undefined, { ref: false })])
       // Posted after the batch in flight, which therefore commits and is answered first.
       worker.postMessage({ type: 'close' } satisfies WriterRequest)
