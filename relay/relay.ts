@@ -84,7 +84,7 @@ export function createRelay(options: RelayOptions): Relay {
   // Commits on a thread of their own (relay/store-writer.ts), except from the TypeScript sources.
   const storeThread = options.storeThread === false ? null : findStoreThread()
   const writer = storeThread
-    ? startStoreWriter(options.databasePath, storeThread)
+    ? startStoreWriter(options.databasePath, storeThread, { logger })
     : startInlineWriter(store)
   const server = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageLength })
   const heartbeat = startHeartbeat(server, limits.pingIntervalMs)

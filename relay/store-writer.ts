@@ -8,17 +8,32 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from 'nostr-tools/pure'
+import type { Logger } from 'pino'
 import type { EventStore, SaveOutcome } from './event-store.js'
 import { serializeEvent } from './event-json.js'
 import { startGroupCommit } from './group-commit.js'
 
-/** A save's outcome as it crosses threads: an Error becomes its message. */
-export type WrittenOutcome = SaveOutcome | { error: string }
+/** An Error as it crosses threads: its message and, from SQLite, its code (SQLITE_FULL). */
+export interface ThreadError {
+  message: string
+  code?: string
+}
+
+/** A save's outcome as it crosses threads. */
+export type WrittenOutcome = SaveOutcome | { error: ThreadError }
 
 export type WriterRequest = { type: 'save'; batch: number; events: string[] } | { type: 'close' }
 
 export type WriterReply =
-  { batch: number; results: WrittenOutcome[] } | { batch: number; failed: string } | { ready: true }
+  | { batch: number; results: WrittenOutcome[] }
+  | { batch: number; failed: ThreadError }
+  | { ready: true }
+  | { openFailed: ThreadError }
+
+export interface StoreWriterOptions {
+  /** Where a thread's death and the writer giving up are logged. */
+  logger?: Pick<Logger, 'error' | 'warn'>
+}
 
 export interface StoreWriter {
   /** Resolves once the transaction holding `event` has committed, with its outcome. */
@@ -46,6 +61,8 @@ const MAX_BATCH = 2000
 const MAX_FAILURES = 5
 // How long close() waits for a starting thread to load before terminating it anyway.
 const START_WAIT_MS = 5_000
+// The wait before replacing a dead thread, doubled for each death in a row: 50 ms to 400 ms.
+const RESPAWN_DELAY_MS = 50
 
 /** The compiled thread module beside this one; null when the relay runs from its sources. */
 export function findStoreThread(): URL | null {
@@ -69,17 +86,26 @@ function threadExecArgv(): string[] {
 
 /** Commits on the calling thread, batching what one turn of the event loop submits. */
 export function startInlineWriter(store: EventStore): StoreWriter {
-  const commit = startGroupCommit({ commit: (events: NostrEvent[]) => store.saveBatch(events) })
+  const commit = startGroupCommit({
+    commit: (events: NostrEvent[]) => store.saveBatch(events),
+    maxBatch: MAX_BATCH,
+  })
   return { save: (event) => commit.submit(event), close: async () => undefined }
 }
 
 /** Starts the writer thread from `module` (findStoreThread) on the database at `databasePath`. */
-export function startStoreWriter(databasePath: string, module: URL): StoreWriter {
+export function startStoreWriter(
+  databasePath: string,
+  module: URL,
+  options: StoreWriterOptions = {},
+): StoreWriter {
   let thread = spawn()
   let queued: Waiting[] = []
   let inFlight: { batch: number; items: Waiting[] } | null = null
   let nextBatch = 0
   let failures = 0
+  // Set while a dead thread waits to be replaced: saves queue up meanwhile.
+  let respawn: NodeJS.Timeout | undefined
   let broken: Error | undefined
   let closing: Promise<void> | undefined
 
@@ -92,8 +118,11 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
     // Held only while a batch is out (send), so an idle writer never keeps the process alive.
     worker.unref()
-    worker.on('message', (reply: WriterReply) => settle(reply))
-    worker.on('error', (error: Error) => fail(worker, error))
+    worker.on('message', (reply: WriterReply) =>
+      'openFailed' in reply ? fail(worker, rebuildError(reply.openFailed)) : settle(reply),
+    )
+    // What a thread throws arrives as its enumerable fields, not always as an Error.
+    worker.on('error', (error: unknown) => fail(worker, asError(error)))
     worker.on('exit', (code: number) => fail(worker, new Error(`it exited with code ${code}`)))
     return { worker, started, exited }
   }
@@ -109,7 +138,7 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
 
   // One batch at a time: what queues up while it commits goes next, in one transaction.
   function send(): void {
-    if (inFlight !== null || queued.length === 0 || broken) return
+    if (inFlight !== null || queued.length === 0 || broken || respawn) return
     const items = queued.slice(0, MAX_BATCH)
     queued = queued.slice(MAX_BATCH)
     inFlight = { batch: nextBatch++, items }
@@ -123,13 +152,13 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
   }
 
   function settle(reply: WriterReply): void {
-    if ('ready' in reply || inFlight === null || reply.batch !== inFlight.batch) return
+    if (!('batch' in reply) || inFlight === null || reply.batch !== inFlight.batch) return
     const { items } = inFlight
     inFlight = null
     thread.worker.unref()
     if ('failed' in reply) {
       // The transaction failed as a whole (disk full, say): none of its events was stored.
-      const cause = new Error(reply.failed)
+      const cause = rebuildError(reply.failed)
       items.forEach((item) => item.reject(cause))
     } else {
       failures = 0
@@ -137,7 +166,7 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
         const result = reply.results[index]
         if (result === undefined) item.reject(new Error('the store writer lost an outcome'))
         else if (typeof result === 'object' && 'error' in result)
-          item.reject(new Error(result.error))
+          item.reject(rebuildError(result.error))
         else item.resolve(result)
       })
     }
@@ -145,25 +174,39 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
   }
 
   // A thread that died fails the batch it held (its commit may or may not have happened: the
-  // clients get `error:` and may send again, which is then a duplicate) and is replaced.
+  // clients get `error:` and may send again, which is then a duplicate) and is replaced after a
+  // pause, so one that cannot open the database is not restarted in a tight loop.
   function fail(worker: Worker, cause: Error): void {
-    if (worker !== thread.worker || closing) return
+    if (worker !== thread.worker || closing || respawn || broken) return
     const error = new Error(`the store writer thread stopped: ${cause.message}`, { cause })
+    const lost = inFlight?.items.length ?? 0
     inFlight?.items.forEach((item) => item.reject(error))
     inFlight = null
     failures += 1
     if (failures >= MAX_FAILURES) {
       broken = new Error('the store writer thread keeps failing', { cause })
+      options.logger?.error({ err: cause, failures }, 'relay store writer gave up: writes refused')
       for (const item of queued.splice(0)) item.reject(broken)
       return
     }
-    thread = spawn()
-    send()
+    const delayMs = RESPAWN_DELAY_MS * 2 ** (failures - 1)
+    options.logger?.warn(
+      { err: cause, failures, refused: lost, retryInMs: delayMs },
+      'relay store writer thread stopped; starting another',
+    )
+    respawn = setTimeout(() => {
+      respawn = undefined
+      if (closing) return
+      thread = spawn()
+      send()
+    }, delayMs)
   }
 
   function close(): Promise<void> {
     closing ??= (async () => {
       const closed = new Error('the store writer is closed')
+      clearTimeout(respawn)
+      respawn = undefined
       for (const item of queued.splice(0)) item.reject(closed)
       // After five deaths `thread` is the last one, already exited: nothing to wait for.
       const { worker, started, exited } = thread
@@ -181,4 +224,17 @@ export function startStoreWriter(databasePath: string, module: URL): StoreWriter
   }
 
   return { save, close }
+}
+
+function asError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown
+  const { message, code } = (thrown ?? {}) as { message?: unknown; code?: unknown }
+  return rebuildError({
+    message: typeof message === 'string' ? message : `it threw ${String(code ?? thrown)}`,
+    ...(typeof code === 'string' ? { code } : {}),
+  })
+}
+
+function rebuildError({ message, code }: ThreadError): Error {
+  return code === undefined ? new Error(message) : Object.assign(new Error(message), { code })
 }

@@ -18,8 +18,13 @@ beforeAll(async () => {
   built = (await import(builtRelayModule('store-writer.js'))) as typeof StoreWriterModule
 })
 
+// Writers and stores first, then their directories, whether or not the test passed.
+const cleanups: Array<() => void | Promise<void>> = []
 const temps: Array<() => void> = []
-afterEach(() => temps.splice(0).forEach((remove) => remove()))
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  temps.splice(0).forEach((remove) => remove())
+})
 
 function tempDatabase(): string {
   const temp = makeTempDir()
@@ -38,6 +43,10 @@ function openWriter(inline: boolean): {
   const thread = built.findStoreThread()
   if (thread === null) throw new Error('the built relay has no store-thread.js')
   const writer = inline ? built.startInlineWriter(store) : built.startStoreWriter(path, thread)
+  cleanups.push(
+    () => store.close(),
+    () => writer.close(),
+  )
   return { path, writer, store }
 }
 
@@ -121,10 +130,6 @@ describe('the store writer thread', () => {
     const everything = parseFilters([{}])
     expect(threaded.store.query(everything)).toEqual(inline.store.query(everything))
     expect(threaded.store.query(everything)).toHaveLength(5)
-    for (const opened of [inline, threaded]) {
-      await opened.writer.close()
-      opened.store.close()
-    }
   })
 
   it('commits a burst larger than one batch, every event once', async () => {
@@ -138,12 +143,10 @@ describe('the store writer thread', () => {
     expect(outcomes.at(-1)).toBe('duplicate')
     const stored = store.query(parseFilters([{ limit: 10_000 }]))
     expect(stored.map((event) => event.id)).toEqual(burst.map((event) => event.id).reverse())
-    await writer.close()
-    store.close()
   })
 
   it('answers every save before close resolves, and refuses saves after it', async () => {
-    const { path, writer, store } = openWriter(false)
+    const { path, writer } = openWriter(false)
     const events = Array.from({ length: 50 }, (_, index) =>
       signEvent(bob, { content: `c${index}`, created_at: 1_700_000_000 + index }),
     )
@@ -154,7 +157,6 @@ describe('the store writer thread', () => {
     const outcomes = await saving
     expect(outcomes.every((outcome) => outcome === 'stored')).toBe(true)
     await expect(writer.save(events[0] as NostrEvent)).rejects.toThrow(/closed/)
-    store.close()
     const reopened = openEventStore(path)
     expect(
       reopened.query(parseFilters([{ authors: [(events[0] as NostrEvent).pubkey] }])),
@@ -163,17 +165,17 @@ describe('the store writer thread', () => {
   })
 
   it('fails the saves of a thread that dies, and gives up after five deaths in a row', async () => {
-    const temp = makeTempDir()
-    temps.push(temp.remove)
-    const dying = join(temp.dir, 'dying-thread.mjs')
     // Dies holding a batch, as a thread would on a crash in the middle of a commit.
-    const thread = [
-      "import { parentPort } from 'node:worker_threads'",
-      'parentPort.postMessage({ ready: true })',
-      "parentPort.on('message', () => process.exit(3))",
-    ]
-    writeFileSync(dying, thread.join('\n'))
-    const writer = built.startStoreWriter(tempDatabase(), pathToFileURL(dying))
+    const dying = fakeThread("parentPort.on('message', () => process.exit(3))")
+    const logged: Array<{ level: string; fields: Record<string, unknown>; message: string }> = []
+    const logger = {
+      warn: (fields: Record<string, unknown>, message: string) =>
+        logged.push({ level: 'warn', fields, message }),
+      error: (fields: Record<string, unknown>, message: string) =>
+        logged.push({ level: 'error', fields, message }),
+    } as unknown as StoreWriterModule.StoreWriterOptions['logger']
+    const writer = built.startStoreWriter(tempDatabase(), dying, { logger })
+    cleanups.push(() => writer.close())
     const note = signEvent(alice, { content: 'lost' })
     const reasons: string[] = []
     for (let attempt = 0; attempt < 6; attempt += 1) {
@@ -183,9 +185,74 @@ describe('the store writer thread', () => {
     const stopped = /thread stopped: it exited with code 3/
     expect(reasons.slice(0, 5).every((reason) => stopped.test(reason))).toBe(true)
     expect(reasons[5]).toMatch(/keeps failing/)
+    // Each death logged with its count and the pause before the next thread, doubling.
+    expect(logged.map(({ level, fields }) => [level, fields.failures, fields.retryInMs])).toEqual([
+      ['warn', 1, 50],
+      ['warn', 2, 100],
+      ['warn', 3, 200],
+      ['warn', 4, 400],
+      ['error', 5, undefined],
+    ])
+    expect(logged[0]?.fields.refused).toBe(1)
+    expect(String(logged[4]?.fields.err)).toMatch(/exited with code 3/)
     // Nothing left to wait for: the last thread has exited (it once waited out 5 s here).
     const closing = performance.now()
     await writer.close()
     expect(performance.now() - closing).toBeLessThan(2_000)
   })
+
+  it('keeps the SQLite code of an error from the thread', async () => {
+    // Fails every save as SQLite does when the disk is full, and one event alone as a constraint.
+    const failing = fakeThread(
+      "parentPort.on('message', (request) => parentPort.postMessage(request.events.length > 1",
+      "  ? { batch: request.batch, failed: { message: 'database or disk is full', code: 'SQLITE_FULL' } }",
+      "  : { batch: request.batch, results: [{ error: { message: 'constraint', code: 'SQLITE_CONSTRAINT' } }] }))",
+    )
+    const writer = built.startStoreWriter(tempDatabase(), failing)
+    cleanups.push(() => writer.close())
+    const one = signEvent(alice, { content: 'one' })
+    const two = signEvent(alice, { content: 'two' })
+    const both = await Promise.allSettled([writer.save(one), writer.save(two)])
+    for (const result of both) {
+      expect(result.status).toBe('rejected')
+      const reason = (result as PromiseRejectedResult).reason as Error & { code?: string }
+      expect([reason.message, reason.code]).toEqual(['database or disk is full', 'SQLITE_FULL'])
+    }
+    const alone = writer.save(one)
+    await expect(alone).rejects.toThrow('constraint')
+    await expect(alone).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' })
+    // The writer carries on after errors that are answers, not deaths.
+    await expect(writer.save(two)).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' })
+  })
+
+  it('refuses saves with the cause when its thread cannot open the database', async () => {
+    const temp = makeTempDir()
+    temps.push(temp.remove)
+    // A directory where the database file should be: every thread fails as it opens.
+    const thread = built.findStoreThread()
+    if (thread === null) throw new Error('the built relay has no store-thread.js')
+    const writer = built.startStoreWriter(temp.dir, thread)
+    cleanups.push(() => writer.close())
+    const reasons: string[] = []
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const [outcome] = await saveAll(writer, [signEvent(alice, { content: `n${attempt}` })])
+      reasons.push(String(outcome))
+    }
+    expect(reasons.at(-1)).toMatch(/keeps failing/)
+    const cannotOpen = /thread stopped: unable to open database file/
+    expect(reasons.slice(0, -1).every((reason) => cannotOpen.test(reason))).toBe(true)
+  })
 })
+
+/** A thread module of `lines` after `parentPort` is imported and ready has been posted. */
+function fakeThread(...lines: string[]): URL {
+  const temp = makeTempDir()
+  temps.push(temp.remove)
+  const path = join(temp.dir, 'thread.mjs')
+  const head = [
+    "import { parentPort } from 'node:worker_threads'",
+    'parentPort.postMessage({ ready: true })',
+  ]
+  writeFileSync(path, [...head, ...lines].join('\n'))
+  return pathToFileURL(path)
+}
