@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { execCommand as exec } from '../node-agent/exec.js'
@@ -85,6 +85,8 @@ async function header(): Promise<void> {
   console.log(
     `date ${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} cores`,
   )
+  // Machines given to a session differ: the figures compare only between runs on one model.
+  console.log(`cpu: ${cpus()[0]?.model ?? 'unknown'}`)
   console.log(`signature backend: ${detectBackend()}`)
   // Other work on the machine skews every figure: the load average says how much there was.
   console.log(

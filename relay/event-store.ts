@@ -78,8 +78,13 @@ const PAGE_SIZE = 16_384
 // A checkpoint every 32 MiB of WAL.
 const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
+export interface EventStoreOptions {
+  /** The connection's page cache, in MiB; SQLite's own default (better-sqlite3's 16 MB) if unset. */
+  cacheMiB?: number
+}
+
 /** Opens (creating when missing) the store at `path`. */
-export function openEventStore(path: string): EventStore {
+export function openEventStore(path: string, options: EventStoreOptions = {}): EventStore {
   const db = new Database(path)
   db.pragma(`page_size = ${PAGE_SIZE}`)
   db.pragma('journal_mode = WAL')
@@ -87,6 +92,8 @@ export function openEventStore(path: string): EventStore {
   db.pragma('foreign_keys = ON')
   // Savepoint journals in memory, not in temporary files written page by page.
   db.pragma('temp_store = MEMORY')
+  // A negative cache_size is in KiB.
+  if (options.cacheMiB !== undefined) db.pragma(`cache_size = ${-options.cacheMiB * 1024}`)
   // A checkpoint every 32 MiB of WAL rather than SQLite's 1000 pages: index pages that many
   // commits rewrote are copied back once, with fewer fsyncs, at the price of a longer pause.
   const pageSize = db.pragma('page_size', { simple: true }) as number

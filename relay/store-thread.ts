@@ -8,6 +8,11 @@ import type { EventStore } from './event-store.js'
 import { parseEventJson } from './event-json.js'
 import type { ThreadError, WriterReply, WriterRequest, WrittenOutcome } from './store-writer.js'
 
+// The writer's page cache: a burst's inserts land all over every index, and pages still cached
+// from the last batch need no read. Measured on bench:relay, 64 MiB against SQLite's 16 MB
+// default: 11,770 against 11,120 events/s (means of three runs), about 30 MiB more resident.
+const CACHE_MIB = 64
+
 if (parentPort === null) throw new Error('relay/store-thread.js runs as a worker thread')
 const port: MessagePort = parentPort
 const store = open((workerData as { databasePath: string }).databasePath)
@@ -20,7 +25,7 @@ if (store !== null) {
 /** The store, or null once the failure is posted: the thread then ends with nothing to do. */
 function open(databasePath: string): EventStore | null {
   try {
-    return openEventStore(databasePath)
+    return openEventStore(databasePath, { cacheMiB: CACHE_MIB })
   } catch (error) {
     // Thrown, it would reach the writer as its enumerable fields only: the code, no message.
     port.postMessage({ openFailed: describe(error) } satisfies WriterReply)

@@ -56,7 +56,10 @@ interface Waiting {
 }
 
 // Most events in one transaction: a batch of 2,000 release events commits in about 0.2 s.
-const MAX_BATCH = 2000
+// Under bench:relay's burst (5,000 events in flight) batches reach it; a limit of 1,000 gave
+// 10,270 events/s (one run), 5,000 no more than 2,000 (11,820 against 11,770, means of six and
+// three runs, with the writer's 64 MiB cache).
+export const MAX_BATCH = 2000
 // Thread deaths in a row, with no batch committed between them, before the writer gives up.
 const MAX_FAILURES = 5
 // How long close() waits for a starting thread to load before terminating it anyway.

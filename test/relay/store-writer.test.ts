@@ -132,16 +132,16 @@ describe('the store writer thread', () => {
     expect(threaded.store.query(everything)).toHaveLength(5)
   })
 
-  it('commits a burst larger than one batch, every event once', async () => {
+  it('commits a burst of two batches and more, every event once', async () => {
     const { writer, store } = openWriter(false)
     const signer = makeFastSigner(alice)
-    const burst = Array.from({ length: 4500 }, (_, index) =>
+    const burst = Array.from({ length: built.MAX_BATCH * 2 + 500 }, (_, index) =>
       signer.sign({ kind: 1, tags: [], content: `n${index}`, created_at: 1_700_000_000 + index }),
     )
     const outcomes = await saveAll(writer, [...burst, burst[0] as NostrEvent])
     expect(outcomes.slice(0, -1).every((outcome) => outcome === 'stored')).toBe(true)
     expect(outcomes.at(-1)).toBe('duplicate')
-    const stored = store.query(parseFilters([{ limit: 10_000 }]))
+    const stored = store.query(parseFilters([{ limit: burst.length }]))
     expect(stored.map((event) => event.id)).toEqual(burst.map((event) => event.id).reverse())
   })
 
