@@ -66,6 +66,16 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
   }
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
 
+  // Placing a blob (rename and index row) and removing one (file and row) each run alone: a
+  // collection or a delete that read "unreferenced and old" must not remove a blob that an upload
+  // put back in place meanwhile and answered 201 for.
+  let turn: Promise<unknown> = Promise.resolve()
+  function exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const result = turn.then(step)
+    turn = result.catch(() => {})
+    return result
+  }
+
   async function upload(request: UploadRequest): Promise<IndexedBlob> {
     const pubkey = request.auth.event.pubkey
     if (request.declaredSize !== undefined && request.declaredSize > limits.maxBlobBytes) {
@@ -82,32 +92,37 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
       throw quotaExceeded(pubkey, limits.quotaBytes, index.usageOf(pubkey))
     }
 
-    const digests = await blobs.write(request.body, {
+    const staged = await blobs.stage(request.body, {
       maxBytes: held ? limits.maxBlobBytes : Math.min(limits.maxBlobBytes, remaining),
       tooLarge: () =>
         remaining < limits.maxBlobBytes && !held
           ? quotaExceeded(pubkey, limits.quotaBytes, index.usageOf(pubkey))
           : tooLarge(limits.maxBlobBytes),
-      accept(found) {
-        acceptUpload(found, request.auth)
+    })
+    return await exclusive(async () => {
+      try {
+        acceptUpload(staged.digests, request.auth)
         // The exact count, now that the digest is known: uploading a blob one holds is free.
         const used = index.usageOf(pubkey)
-        if (!index.owns(pubkey, found.blake3) && used + found.size > limits.quotaBytes) {
+        if (
+          !index.owns(pubkey, staged.digests.blake3) &&
+          used + staged.digests.size > limits.quotaBytes
+        ) {
           throw quotaExceeded(pubkey, limits.quotaBytes, used)
         }
-      },
+      } catch (error) {
+        await staged.discard()
+        throw error
+      }
+      await staged.commit()
+      const blob: IndexedBlob = { ...staged.digests, type: request.type ?? null, uploaded: now() }
+      // A blob already indexed was deduplicated by the store: no new bytes on disk.
+      const added = index.byBlake3(blob.blake3) === undefined
+      index.recordUpload(blob, pubkey)
+      if (added) options.onStoredBytes?.(blob.size)
+      logger.info({ digest: blob.blake3, size: blob.size, pubkey }, 'blob stored')
+      return index.byBlake3(blob.blake3) ?? blob
     })
-    const blob: IndexedBlob = {
-      ...digests,
-      type: request.type ?? null,
-      uploaded: now(),
-    }
-    // A blob already indexed was deduplicated by the store: no new bytes on disk.
-    const added = index.byBlake3(blob.blake3) === undefined
-    index.recordUpload(blob, pubkey)
-    if (added) options.onStoredBytes?.(blob.size)
-    logger.info({ digest: blob.blake3, size: blob.size, pubkey }, 'blob stored')
-    return index.byBlake3(blob.blake3) ?? blob
   }
 
   function checkUpload(size: number, sha256: string, pubkey?: string): void {
@@ -129,35 +144,46 @@ export function createArtifacts(options: ArtifactsOptions): Artifacts {
     return size === undefined ? undefined : { blake3, sha256: '', size, type: null, uploaded: 0 }
   }
 
-  async function remove(blake3: string, pubkey: string): Promise<{ deleted: boolean }> {
-    index.removeOwner(blake3, pubkey)
-    if (index.owners(blake3).length > 0 || options.referencedBlobs().has(blake3)) {
-      return { deleted: false }
-    }
-    const size = index.byBlake3(blake3)?.size ?? 0
-    await blobs.remove(blake3)
-    index.remove(blake3)
-    options.onStoredBytes?.(-size)
-    logger.info({ digest: blake3, pubkey }, 'blob deleted')
-    return { deleted: true }
+  function remove(blake3: string, pubkey: string): Promise<{ deleted: boolean }> {
+    return exclusive(async () => {
+      index.removeOwner(blake3, pubkey)
+      if (index.owners(blake3).length > 0 || options.referencedBlobs().has(blake3)) {
+        return { deleted: false }
+      }
+      const size = index.byBlake3(blake3)?.size ?? 0
+      await blobs.remove(blake3)
+      index.remove(blake3)
+      options.onStoredBytes?.(-size)
+      logger.info({ digest: blake3, pubkey }, 'blob deleted')
+      return { deleted: true }
+    })
   }
 
   async function collectGarbage(): Promise<GarbageReport> {
-    const referenced = options.referencedBlobs()
-    const cutoff = now() - limits.graceSeconds
     const report: GarbageReport = { removed: [], bytes: 0 }
     for (const file of await blobs.list()) {
-      if (referenced.has(file.blake3)) continue
-      const uploaded = index.byBlake3(file.blake3)?.uploaded ?? Math.floor(file.mtimeMs / 1000)
-      if (uploaded >= cutoff) continue
-      await blobs.remove(file.blake3)
-      index.remove(file.blake3)
+      // Judged again inside the step: an upload may have put the blob back since the listing.
+      const removed = await exclusive(async () => {
+        if (options.referencedBlobs().has(file.blake3)) return false
+        const uploaded = index.byBlake3(file.blake3)?.uploaded ?? Math.floor(file.mtimeMs / 1000)
+        if (uploaded >= now() - limits.graceSeconds) return false
+        await blobs.remove(file.blake3)
+        index.remove(file.blake3)
+        return true
+      })
+      if (!removed) continue
       report.removed.push(file.blake3)
       report.bytes += file.size
     }
-    // Index rows whose file is gone (removed by hand) would count against quotas forever.
+    // Index rows whose file is gone (removed by hand) would count against quotas forever; each is
+    // checked on disk inside the step, since an upload may have placed it after the listing.
     const onDisk = new Set((await blobs.list()).map((file) => file.blake3))
-    for (const blob of index.all()) if (!onDisk.has(blob.blake3)) index.remove(blob.blake3)
+    for (const blob of index.all()) {
+      if (onDisk.has(blob.blake3)) continue
+      await exclusive(async () => {
+        if ((await blobs.sizeOf(blob.blake3)) === undefined) index.remove(blob.blake3)
+      })
+    }
 
     if (report.removed.length > 0) {
       logger.info({ count: report.removed.length, bytes: report.bytes }, 'blobs collected')

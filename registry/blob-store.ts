@@ -25,6 +25,15 @@ export interface WriteOptions {
   tooLarge?: () => Error
 }
 
+/** A body hashed and on disk in a temp file, not yet under its digest. */
+export interface StagedBlob {
+  digests: Digests
+  /** Renames it into place under its digest, durably. */
+  commit(): Promise<void>
+  /** Removes the temp file. */
+  discard(): Promise<void>
+}
+
 export interface StoredFile {
   blake3: string
   size: number
@@ -47,6 +56,14 @@ export interface BlobStore {
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     options?: WriteOptions,
   ): Promise<Digests>
+  /**
+   * Hashes a stream into a temp file and stops before the rename, so that the caller can put the
+   * rename and its own bookkeeping in one step that nothing else interleaves with.
+   */
+  stage(
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options?: Omit<WriteOptions, 'accept'>,
+  ): Promise<StagedBlob>
   /** Deletes a stored blob; absent is fine. */
   remove(blake3: string): Promise<void>
   /** Every stored blob file, for garbage collection. */
@@ -69,10 +86,10 @@ export async function openBlobStore(
     return join(root, blake3.slice(0, 2), blake3)
   }
 
-  async function write(
+  async function stage(
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-    { accept, ...limit }: WriteOptions = {},
-  ): Promise<Digests> {
+    limit: Omit<WriteOptions, 'accept'> = {},
+  ): Promise<StagedBlob> {
     const writeLimit = Math.min(limit.maxBytes ?? maxBytes, maxBytes)
     const refuse = limit.tooLarge ?? (() => tooLarge(writeLimit))
     const tempPath = join(temp, `${Date.now()}-${randomBytes(8).toString('hex')}`)
@@ -105,20 +122,41 @@ export async function openBlobStore(
       await handle.sync()
       await handle.close()
       closed = true
-
       const digests = hasher.digest()
-      accept?.(digests)
-      const finalPath = pathOf(digests.blake3)
-      await mkdir(join(root, digests.blake3.slice(0, 2)), { recursive: true })
-      await rename(tempPath, finalPath)
-      await syncDirectory(join(root, digests.blake3.slice(0, 2)))
-      return digests
+      const discard = (): Promise<void> => rm(tempPath, { force: true })
+      async function commit(): Promise<void> {
+        const folder = join(root, digests.blake3.slice(0, 2))
+        try {
+          await mkdir(folder, { recursive: true })
+          await rename(tempPath, pathOf(digests.blake3))
+        } catch (error) {
+          await discard()
+          throw error
+        }
+        await syncDirectory(folder)
+      }
+      return { digests, commit, discard }
     } catch (error) {
       await inflight.catch(() => {})
       if (!closed) await handle.close().catch(() => {})
       await rm(tempPath, { force: true })
       throw error
     }
+  }
+
+  async function write(
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    { accept, ...limit }: WriteOptions = {},
+  ): Promise<Digests> {
+    const staged = await stage(body, limit)
+    try {
+      accept?.(staged.digests)
+    } catch (error) {
+      await staged.discard()
+      throw error
+    }
+    await staged.commit()
+    return staged.digests
   }
 
   return {
@@ -134,6 +172,7 @@ export async function openBlobStore(
     read: (blake3, range) =>
       createReadStream(pathOf(blake3), { ...range, highWaterMark: READ_HIGH_WATER_MARK }),
     write,
+    stage,
     async remove(blake3) {
       await rm(pathOf(blake3), { force: true })
     },

@@ -28,10 +28,43 @@ interface Bed {
   store(bytes: Buffer, pubkey?: string): Promise<string>
 }
 
-async function openBed(): Promise<Bed> {
+/** Holds the blob store's `call`th call of one method until `release()`. */
+interface Hold {
+  method: 'remove' | 'list'
+  call: number
+  /** Resolves once the held call has been made (for list: once it has read the directory). */
+  reached: Promise<void>
+  release(): void
+  arrive(): void
+  released: Promise<void>
+}
+
+function holdCall(method: Hold['method'], call = 1): Hold {
+  const hold = { method, call } as Hold
+  hold.reached = new Promise<void>((resolve) => (hold.arrive = resolve))
+  hold.released = new Promise<void>((resolve) => (hold.release = resolve))
+  return hold
+}
+
+function withHold(blobs: BlobStore, hold: Hold): BlobStore {
+  let calls = 0
+  const original = blobs[hold.method] as (...args: unknown[]) => Promise<unknown>
+  async function held(...args: unknown[]): Promise<unknown> {
+    calls += 1
+    if (calls !== hold.call) return original(...args)
+    const listed = hold.method === 'list' ? await original(...args) : undefined
+    hold.arrive()
+    await hold.released
+    return hold.method === 'list' ? listed : original(...args)
+  }
+  return { ...blobs, [hold.method]: held }
+}
+
+async function openBed(hold?: Hold): Promise<Bed> {
   const dir = mkdtempSync(join(tmpdir(), 'archy-artifacts-'))
   dirs.push(dir)
-  const blobs = await openBlobStore(join(dir, 'blobs'))
+  const disk = await openBlobStore(join(dir, 'blobs'))
+  const blobs = hold ? withHold(disk, hold) : disk
   const index = openBlobIndex(join(dir, 'blobs.sqlite'))
   const referenced = new Set<string>()
   const clock = { now: 1_800_000_000 }
@@ -86,6 +119,41 @@ describe('collectGarbage', () => {
     expect((await bed.artifacts.collectGarbage()).removed).toEqual([])
     bed.clock.now += 1
     expect((await bed.artifacts.collectGarbage()).removed).toEqual([blake3])
+  })
+
+  it('keeps a blob uploaded again while a collection was removing it', async () => {
+    const hold = holdCall('remove')
+    const bed = await openBed(hold)
+    const bytes = Buffer.from('expired, then wanted again')
+    const blake3 = await bed.store(bytes)
+    bed.clock.now += GRACE + 1
+    const collecting = bed.artifacts.collectGarbage()
+    await hold.reached
+    // The upload finishes hashing while the collection holds the removal; its 201 must stand.
+    const uploading = bed.store(bytes, 'b'.repeat(64))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    hold.release()
+    expect(await uploading).toBe(blake3)
+    await collecting
+    expect(await bed.blobs.sizeOf(blake3)).toBe(bytes.length)
+    expect(bed.artifacts.listOwnedBy('b'.repeat(64)).map((blob) => blob.blake3)).toEqual([blake3])
+  })
+
+  it('keeps the index row of a blob uploaded after the collection listed the files', async () => {
+    // The second listing is the one that finds index rows without a file.
+    const hold = holdCall('list', 2)
+    const bed = await openBed(hold)
+    const collecting = bed.artifacts.collectGarbage()
+    await hold.reached
+    const blake3 = await bed.store(Buffer.from('arrived during the listing'))
+    hold.release()
+    await collecting
+    expect(
+      bed.artifacts.findBySha256(
+        (await digestBytes(Buffer.from('arrived during the listing'))).sha256,
+      )?.blake3,
+    ).toBe(blake3)
+    expect(bed.artifacts.listOwnedBy('a'.repeat(64)).map((blob) => blob.blake3)).toEqual([blake3])
   })
 
   it('judges a file the index does not know by its modification time', async () => {
