@@ -116,16 +116,11 @@ describe('yanking a release with a NIP-09 deletion', () => {
   })
 
   it('still refuses the yanked version again, naming the rule', async () => {
+    // The relay takes it: the deletion removed the event that held the address, so no stored
+    // version is left for its own rule (DESIGN.md §4, "Registries agree") to compare with. The
+    // registry keeps the yanked release and refuses the version.
     const again = release(publisher, 'notes', '1.1.0')
-    // The relay may refuse it first, by its own version rule (DESIGN.md §4, "Registries agree").
-    const relayed = await node.publish(again).then(
-      () => true,
-      (error: Error) => {
-        expect(error.message).toMatch(/^invalid: .*version/)
-        return false
-      },
-    )
-    if (!relayed) return
+    await node.publish(again)
     const { body } = await node.getJson(`/v1/events/${again.id}/verdict`)
     expect(body).toEqual({
       status: 'rejected',
