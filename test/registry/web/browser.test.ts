@@ -1,7 +1,7 @@
 // The marketplace in headless Chromium (Debian's, through playwright-core; no browser is ever
 // downloaded): search, filter and open an app with JavaScript off, as a visitor without it would,
 // saving a screenshot of each step under test-artifacts/ (or ARCHY_TEST_ARTIFACTS).
-import { accessSync, constants, mkdirSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -54,7 +54,12 @@ describeBrowser('marketplace in headless Chromium', () => {
   })
 
   async function snap(name: string): Promise<void> {
-    await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+    const path = join(artifacts, `${name}.png`)
+    await page.screenshot({ path, fullPage: true })
+    // Saved as a test artifact: a PNG of a rendered page, not an empty file.
+    const saved = readFileSync(path)
+    expect(saved.subarray(1, 4).toString('latin1')).toBe('PNG')
+    expect(saved.length).toBeGreaterThan(10_000)
   }
 
   async function cardNames(): Promise<string[]> {
