@@ -24,7 +24,8 @@ export const FOLLOW_FILTERS: Filter[] = [
 
 /** Ids asked for in one REQ while fetching what negentropy found missing. */
 const FETCH_BATCH = 100
-/** Live subscriptions start this far back, so nothing published during catch-up is missed. */
+
+/** The upstreams to follow, the local relay that takes their events, and how to retry. */
 export interface FollowOptions {
   urls: string[]
   relay: {
