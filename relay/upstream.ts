@@ -216,19 +216,25 @@ export function followUpstreams(options: FollowOptions): UpstreamFollower {
     let attempt = 0
     while (!closed) {
       const started = Date.now()
+      let failure: { error: unknown } | undefined
       try {
         await session(state)
       } catch (error) {
-        if (!closed) {
-          logger.warn({ upstream: state.status.url, err: describeError(error) }, 'upstream failed')
-        }
+        failure = { error }
       }
       if (closed) return
-      // A connection that lasted a while starts the backoff over.
+
+      // A connection that lasted a while starts the backoff over. The wait is drawn between half
+      // the ceiling and all of it, so nodes that lost one upstream together do not return as one.
       if (Date.now() - started > backoff.maxMs) attempt = 0
       const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt)
       attempt++
-      await sleep(ceiling / 2 + Math.random() * (ceiling / 2))
+      const retryInMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2))
+      if (failure !== undefined) {
+        const err = describeError(failure.error)
+        logger.warn({ upstream: state.status.url, err, retryInMs }, 'upstream failed')
+      }
+      await sleep(retryInMs)
     }
   }
 

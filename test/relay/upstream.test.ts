@@ -1,8 +1,10 @@
 // Following upstream relays over real WebSockets: catch-up with NIP-77, the `since` fallback when
-// an upstream refuses NEG-OPEN, live events, reconnects after the upstream restarts, and the
-// local checks applied to everything ingested.
+// an upstream refuses NEG-OPEN, live events, reconnects after the upstream restarts (waiting
+// longer after each refusal, up to a ceiling), and the local checks applied to what is ingested.
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
+import { WebSocketServer } from 'ws'
 import type { NostrEvent } from 'nostr-tools/pure'
 import { followUpstreams } from '../../relay/upstream.js'
 import type { UpstreamFollower } from '../../relay/upstream.js'
@@ -318,5 +320,59 @@ describe('followUpstreams', () => {
     const follower = follow(local, 'ws://127.0.0.1:1/')
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(follower.status()[0]).toMatchObject({ connected: false, catchUp: null, syncs: 0 })
+  })
+
+  it('waits longer after each refused connection, up to the ceiling', async () => {
+    // An upstream that answers every handshake with 503: each attempt is seen, and timed, here.
+    const attempts: number[] = []
+    const refusing = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (_info, done) => {
+        attempts.push(performance.now())
+        done(false, 503)
+      },
+    })
+    await new Promise((resolve) => refusing.once('listening', resolve))
+    cleanup.push(() => new Promise<void>((resolve) => refusing.close(() => resolve())))
+    const { port } = refusing.address() as AddressInfo
+    const local = await startRelay()
+    cleanup.push(() => local.stop())
+    // The wait the follower drew after each failure, from its log.
+    const waits: number[] = []
+    const logger = pino(
+      { level: 'warn' },
+      {
+        write(line: string) {
+          const entry = JSON.parse(line) as { msg: string; retryInMs?: number }
+          if (entry.msg === 'upstream failed') waits.push(entry.retryInMs ?? NaN)
+        },
+      },
+    )
+    const follower = followUpstreams({
+      urls: [`ws://127.0.0.1:${port}/`],
+      relay: local.relay,
+      logger,
+      backoff: { initialMs: 40, maxMs: 320 },
+      timeoutMs: 3000,
+    })
+    cleanup.push(() => follower.close())
+    await waitFor(() => attempts.length >= 8, 'eight connection attempts')
+    await follower.close()
+
+    // Each wait is drawn between half its ceiling and the ceiling, which doubles up to maxMs.
+    const ceilings = [40, 80, 160, 320, 320, 320, 320]
+    ceilings.forEach((ceiling, index) => {
+      expect(waits[index], `wait ${index}`).toBeGreaterThanOrEqual(ceiling / 2)
+      expect(waits[index], `wait ${index}`).toBeLessThanOrEqual(ceiling)
+    })
+    // And the follower did wait that long between attempts (timers may fire a millisecond early).
+    const gaps = attempts.slice(1, 8).map((at, index) => at - (attempts[index] as number))
+    gaps.forEach((gap, index) => {
+      expect(gap, `gap ${index}`).toBeGreaterThanOrEqual((waits[index] as number) - 2)
+      expect(gap, `gap ${index}`).toBeLessThan((waits[index] as number) + 250)
+    })
+    expect(Math.min(...gaps.slice(3))).toBeGreaterThan(gaps[0] as number)
+    expect(follower.status()[0]).toMatchObject({ connected: false, syncs: 0 })
   })
 })
