@@ -23,11 +23,14 @@ export interface ServiceBody extends ServiceEnvironment {
   dependsOn: string[]
 }
 
-/** Keys read elsewhere (or judged unsafe) rather than here. */
+/**
+ * Keys read elsewhere (or judged unsafe) rather than here. A service with an unsafe key is never
+ * converted, so `cgroup: private` or `oom_kill_disable: false` reach the list below.
+ */
 const HANDLED = new Set([
   'image', 'entrypoint', 'command', 'environment', 'ports', 'healthcheck', 'depends_on', 'user',
   'cap_add', 'cap_drop', 'read_only', 'volumes', 'tmpfs', 'security_opt', 'privileged',
-  'network_mode', 'pid', 'ipc', 'userns_mode', 'devices', 'volumes_from', 'build',
+  'network_mode', 'pid', 'ipc', 'userns_mode', 'devices', 'volumes_from', 'build', 'uts',
 ]) // prettier-ignore
 
 /** Keys Umbrel apps use that a manifest has no place for, with what happens instead. */
@@ -38,6 +41,8 @@ const LEFT_OUT: Record<string, string> = {
   hostname: 'a container is named, and found on the network, by its app id',
   networks: "a static address on Umbrel's network; containers reach each other by app id",
   container_name: 'a container is named by its app id',
+  // Docker accepts only namespaced sysctls, which stay inside the container's namespaces.
+  sysctls: "a manifest sets no sysctls; the container keeps the kernel's defaults",
 }
 
 export function convertService(service: YamlMap, context: ValueContext): ServiceBody {

@@ -24,7 +24,21 @@ export function findUnsafeKeys(service: YamlMap): UnsafeKey[] {
   if (service.ipc !== undefined)
     add('ipc', `sharing an IPC namespace ("${service.ipc}") is refused`)
   if (service.userns_mode !== undefined) add('userns_mode', 'a user namespace mode is refused')
+  if (service.uts !== undefined) {
+    add('uts', `sharing a UTS namespace ("${String(service.uts)}") is refused`)
+  }
+  // `cgroup: private` is what a container gets anyway; only the host's namespace is shared.
+  if (service.cgroup === 'host') add('cgroup', 'sharing the host cgroup namespace is refused')
+  if (isNonEmpty(service.cgroup_parent)) {
+    add('cgroup_parent', 'placing the container in a cgroup of the host is refused')
+  }
+  if (service.oom_kill_disable === true) {
+    add('oom_kill_disable', "exempting the container from the host's OOM killer is refused")
+  }
   if (isNonEmpty(service.devices)) add('devices', 'devices are refused')
+  if (isNonEmpty(service.device_cgroup_rules)) {
+    add('device_cgroup_rules', 'rules granting access to host devices are refused')
+  }
   if (isNonEmpty(service.volumes_from))
     add('volumes_from', "another container's mounts are refused")
 

@@ -77,6 +77,47 @@ describe('what refuses an app', () => {
       '    pid: host\n',
       'service web, pid: sharing a PID namespace ("host") is refused',
     ],
+    [
+      'an IPC namespace',
+      '    ipc: host\n',
+      'service web, ipc: sharing an IPC namespace ("host") is refused',
+    ],
+    [
+      'a user namespace mode',
+      '    userns_mode: host\n',
+      'service web, userns_mode: a user ' + 'namespace mode is refused',
+    ],
+    [
+      "another container's mounts",
+      '    volumes_from: [side]\n',
+      "service web, volumes_from: another container's mounts are refused",
+    ],
+    [
+      'the host UTS namespace',
+      '    uts: host\n',
+      'service web, uts: sharing a UTS namespace ("host") is refused',
+    ],
+    [
+      'the host cgroup namespace',
+      '    cgroup: host\n',
+      'service web, cgroup: sharing the host cgroup namespace is refused',
+    ],
+    [
+      'a parent cgroup',
+      '    cgroup_parent: /system.slice\n',
+      'service web, cgroup_parent: placing the container in a cgroup of the host is refused',
+    ],
+    [
+      'OOM killer exemption',
+      '    oom_kill_disable: true\n',
+      "service web, oom_kill_disable: exempting the container from the host's OOM killer is " +
+        'refused',
+    ],
+    [
+      'device cgroup rules',
+      "    device_cgroup_rules: ['c 188:* rmw']\n",
+      'service web, device_cgroup_rules: rules granting access to host devices are refused',
+    ],
   ])('refuses a main service with %s', async (_name, extra, refusal) => {
     const app = await importApp(proxy() + web(extra))
     expect(app.status).toBe('refused')
@@ -188,6 +229,23 @@ describe('what is left out for a decision', () => {
     expect(app.manifests.map((m) => m.file)).toEqual(['demo/manifest.yml'])
   })
 
+  it.each([
+    ['a Docker socket mount', '    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n',
+      'service side, volumes[0]: the host socket or runtime path "/var/run/docker.sock" is ' +
+        'refused; service side is left out'],
+    ['the host UTS namespace', '    uts: host\n',
+      'service side, uts: sharing a UTS namespace ("host") is refused; service side is left out'],
+    ['the host cgroup namespace', '    cgroup: host\n',
+      'service side, cgroup: sharing the host cgroup namespace is refused; service side is left ' +
+        'out'],
+  ])('leaves out a side service with %s, converting the app', async (_name, extra, decision) => {
+    const app = await importApp(proxy() + web() + side(extra))
+    expect(app.status).toBe('converted')
+    expect(notes(app.refusals)).toEqual([])
+    expect(notes(app.decisions)).toEqual([decision])
+    expect(app.manifests.map((m) => m.file)).toEqual(['demo/manifest.yml'])
+  }) // prettier-ignore
+
   it("leaves out host paths and an undeclared app's data, keeping the app", async () => {
     const app = await importApp(
       proxy() +
@@ -262,12 +320,20 @@ describe('how values convert', () => {
 
   it('leaves out another network mode and keys a manifest has no place for', async () => {
     const app = await importApp(
-      proxy() + web('    network_mode: "service:side"\n    shm_size: 1g\n'),
+      proxy() +
+        web(
+          '    network_mode: "service:side"\n    shm_size: 1g\n    cgroup: private\n' +
+            '    oom_kill_disable: false\n    sysctls: { net.core.somaxconn: 1024 }\n',
+        ),
     )
     expect(notes(app.leftOut)).toEqual([
       'service web, network_mode: "service:side" has no manifest equivalent; the container ' +
         'joins archy-net',
       'service web, shm_size: a manifest has no equivalent',
+      'service web, cgroup: a manifest has no equivalent',
+      'service web, oom_kill_disable: a manifest has no equivalent',
+      "service web, sysctls: a manifest sets no sysctls; the container keeps the kernel's " +
+        'defaults',
     ])
   })
 
