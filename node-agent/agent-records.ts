@@ -39,6 +39,22 @@ export interface MemberRecord {
   /** The config hash of the container last adopted, or created with its hooks run (else null). */
   configHash: string | null
   adopted: boolean
+  /** How the app came under the agent, when it adopted a container; absent for a plain create. */
+  migration?: MigrationRecord
+}
+
+/**
+ * An adoption (DESIGN.md §5): the container found under `foundName` (a legacy name, or the app's
+ * own) was taken over into release `version`. Kept as history once the container is recreated.
+ */
+export interface MigrationRecord {
+  foundName: string
+  /** Whether `foundName` was one of the manifest's `legacy_names` rather than the app's id. */
+  legacyName: boolean
+  version: string
+  adoptedAt: string
+  /** When a recreate replaced the adopted container with one carrying the agent's labels. */
+  relabelledAt: string | null
 }
 
 /** How updates treat an install: a pinned version is never moved off by a reconcile or update. */

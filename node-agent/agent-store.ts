@@ -15,6 +15,7 @@ import type {
   UpdateRecord,
   CrashLoopRecord,
   RestartBaseline,
+  MigrationRecord,
 } from './agent-records.js'
 
 // The records are this module's vocabulary: its importers name them from here.
@@ -39,7 +40,7 @@ export interface AgentStore {
   setInstalledVersion(appId: string, version: string): void
   updateMember(
     appId: string,
-    change: Partial<Pick<MemberRecord, 'containerName' | 'configHash' | 'adopted'>>,
+    change: Partial<Pick<MemberRecord, 'containerName' | 'configHash' | 'adopted' | 'migration'>>,
   ): void
   deleteInstall(appId: string): void
   getPolicy(appId: string): UpdatePolicy
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS installs (
 CREATE TABLE IF NOT EXISTS members (
   app_id TEXT PRIMARY KEY, install_id TEXT NOT NULL REFERENCES installs(app_id) ON DELETE CASCADE,
   position INTEGER NOT NULL, container_name TEXT NOT NULL, config_hash TEXT,
-  adopted INTEGER NOT NULL);
+  adopted INTEGER NOT NULL, migration TEXT);
 CREATE TABLE IF NOT EXISTS policies (
   app_id TEXT PRIMARY KEY REFERENCES installs(app_id) ON DELETE CASCADE,
   pinned_version TEXT, auto_update INTEGER NOT NULL DEFAULT 0);
@@ -80,6 +81,20 @@ CREATE TABLE IF NOT EXISTS crash_loops (
 CREATE TABLE IF NOT EXISTS restart_baselines (
   member_id TEXT PRIMARY KEY REFERENCES members(app_id) ON DELETE CASCADE, record TEXT NOT NULL);
 `
+
+/**
+ * Columns added after a table's first release, made on open where an older store lacks them
+ * (SQLite's ADD COLUMN keeps every row, the new column NULL).
+ */
+const ADDED_COLUMNS = [{ table: 'members', column: 'migration', type: 'TEXT' }]
+
+function addMissingColumns(db: Database.Database): void {
+  for (const { table, column, type } of ADDED_COLUMNS) {
+    const columns = db.pragma(`table_info(${table})`) as { name: string }[]
+    if (columns.some((existing) => existing.name === column)) continue
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`)
+  }
+}
 
 interface RegistryRow {
   url: string
@@ -112,6 +127,7 @@ interface MemberRow {
   container_name: string
   config_hash: string | null
   adopted: number
+  migration: string | null
 }
 
 interface UpdateRow {
@@ -146,6 +162,7 @@ export function openAgentStore(file: string): AgentStore {
         const damage = new Error('database disk image is malformed', { cause: check })
         throw Object.assign(damage, { code: 'SQLITE_CORRUPT' })
       }
+      addMissingColumns(opened)
       return opened
     } catch (error) {
       opened.close()
@@ -183,6 +200,7 @@ export function openAgentStore(file: string): AgentStore {
     containerName: row.container_name,
     configHash: row.config_hash,
     adopted: row.adopted === 1,
+    ...(row.migration !== null && { migration: JSON.parse(row.migration) as MigrationRecord }),
   })
 
   const toUpdate = (row: UpdateRow): UpdateRecord => ({
@@ -227,8 +245,12 @@ export function openAgentStore(file: string): AgentStore {
       release: JSON.stringify(install.release),
       warnings: JSON.stringify(install.warnings),
     })
-    const insert = db.prepare('INSERT INTO members VALUES (?, ?, ?, ?, ?, ?)')
+    const insert = db.prepare(
+      `INSERT INTO members (app_id, install_id, position, container_name, config_hash, adopted,
+        migration) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
     for (const m of members) {
+      const migration = m.migration ? JSON.stringify(m.migration) : null
       insert.run(
         m.appId,
         install.appId,
@@ -236,6 +258,7 @@ export function openAgentStore(file: string): AgentStore {
         m.containerName,
         m.configHash,
         m.adopted ? 1 : 0,
+        migration,
       )
     }
   })
@@ -304,9 +327,11 @@ export function openAgentStore(file: string): AgentStore {
         MemberRow | undefined
       if (!current) return
       const next = { ...toMember(current), ...change }
+      const migration = next.migration ? JSON.stringify(next.migration) : null
       db.prepare(
-        'UPDATE members SET container_name = ?, config_hash = ?, adopted = ? WHERE app_id = ?',
-      ).run(next.containerName, next.configHash, next.adopted ? 1 : 0, appId)
+        `UPDATE members SET container_name = ?, config_hash = ?, adopted = ?, migration = ?
+         WHERE app_id = ?`,
+      ).run(next.containerName, next.configHash, next.adopted ? 1 : 0, migration, appId)
     },
     deleteInstall(appId) {
       db.prepare('DELETE FROM installs WHERE app_id = ?').run(appId)

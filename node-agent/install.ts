@@ -195,6 +195,7 @@ export async function applyRelease(
       containerName: old?.containerName ?? member.spec.name,
       configHash: old?.configHash ?? null,
       adopted: old?.adopted ?? false,
+      ...(old?.migration && { migration: old.migration }),
     }
   })
   agent.store.saveInstall(install, records)

@@ -141,16 +141,24 @@ async function applyStep(
   const hasCheck = member.spec.health !== undefined
   switch (step) {
     case 'adopt':
-      // Podman cannot relabel a container: remember it, label it at its next recreate.
+      // Podman cannot relabel a container: remember it, and where it came from, and label it at
+      // its next recreate.
       agent.store.updateMember(id, {
         adopted: true,
         containerName: container!.name,
         configHash: member.configHash,
+        migration: {
+          foundName: container!.name,
+          legacyName: member.manifest.container.legacy_names.includes(container!.name),
+          version: app.release.version,
+          adoptedAt: new Date().toISOString(),
+          relabelledAt: null,
+        },
       })
       return
     case 'start':
       // Quadlet mode: the unit's start recreates the container (`run --replace`) and its hooks.
-      if (app.install.mode === 'quadlet') return startUnit(agent, member, options, 'start')
+      if (app.install.mode === 'quadlet') return startUnit(agent, app, member, options, 'start')
       await agent.podman.start(container!.name)
       await waitForHealthy(
         agent.podman,
@@ -175,7 +183,7 @@ async function applyStep(
       if (app.install.mode === 'quadlet') {
         // The unit replaces a container of its own name; one under another name goes first.
         if (container!.name !== member.spec.name) await agent.podman.remove(container!.name)
-        return startUnit(agent, member, options, 'restart')
+        return startUnit(agent, app, member, options, 'restart')
       }
       await agent.podman.remove(container!.name)
       await createMember(agent, app, member, redact, options)
@@ -183,7 +191,7 @@ async function applyStep(
     }
     case 'create': {
       const redact = await prepareMember(agent, app, member, options)
-      if (app.install.mode === 'quadlet') return startUnit(agent, member, options, 'start')
+      if (app.install.mode === 'quadlet') return startUnit(agent, app, member, options, 'start')
       await createMember(agent, app, member, redact, options)
       return
     }
@@ -249,6 +257,7 @@ async function createMember(
     containerName: spec.name,
     configHash: null,
     adopted: false,
+    ...noteRelabelled(agent, app, manifest.id),
   })
   await runPostInstallHooks(manifest, app.release, spec.name, { ...shared, redact })
   agent.store.updateMember(manifest.id, { configHash: member.configHash })
@@ -271,6 +280,7 @@ async function createMember(
  */
 async function startUnit(
   agent: Agent,
+  app: InstalledApp,
   member: PlannedMember,
   options: ReconcileOptions,
   verb: 'start' | 'restart',
@@ -280,6 +290,7 @@ async function startUnit(
     containerName: spec.name,
     configHash: null,
     adopted: false,
+    ...noteRelabelled(agent, app, manifest.id),
   })
   await controlService(agent.exec, verb, spec.name)
   agent.store.updateMember(manifest.id, { configHash: member.configHash })
@@ -292,6 +303,21 @@ async function startUnit(
         : agent.healthTimeoutMs,
     },
   )
+}
+
+/**
+ * A container the agent made replaces an adopted one: the adoption's record stays as history of
+ * where the app came from, marked with when the container got the agent's labels.
+ */
+function noteRelabelled(
+  agent: Agent,
+  app: InstalledApp,
+  memberId: string,
+): Pick<MemberRecord, 'migration'> {
+  const records = agent.store.listMembers(app.install.appId)
+  const migration = records.find((record) => record.appId === memberId)?.migration
+  if (!migration || migration.relabelledAt !== null) return {}
+  return { migration: { ...migration, relabelledAt: new Date().toISOString() } }
 }
 
 function sharedOptions(agent: Agent, app: InstalledApp) {

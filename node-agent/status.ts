@@ -3,7 +3,7 @@
 // a state that does not exist is shown empty, never created.
 import type { Agent } from './agent-context.js'
 import type { AgentPaths } from './agent-paths.js'
-import type { DesiredState, RuntimeMode } from './agent-store.js'
+import type { DesiredState, MigrationRecord, RuntimeMode } from './agent-store.js'
 import { CONFIG_HASH_LABEL } from './config-hash.js'
 import { CRASH_LOOP, isBackingOff, isCrashLoop } from './crash-loop.js'
 import { findAvailableVersion } from './update-policy.js'
@@ -22,6 +22,8 @@ export interface MemberStatus {
   /** Podman's own state when `state` is `crash-loop`. */
   podmanState?: string
   adopted: boolean
+  /** The adoption that brought the app under the agent, if one did (kept after the recreate). */
+  migration?: MigrationRecord
   /** Whether the container runs the config last applied; null when unknown. */
   current: boolean | null
 }
@@ -96,6 +98,7 @@ export async function collectStatus(agent: Agent): Promise<AgentStatus> {
         state: inLoop ? 'crash-loop' : state,
         ...(inLoop && { podmanState: state }),
         adopted: record.adopted,
+        ...(record.migration && { migration: record.migration }),
         current: container ? (label ?? record.configHash) === record.configHash : null,
       }
     })
@@ -185,10 +188,7 @@ export function renderStatus(status: AgentStatus): string {
         `from ${app.registryUrl}`,
     )
     for (const member of app.members) {
-      const notes = [
-        member.adopted ? 'adopted' : '',
-        member.current === false ? 'config changed' : '',
-      ]
+      const notes = [describeAdoption(member), member.current === false ? 'config changed' : '']
       const note = notes.filter(Boolean).join(', ')
       lines.push(`  ${member.appId}: ${member.state}${note ? ` (${note})` : ''}`)
     }
@@ -215,6 +215,14 @@ export function renderStatus(status: AgentStatus): string {
   for (const container of status.unwanted) lines.push(`unwanted: ${describeUnwanted(container)}`)
   if (status.podmanError) lines.push(`podman: ${status.podmanError} (container states unknown)`)
   return lines.join('\n')
+}
+
+/** `adopted from NAME at VERSION` while adopted; `migrated ...` once the agent recreated it. */
+function describeAdoption(member: MemberStatus): string {
+  const { migration } = member
+  if (!migration) return member.adopted ? 'adopted' : ''
+  const origin = `from ${migration.foundName} at ${migration.version}`
+  return member.adopted ? `adopted ${origin}` : `migrated ${origin}`
 }
 
 function renderCrashLoop(appId: string, loop: NonNullable<AppStatus['crashLoop']>): string {
