@@ -1,6 +1,8 @@
 // The store's writer thread (relay/store-writer.ts), from the built relay since a worker thread
 // cannot load the TypeScript sources: the same events give the same outcomes and the same stored
-// rows as committing on the calling thread; batches past the limit; a thread that dies; close.
+// rows as committing on the calling thread; group commit (what arrives together is one batch,
+// each save acknowledged after its batch commits); batches past the limit; a thread that dies;
+// close.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -145,6 +147,60 @@ describe('the store writer thread', () => {
     expect(stored.map((event) => event.id)).toEqual(burst.map((event) => event.id).reverse())
   })
 
+  it('commits what arrives together in one batch, and acknowledges none before its commit', async () => {
+    // Holds each batch 150 ms, as a slow fsync would, and answers every save with where it went.
+    const holding = fakeThread(
+      "parentPort.on('message', (request) => request.type === 'close' ? parentPort.close() : setTimeout(() => {",
+      '  const committed = { batch: request.batch, size: request.events.length, at: Date.now() }',
+      '  const refused = JSON.stringify(committed)',
+      '  parentPort.postMessage({ batch: request.batch, results: request.events.map(() => ({ refused })) })',
+      '}, 150))',
+    )
+    const writer = built.startStoreWriter(tempDatabase(), holding)
+    cleanups.push(() => writer.close())
+    const signer = makeFastSigner(alice)
+    const events = Array.from({ length: 80 }, (_, index) =>
+      signer.sign({ kind: 1, tags: [], content: `g${index}`, created_at: 1_700_000_000 + index }),
+    )
+    type Committed = { batch: number; size: number; at: number }
+    const acks: Array<Promise<Committed & { ackedAt: number }>> = []
+    const track = (event: NostrEvent): void => {
+      const saved = writer.save(event).then((outcome) => {
+        const committed = JSON.parse((outcome as { refused: string }).refused) as Committed
+        return { ...committed, ackedAt: Date.now() }
+      })
+      acks.push(saved)
+    }
+
+    // Fifty in one turn, then thirty over several turns while the first batch commits.
+    events.slice(0, 50).forEach(track)
+    for (const event of events.slice(50)) {
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      track(event)
+    }
+    const committed = await Promise.all(acks)
+    expect(committed.map(({ batch, size }) => [batch, size])).toEqual([
+      ...Array.from({ length: 50 }, () => [0, 50]),
+      ...Array.from({ length: 30 }, () => [1, 30]),
+    ])
+    for (const { at, ackedAt } of committed) expect(ackedAt).toBeGreaterThanOrEqual(at)
+  })
+
+  it('acknowledges a save only once another connection can read it', async () => {
+    const { writer, store } = openWriter(false)
+    const signer = makeFastSigner(bob)
+    const events = Array.from({ length: 300 }, (_, index) =>
+      signer.sign({ kind: 1, tags: [], content: `r${index}`, created_at: 1_700_000_000 + index }),
+    )
+    // Read, at each acknowledgement, on the main thread's connection: the commit must be done.
+    const visible = await Promise.all(
+      events.map((event) =>
+        writer.save(event).then(() => store.query(parseFilters([{ ids: [event.id] }])).length),
+      ),
+    )
+    expect(visible.every((count) => count === 1)).toBe(true)
+  })
+
   it('answers every save before close resolves, and refuses saves after it', async () => {
     const { path, writer } = openWriter(false)
     const events = Array.from({ length: 50 }, (_, index) =>
@@ -241,6 +297,45 @@ describe('the store writer thread', () => {
     expect(reasons.at(-1)).toMatch(/keeps failing/)
     const cannotOpen = /thread stopped: unable to open database file/
     expect(reasons.slice(0, -1).every((reason) => cannotOpen.test(reason))).toBe(true)
+  })
+})
+
+describe('the inline store writer', () => {
+  it('commits the saves of one turn in one transaction, acknowledging each after it', async () => {
+    const path = tempDatabase()
+    const store = openEventStore(path)
+    const reader = openEventStore(path)
+    cleanups.push(
+      () => store.close(),
+      () => reader.close(),
+    )
+    // The store as the writer sees it: each transaction counted, each ack checked against them.
+    const transactions: number[] = []
+    const counted = {
+      ...store,
+      saveBatch: (events: NostrEvent[]) => {
+        const outcomes = store.saveBatch(events)
+        transactions.push(events.length)
+        return outcomes
+      },
+    }
+    const writer = built.startInlineWriter(counted)
+    const signer = makeFastSigner(alice)
+    const events = Array.from({ length: 60 }, (_, index) =>
+      signer.sign({ kind: 1, tags: [], content: `i${index}`, created_at: 1_700_000_000 + index }),
+    )
+    const acks = await Promise.all(
+      events.map((event) =>
+        writer.save(event).then((outcome) => ({
+          outcome,
+          committed: transactions.length,
+          visible: reader.query(parseFilters([{ ids: [event.id] }])).length,
+        })),
+      ),
+    )
+    expect(transactions).toEqual([60])
+    expect(acks.every((ack) => ack.outcome === 'stored')).toBe(true)
+    expect(acks.every((ack) => ack.committed === 1 && ack.visible === 1)).toBe(true)
   })
 })
 
