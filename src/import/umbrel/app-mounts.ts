@@ -1,10 +1,11 @@
 // The mounts of an app's kept services, decided together: Umbrel gives all services one data
 // directory, Archipelago one per app id. A path several services mount belongs to one of them
-// (the one the others start after, else the first); the others mount it read-only, as a
-// dependency's data (DESIGN.md §4, Host paths), and a compose read-write mount so changed is
-// listed for a decision, as are host paths outside the app's data.
+// (chooseDataOwners); the others mount it read-only, as a dependency's data (DESIGN.md §4, Host
+// paths), and a compose read-write mount so changed is listed for a decision, as are host paths
+// outside the app's data. Another app's data is mounted from the member of it that owns it.
 import { checkVolumeName } from '../../manifest/formats.js'
 import { ARCHIPELAGO_DATA_PREFIX } from '../../manifest/types.js'
+import { toLabel } from './app-plan.js'
 import type { AppPlan } from './app-plan.js'
 import type { MountIntent } from './mounts.js'
 import type { NoteSink } from './report.js'
@@ -23,14 +24,22 @@ export interface MountsInput {
   plan: AppPlan
   idPrefix: string
   /** Kept services in compose order, with their mounts and `depends_on`. */
-  services: { name: string; mounts: MountIntent[]; dependsOn: string[] }[]
+  services: OwnerCandidate[]
   notes: NoteSink
+  /** The app id of the member of another Umbrel app that owns a path of its data. */
+  findAppDataOwner: (umbrelId: string, relative: string) => string
+}
+
+export interface OwnerCandidate {
+  name: string
+  mounts: MountIntent[]
+  dependsOn: string[]
 }
 
 export function resolveMounts(input: MountsInput): Map<string, MemberMounts> {
   const { plan, notes } = input
   const result = new Map<string, MemberMounts>()
-  const owners = chooseOwners(input)
+  const owners = chooseDataOwners(input.services)
   const declared = readDeclaredDependencies(plan)
 
   for (const { name, mounts } of input.services) {
@@ -65,7 +74,7 @@ export function resolveMounts(input: MountsInput): Map<string, MemberMounts> {
           notes.decide(name, key, message)
           continue
         }
-        const owner = input.idPrefix + source.umbrelId
+        const owner = input.findAppDataOwner(source.umbrelId, source.relative)
         addDependency(member, owner)
         member.volumes.push({ type: 'bind', source: dataPath(owner, source.relative), target,
           options: ['ro'] }) // prettier-ignore
@@ -89,26 +98,64 @@ export function resolveMounts(input: MountsInput): Map<string, MemberMounts> {
   return result
 }
 
-/** Who owns each data path several services mount: one that starts after none of the others. */
-function chooseOwners(input: MountsInput): Map<string, string> {
-  const sharers = new Map<string, string[]>()
-  for (const { name, mounts } of input.services) {
-    for (const { source } of mounts) {
+/**
+ * The service that owns each path of the app's data directory its services mount. Of several, in
+ * this order: one that starts after none of the others; one that mounts it read-write; one most
+ * of the others start after; one named as the path's last segment (LND's `lnd` owns `data/lnd`
+ * beside the UI service `app`, which only reads its credentials); else the first in the file.
+ */
+export function chooseDataOwners(services: OwnerCandidate[]): Map<string, string> {
+  const sharers = new Map<string, OwnerCandidate[]>()
+  for (const service of services) {
+    for (const { source } of service.mounts) {
       if (source.kind !== 'own') continue
       const list = sharers.get(source.relative) ?? []
-      if (!list.includes(name)) list.push(name)
+      if (!list.includes(service)) list.push(service)
       sharers.set(source.relative, list)
     }
   }
-  const dependsOn = new Map(input.services.map((s) => [s.name, s.dependsOn]))
+  const graph = new Map(services.map((s) => [s.name, s.dependsOn]))
   const owners = new Map<string, string>()
-  for (const [relative, names] of sharers) {
-    const independent = names.find(
-      (name) => !names.some((other) => other !== name && reaches(dependsOn, name, other)),
-    )
-    owners.set(relative, independent ?? names[0]!)
+  for (const [relative, users] of sharers) {
+    const segment = toLabel(relative.split('/').pop() ?? '')
+    const tests: ((user: OwnerCandidate) => boolean)[] = [
+      (user) => !users.some((other) => other !== user && reaches(graph, user.name, other.name)),
+      (user) => user.mounts.some((m) => m.source.kind === 'own' && m.source.relative === relative
+        && !m.readOnly), // prettier-ignore
+    ]
+    let candidates = users
+    for (const test of tests) candidates = narrow(candidates, test)
+    const followers = (user: OwnerCandidate): number =>
+      users.filter((other) => other !== user && reaches(graph, other.name, user.name)).length
+    const most = Math.max(...candidates.map(followers))
+    candidates = narrow(candidates, (user) => followers(user) === most)
+    candidates = narrow(candidates, (user) => segment !== '' && toLabel(user.name) === segment)
+    owners.set(relative, candidates[0]!.name)
   }
   return owners
+}
+
+/** The candidates that pass `test`, or all of them when none does. */
+function narrow<T>(candidates: T[], test: (candidate: T) => boolean): T[] {
+  const passed = candidates.filter(test)
+  return passed.length > 0 ? passed : candidates
+}
+
+/**
+ * The member of another app that owns `relative` of its data: the owner of that path, or of the
+ * nearest directory above it, that its services mount; else the app's primary manifest.
+ */
+export function findAppDataOwner(
+  owners: ReadonlyMap<string, string> | undefined,
+  appId: string,
+  relative: string,
+): string {
+  let best: { path: string; owner: string } | undefined
+  for (const [path, owner] of owners ?? []) {
+    const contains = path === '' || relative === path || relative.startsWith(`${path}/`)
+    if (contains && (best === undefined || path.length > best.path.length)) best = { path, owner }
+  }
+  return best?.owner ?? appId
 }
 
 /** Whether `from` starts after `to`, directly or through other services. */

@@ -3,17 +3,24 @@
 // dependencies decided together, and the result validated as the set a release would carry.
 import { validateManifestSet } from '../../manifest/validate.js'
 import { REQUIRED, convertUiPort, convertVersion, describeApp } from './app-meta.js'
-import { readDeclaredDependencies, reaches, resolveMounts } from './app-mounts.js'
+import {
+  chooseDataOwners,
+  findAppDataOwner,
+  readDeclaredDependencies,
+  reaches,
+  resolveMounts,
+} from './app-mounts.js'
 import type { MemberMounts } from './app-mounts.js'
 import type { AppPlan } from './app-plan.js'
 import { checkServiceShapes } from './compose-shapes.js'
-import { convertService } from './convert-service.js'
+import { convertService, readDependsOn } from './convert-service.js'
 import type { ServiceBody } from './convert-service.js'
 import { readMounts } from './mounts.js'
 import type { MountIntent } from './mounts.js'
-import type { ImportedManifest, NoteSink } from './report.js'
+import { NoteSink } from './report.js'
+import type { ImportedManifest } from './report.js'
 import { findUnsafeKeys } from './unsafe-keys.js'
-import { SECRET_VARIABLES, createResolver } from './umbrel-variables.js'
+import { SECRET_VARIABLES, createResolver, listExportedOwners } from './umbrel-variables.js'
 import type { StoreIndex } from './umbrel-variables.js'
 import type { Resolver } from './variables.js'
 
@@ -65,6 +72,11 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
     idPrefix: context.idPrefix,
     services: kept.map((entry, i) => ({ ...entry, dependsOn: bodies[i]!.dependsOn })),
     notes,
+    findAppDataOwner: (umbrelId, relative) => {
+      const appId = context.idPrefix + umbrelId
+      const owners = context.index.dataOwners.get(umbrelId) ?? listExportedOwners(umbrelId, appId)
+      return findAppDataOwner(owners, appId, relative)
+    },
   })
   const members: Member[] = kept.map((entry, i) => {
     const body = bodies[i]!
@@ -110,6 +122,24 @@ export function convertApp(plan: AppPlan, context: ConvertContext): ImportedMani
     notes.convert(member.name, 'service', `app ${member.id} (${file})`)
   }
   return checkManifests(plan, members, primary, manifests, notes)
+}
+
+/**
+ * Which member owns each path of the app's data its services mount (path -> app id), decided as
+ * convertApp decides it, so that other apps mount that member's copy of the data.
+ */
+export function findDataOwners(plan: AppPlan, index: StoreIndex): Map<string, string> {
+  if (plan.problem) return new Map()
+  const kept = judgeServices(plan, createResolver(plan, index), index, new NoteSink())
+  const names = kept.map((entry) => entry.name)
+  const owners = chooseDataOwners(
+    kept.map(({ name, service, mounts }) => ({
+      name,
+      mounts,
+      dependsOn: readDependsOn(service.depends_on).filter((other) => names.includes(other)),
+    })),
+  )
+  return new Map([...owners].map(([relative, service]) => [relative, plan.memberIds.get(service)!]))
 }
 
 interface KeptService {

@@ -117,7 +117,7 @@ export function qualifyImage(image: string): string {
   return rest.length === 0 ? `docker.io/library/${image}` : `docker.io/${image}`
 }
 
-function readDependsOn(dependsOn: unknown): string[] {
+export function readDependsOn(dependsOn: unknown): string[] {
   if (Array.isArray(dependsOn)) return dependsOn.map(String)
   if (dependsOn && typeof dependsOn === 'object') return Object.keys(dependsOn)
   return []

@@ -8,7 +8,7 @@ import { ValidationError, describeError } from '../../errors.js'
 import { readUmbrelId } from './app-meta.js'
 import { planApp } from './app-plan.js'
 import type { AppPlan } from './app-plan.js'
-import { convertApp } from './convert-app.js'
+import { convertApp, findDataOwners } from './convert-app.js'
 import { findAppDirectories, readUmbrelApp } from './read-app.js'
 import { NoteSink } from './report.js'
 import type { AppImport } from './report.js'
@@ -58,7 +58,10 @@ export async function importUmbrelApps(
     }
   }
 
-  const index = indexStore(entries.flatMap((entry) => (entry.plan ? [entry.plan] : [])))
+  const plans = entries.flatMap((entry) => (entry.plan ? [entry.plan] : []))
+  const index = indexStore(plans)
+  // Which member owns each data path, so that an app mounts its dependency's data from there.
+  for (const plan of plans) index.dataOwners.set(plan.umbrelId, findDataOwners(plan, index))
   return entries.map(({ directory, notes, plan, fallbackId, skipped }): AppImport => {
     const manifests = plan ? convertApp(plan, { index, idPrefix, notes }) : undefined
     const umbrelId = plan?.umbrelId ?? fallbackId

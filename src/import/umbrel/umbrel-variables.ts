@@ -24,12 +24,26 @@ export const PLACEHOLDER_VARIABLES: Record<string, string> = {
 /**
  * Data directories other apps' exports.sh publish, as (app, path inside its data directory).
  * From getumbrel/umbrel-apps: bitcoin, lightning and core-lightning export these; they stand in
- * for those apps' exports.sh when it is not among the files imported.
+ * for those apps' exports.sh when it is not among the files imported. `service` is the one that
+ * owns the path when those apps' compose files are imported (chooseDataOwners), unless the main.
  */
-export const EXPORTED_DATA_DIRS: Record<string, { app: string; path: string }> = {
+export const EXPORTED_DATA_DIRS: Record<string, { app: string; path: string; service?: string }> = {
   APP_BITCOIN_DATA_DIR: { app: 'bitcoin', path: 'data/bitcoin' },
-  APP_LIGHTNING_NODE_DATA_DIR: { app: 'lightning', path: 'data/lnd' },
-  APP_CORE_LIGHTNING_DATA_DIR: { app: 'core-lightning', path: 'data/lightningd' },
+  APP_LIGHTNING_NODE_DATA_DIR: { app: 'lightning', path: 'data/lnd', service: 'lnd' },
+  APP_CORE_LIGHTNING_DATA_DIR: {
+    app: 'core-lightning',
+    path: 'data/lightningd',
+    service: 'lightningd',
+  },
+}
+
+/** The owners of the exported directories of an app not imported: path -> member app id. */
+export function listExportedOwners(umbrelId: string, appId: string): Map<string, string> {
+  const owners = new Map<string, string>()
+  for (const { app, path, service } of Object.values(EXPORTED_DATA_DIRS)) {
+    if (app === umbrelId) owners.set(path, service ? `${appId}-${service}` : appId)
+  }
+  return owners
 }
 
 /** Names every service of the apps imported together answers to on Umbrel's network. */
@@ -42,6 +56,8 @@ export interface StoreIndex {
   exported: Map<string, string>
   /** Data directories exported by name: the table above, then what exports.sh files say. */
   dataDirs: Map<string, { app: string; path: string }>
+  /** Umbrel id -> (path of its data its services mount -> the member app id that owns it). */
+  dataOwners: Map<string, Map<string, string>>
 }
 
 export function indexStore(plans: AppPlan[]): StoreIndex {
@@ -50,6 +66,7 @@ export function indexStore(plans: AppPlan[]): StoreIndex {
     containerNames: new Map(),
     exported: new Map(),
     dataDirs: new Map(Object.entries(EXPORTED_DATA_DIRS)),
+    dataOwners: new Map(),
   }
   for (const plan of plans) {
     if (plan.app.exports !== undefined) {

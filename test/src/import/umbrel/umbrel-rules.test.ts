@@ -392,6 +392,82 @@ describe('how ports, mounts, checks and ids convert', () => {
     expect(app.decisions).toEqual([])
   })
 
+  it.each([
+    ['the one that mounts it read-write', '/shared:/shared:ro', '/shared:/shared', 'shared'],
+    ['the one named as its last segment', '/side:/data', '/side:/data', 'side'],
+  ])('gives a shared data path no service starts after to %s', async (_name, a, b, dir) => {
+    const app = await importApp(
+      proxy() +
+        web(`    volumes:\n      - \${APP_DATA_DIR}${a}\n`) +
+        side(`    volumes:\n      - \${APP_DATA_DIR}${b}\n`),
+    )
+    const source = `/var/lib/archipelago/demo-side/${dir}`
+    expect(member(app, 'demo-side').volumes).toEqual([{ type: 'bind', source,
+      target: b.split(':')[1] }]) // prettier-ignore
+    expect(primary(app).volumes).toEqual([
+      { type: 'bind', source, target: a.split(':')[1], options: ['ro'] },
+    ])
+    expect(primary(app).dependencies).toContainEqual({ app_id: 'demo-side' })
+  })
+
+  it('keeps a shared data path with the first service when nothing else tells', async () => {
+    const volumes = '    volumes:\n      - ${APP_DATA_DIR}/shared:/shared\n'
+    const app = await importApp(proxy() + web(volumes) + side(volumes))
+    expect(member(app, 'demo-side').volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/demo/shared', target: '/shared',
+        options: ['ro'] },
+    ]) // prettier-ignore
+    expect(notes(app.decisions)).toEqual([
+      'service side, volumes[0]: mounted read-only: the data belongs to member demo (service ' +
+        "web), and an app mounts another's data read-only only; the compose file mounts it " +
+        'read-write',
+    ])
+  })
+
+  it("mounts another app's data from the member that owns it", async () => {
+    const store = path.join(root, 'owners')
+    const write = (app: string, file: string, text: string) => {
+      mkdirSync(path.join(store, app), { recursive: true })
+      writeFileSync(path.join(store, app, file), text)
+    }
+    write('node', 'umbrel-app.yml', 'id: node\nname: Node\nversion: "1.0.0"\nport: 18700\n')
+    write('node', 'docker-compose.yml', 'services:\n' + proxy('node_web_1') +
+      web('    volumes: ["${APP_DATA_DIR}/chain:/chain"]\n') +
+      '  chain:\n' + `    image: ${IMAGE}\n    volumes: ["\${APP_DATA_DIR}/chain:/data"]\n`,
+    ) // prettier-ignore
+    const walletMeta = 'id: wallet\nname: Wallet\nversion: "1.0.0"\nport: 18701\n'
+    write('wallet', 'umbrel-app.yml', `${walletMeta}dependencies: [node]\n`)
+    write('wallet', 'docker-compose.yml', 'services:\n' + proxy('wallet_web_1') +
+      web('    volumes: ["${UMBREL_ROOT}/app-data/node/chain/keys:/keys:ro"]\n'),
+    ) // prettier-ignore
+
+    const [, wallet] = await importUmbrelApps(store)
+    expect(primary(wallet!).volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/node-chain/chain/keys', target: '/keys',
+        options: ['ro'] },
+    ]) // prettier-ignore
+    expect(primary(wallet!).dependencies).toEqual([{ app_id: 'node-chain' }, { app_id: 'node' }])
+  })
+
+  it("mounts Lightning's LND data from its lnd member when Lightning is not imported", async () => {
+    const dir = path.join(root, 'lnd-wallet')
+    mkdirSync(dir)
+    const meta = 'id: lnd-wallet\nname: W\nversion: "1.0.0"\nport: 18702\n'
+    writeFileSync(path.join(dir, 'umbrel-app.yml'), `${meta}dependencies: [lightning]\n`)
+    writeFileSync(path.join(dir, 'docker-compose.yml'), 'services:\n' +
+      proxy('lnd-wallet_web_1') + web('    volumes: ["${APP_LIGHTNING_NODE_DATA_DIR}:/lnd:ro"]\n'),
+    ) // prettier-ignore
+    const [app] = await importUmbrelApps(dir)
+    expect(primary(app!).volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/lightning-lnd/data/lnd', target: '/lnd',
+        options: ['ro'] },
+    ]) // prettier-ignore
+    expect(primary(app!).dependencies).toEqual([
+      { app_id: 'lightning-lnd' },
+      { app_id: 'lightning' },
+    ])
+  })
+
   it('converts volumes, tmpfs, read_only, cap_drop and health checks', async () => {
     const app = await importApp(
       proxy() +

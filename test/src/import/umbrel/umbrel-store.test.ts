@@ -166,7 +166,12 @@ describe('archy app import umbrel on the fifteen Umbrel apps', () => {
       immich: [],
       vaultwarden: [],
     })
-    expect(decisions.lightning).toHaveLength(2)
+    expect(decisions.lightning).toEqual([
+      'service app, volumes[0]: mounted read-only: the data belongs to member lightning-lnd ' +
+        "(service lnd), and an app mounts another's data read-only only; the compose file " +
+        'mounts it read-write',
+      tor,
+    ])
     expect(decisions['btcpay-server']).toHaveLength(1)
   })
 
@@ -240,12 +245,28 @@ describe('archy app import umbrel on the fifteen Umbrel apps', () => {
     ])
   })
 
+  it('gives LND its data directory, which the UI service mounts read-only', () => {
+    // Neither service starts after the other and both mount data/lnd read-write: the one named
+    // as the directory owns it, so LND can write its wallet; the UI reads its credentials.
+    expect(manifest('lightning/lightning-lnd.manifest.yml').volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/lightning-lnd/data/lnd', target: '/data/.lnd' },
+    ])
+    const ui = manifest('lightning/manifest.yml')
+    expect(ui.volumes).toEqual([
+      { type: 'bind', source: '/var/lib/archipelago/lightning-lnd/data/lnd', target: '/data/.lnd',
+        options: ['ro'] },
+      { type: 'bind', source: '/var/lib/archipelago/lightning/data/lightning', target: '/data' },
+    ]) // prettier-ignore
+    expect(ui.dependencies).toEqual([{ app_id: 'lightning-lnd' }, { app_id: 'bitcoin' }])
+  })
+
   it("mounts a dependency's data read-only and a stack's data per member", () => {
+    // Lightning's data/lnd is its member lightning-lnd's, so lnbits depends on that member too.
     const lnbits = manifest('lnbits/manifest.yml')
-    expect(lnbits.dependencies).toEqual([{ app_id: 'lightning' }])
+    expect(lnbits.dependencies).toEqual([{ app_id: 'lightning-lnd' }, { app_id: 'lightning' }])
     expect(lnbits.volumes).toEqual([
       { type: 'bind', source: '/var/lib/archipelago/lnbits/data', target: '/data' },
-      { type: 'bind', source: '/var/lib/archipelago/lightning/data/lnd', target: '/lnd',
+      { type: 'bind', source: '/var/lib/archipelago/lightning-lnd/data/lnd', target: '/lnd',
         options: ['ro'] },
     ]) // prettier-ignore
     const electrs = manifest('electrs/electrs-electrs.manifest.yml')
@@ -258,9 +279,13 @@ describe('archy app import umbrel on the fifteen Umbrel apps', () => {
       { type: 'bind', source: '/var/lib/archipelago/btcpay-server/data/btcpay', target: '/data' },
       { type: 'bind', source: '/var/lib/archipelago/btcpay-server-nbxplorer/data/nbxplorer',
         target: '/data/.nbxplorer', options: ['ro'] },
-      { type: 'bind', source: '/var/lib/archipelago/lightning/data/lnd', target: '/lnd',
+      { type: 'bind', source: '/var/lib/archipelago/lightning-lnd/data/lnd', target: '/lnd',
         options: ['ro'] },
     ]) // prettier-ignore
+    expect(manifest('thunderhub/manifest.yml').volumes).toContainEqual({
+      type: 'bind', source: '/var/lib/archipelago/lightning-lnd/data/lnd', target: '/lnd',
+      options: ['ro'],
+    }) // prettier-ignore
   })
 
   it('converts ports, health checks and versions', () => {
