@@ -79,10 +79,14 @@ export const DEFAULT_LIMITS: RelayLimits = {
 }
 
 /**
- * The NIP-11 `limitation` object for these limits. `restricted_writes` is true because a write
- * policy (accepted kinds, namespaces) refuses some well-formed events.
+ * The NIP-11 `limitation` object for these limits. `restrictedWrites` says whether the relay
+ * refuses some well-formed events beyond these limits: a write policy (accepted kinds,
+ * namespaces) or writes only from authenticated authors (NIP-11 `restricted_writes`).
  */
-export function describeLimits(limits: RelayLimits): Record<string, unknown> {
+export function describeLimits(
+  limits: RelayLimits,
+  restrictedWrites: boolean,
+): Record<string, unknown> {
   const document: Record<string, unknown> = {
     max_message_length: limits.maxMessageLength,
     max_subscriptions: limits.maxSubscriptions,
@@ -94,7 +98,7 @@ export function describeLimits(limits: RelayLimits): Record<string, unknown> {
     min_pow_difficulty: 0,
     auth_required: false,
     payment_required: false,
-    restricted_writes: true,
+    restricted_writes: restrictedWrites,
     default_limit: limits.maxLimit,
   }
   // Seconds before and after now, as in NIP-11's example (31536000 for a year); absent: no bound.

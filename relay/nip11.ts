@@ -15,8 +15,12 @@ export const INFO_RESPONSE_HEADERS: Record<string, string> = {
   'access-control-allow-methods': 'GET, OPTIONS',
 }
 
-/** The NIP-11 document for `info` and `limits`. */
-export function buildInfoDocument(info: RelayInfo, limits: RelayLimits): Record<string, unknown> {
+/** The NIP-11 document for `info` and `limits`; `restrictedWrites` as in describeLimits. */
+export function buildInfoDocument(
+  info: RelayInfo,
+  limits: RelayLimits,
+  restrictedWrites: boolean,
+): Record<string, unknown> {
   const document: Record<string, unknown> = { name: info.name, description: info.description }
   if (info.pubkey !== undefined) document.pubkey = info.pubkey
   if (info.contact !== undefined) document.contact = info.contact
@@ -25,7 +29,7 @@ export function buildInfoDocument(info: RelayInfo, limits: RelayLimits): Record<
     supported_nips: [1, 9, 11, 40, 42, 45, 50, 70, 77],
     software: info.software,
     version: info.version,
-    limitation: describeLimits(limits),
+    limitation: describeLimits(limits, restrictedWrites),
   }
 }
 

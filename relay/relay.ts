@@ -106,6 +106,9 @@ export function createRelay(options: RelayOptions): Relay {
   listeners.add((event) => search.add(event))
 
   const writeAuth = { requireAuthForWrites: options.requireAuthForWrites ?? false }
+  // NIP-11 `restricted_writes`: the operator's policies or NIP-42 refuse some well-formed events
+  // (the limits and the rules of the NIPs themselves are ordinary validation).
+  const restrictedWrites = (options.policies ?? []).length > 0 || writeAuth.requireAuthForWrites
   const extensions = {
     count: (filters: ParsedFilter[]) => store.count(searchAwareCount(filters, search)),
     relayUrl: options.url,
@@ -257,7 +260,7 @@ export function createRelay(options: RelayOptions): Relay {
   return {
     handleUpgrade,
     isInfoRequest,
-    infoDocument: () => buildInfoDocument(options.info, limits),
+    infoDocument: () => buildInfoDocument(options.info, limits, restrictedWrites),
     publish: (event) => publishInput(event),
     query: (filters: Filter[]) => query(parseFilters(filters)),
     onStored(listener) {

@@ -1,8 +1,9 @@
-// NIP-11 over real HTTP: the document, its CORS headers, and which requests it answers.
+// NIP-11 over real HTTP: the document, its CORS headers, which requests it answers, and
+// restricted_writes following the write policy and NIP-42.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { IncomingMessage } from 'node:http'
 import { isInfoRequest } from '../../relay/nip11.js'
-import { createInfoResponse } from '../../relay/index.js'
+import { acceptOnlyKinds, createInfoResponse } from '../../relay/index.js'
 import { startRelay } from './harness.js'
 import type { RunningRelay } from './harness.js'
 
@@ -41,12 +42,27 @@ describe('nip11', () => {
         min_pow_difficulty: 0,
         auth_required: false,
         payment_required: false,
-        restricted_writes: true,
+        // No write policy and no NIP-42 requirement: only ordinary validation.
+        restricted_writes: false,
         // By default 15 minutes ahead and no lower bound (relay/limits.ts says why).
         created_at_upper_limit: 900,
         default_limit: 500,
       },
     })
+  })
+
+  it.each([
+    [false, 'no write policy and no NIP-42 requirement', {}],
+    [true, 'a write policy', { policies: [acceptOnlyKinds([1])] }],
+    [true, 'writes only from authenticated authors', { requireAuthForWrites: true }],
+  ])('advertises restricted_writes %s with %s', async (restricted, _case, options) => {
+    const relay = await startRelay(options)
+    try {
+      const limitation = relay.relay.infoDocument().limitation as Record<string, unknown>
+      expect(limitation.restricted_writes).toBe(restricted)
+    } finally {
+      await relay.stop()
+    }
   })
 
   it('leaves other requests to the node', async () => {
