@@ -51,6 +51,7 @@ export function convertUiPort(
   resolve: Resolver,
   notes: NoteSink,
 ): ManifestPort | undefined {
+  listProxySettings(plan, notes)
   const hostPort = Number(plan.app.meta.port)
   if (!Number.isInteger(hostPort) || hostPort < 1024 || hostPort > 65535) {
     const message = Number.isInteger(hostPort)
@@ -80,6 +81,22 @@ export function convertUiPort(
   const where = plan.main ? `service ${plan.main}` : 'the main service'
   notes.convert(APP_PROXY, 'APP_PORT', `UI on host port ${hostPort} -> ${container} of ${where}`)
   return port
+}
+
+/** What app_proxy says beyond the main service, its port and whether it adds a login. */
+const PROXY_LEFT_OUT: Record<string, string> = {
+  PROXY_AUTH_WHITELIST:
+    "paths Umbrel's app proxy serves without its login; the UI port's auth covers every path",
+  PROXY_AUTH_BLACKLIST:
+    "paths Umbrel's app proxy puts behind its login; the UI port's auth covers every path",
+}
+
+function listProxySettings(plan: AppPlan, notes: NoteSink): void {
+  const read = ['APP_HOST', 'APP_PORT', 'PROXY_AUTH_ADD']
+  for (const key of Object.keys(plan.proxy ?? {})) {
+    if (read.includes(key)) continue
+    notes.leaveOut(APP_PROXY, key, PROXY_LEFT_OUT[key] ?? 'a manifest has no equivalent')
+  }
 }
 
 /** name, description, category, upstream and metadata of the primary manifest. */

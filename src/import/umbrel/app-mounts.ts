@@ -54,7 +54,7 @@ export function resolveMounts(input: MountsInput): Map<string, MemberMounts> {
       }
       if (mount.droppedOptions.length > 0) {
         const dropped = mount.droppedOptions.join(', ')
-        const message = `options ${dropped} dropped (no relabelling or hints)`
+        const message = `options ${dropped} dropped (a manifest mount takes only ro)`
         notes.leaveOut(name, key, message)
       }
       const options = mount.readOnly ? { options: ['ro'] } : {}

@@ -28,7 +28,7 @@ export interface MountIntent {
   source: MountSource
   target?: string
   readOnly: boolean
-  /** Options given that a manifest cannot carry (SELinux labels, consistency hints). */
+  /** Options given that a manifest cannot carry (SELinux labels, propagation, nocopy). */
   droppedOptions: string[]
   /** Why the target cannot be used, when it cannot. */
   targetProblem?: string
@@ -81,7 +81,7 @@ function readVolume(
     const raw = JSON.stringify(entry)
     const target = typeof entry.target === 'string' ? entry.target : undefined
     const readOnly = entry.read_only === true
-    const base = { key, raw, target, readOnly, droppedOptions: [] }
+    const base = { key, raw, target, readOnly, droppedOptions: readLongOptions(entry) }
     if (type === 'tmpfs') return { ...base, source: { kind: 'tmpfs' } }
     const source = String(entry.source ?? '')
     if (type === 'volume') return { ...base, source: { kind: 'volume', name: source } }
@@ -104,6 +104,17 @@ function readVolume(
     return { ...base, target, source: { kind: 'volume', name: source } }
   }
   return { ...base, target, source: classifySource(source, umbrelId, dataDirs) }
+}
+
+/** The long syntax's options a manifest has no place for (`bind.propagation`, `volume.nocopy`). */
+function readLongOptions(entry: YamlMap): string[] {
+  const options = ['bind', 'volume', 'tmpfs'].flatMap((group) => {
+    const settings = entry[group]
+    if (!isYamlMap(settings)) return []
+    return Object.entries(settings).map(([name, value]) => `${group}.${name}=${String(value)}`)
+  })
+  if (entry.consistency !== undefined) options.push(`consistency=${String(entry.consistency)}`)
+  return options
 }
 
 /** Where a bind source points, judged before any variable is filled in. */

@@ -468,6 +468,35 @@ describe('how ports, mounts, checks and ids convert', () => {
     ])
   })
 
+  it('lists mount options a manifest cannot carry, in either syntax', async () => {
+    const volumes =
+      '    volumes:\n      - ${APP_DATA_DIR}/a:/a:ro,z\n' +
+      '      - { type: bind, source: "${APP_DATA_DIR}/b", target: /b, read_only: true,\n' +
+      '          bind: { propagation: rslave } }\n' +
+      '      - { type: volume, source: cache, target: /cache, volume: { nocopy: true } }\n'
+    const app = await importApp(proxy() + web(volumes))
+    expect(notes(app.leftOut)).toEqual([
+      'service web, volumes[0]: options z dropped (a manifest mount takes only ro)',
+      'service web, volumes[1]: options bind.propagation=rslave dropped (a manifest mount takes ' +
+        'only ro)',
+      'service web, volumes[2]: options volume.nocopy=true dropped (a manifest mount takes only ' +
+        'ro)',
+    ])
+    expect(primary(app).volumes).toHaveLength(3)
+  })
+
+  it("lists app_proxy's other settings as left out", async () => {
+    const settings =
+      '      PROXY_AUTH_WHITELIST: "/api/*"\n      PROXY_AUTH_BLACKLIST: "/admin/*"\n'
+    const app = await importApp(proxy() + settings + web())
+    expect(notes(app.leftOut)).toEqual([
+      "app_proxy, PROXY_AUTH_WHITELIST: paths Umbrel's app proxy serves without its login; the " +
+        "UI port's auth covers every path",
+      "app_proxy, PROXY_AUTH_BLACKLIST: paths Umbrel's app proxy puts behind its login; the UI " +
+        "port's auth covers every path",
+    ])
+  })
+
   it('converts volumes, tmpfs, read_only, cap_drop and health checks', async () => {
     const app = await importApp(
       proxy() +
