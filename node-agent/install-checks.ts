@@ -10,20 +10,51 @@ import { isAppDependency } from '../src/manifest/types.js'
 import type { AppManifest } from '../src/manifest/types.js'
 import type { Agent } from './agent-context.js'
 import { loadOtherManifests } from './installed-app.js'
+import type { Podman } from './podman.js'
+import type { PlannedMember } from './stack-plan.js'
+
+export interface StateInMountsOptions {
+  /** The install runs in podman mode now: its container's own layer may hold state already. */
+  moving: boolean
+}
 
 /**
- * Moving to Quadlet, which recreates the container on every start (DESIGN.md §5), needs all its
- * state in bind mounts or named volumes: a writable root may hold state the move would lose.
+ * Quadlet recreates the container on every start (`run --replace --rm`, DESIGN.md §5), so all
+ * state must live in bind mounts or named volumes. Moving there refuses a writable root, which
+ * may hold state; and any install there refuses an image VOLUME no manifest mount covers, since
+ * `--rm` deletes the anonymous volume Podman makes for it. Each image must be on the node.
  */
-export function checkStateInMounts(manifests: AppManifest[]): void {
-  for (const manifest of manifests) {
-    if (manifest.security.readonly_root) continue
+export async function checkStateInMounts(
+  podman: Podman,
+  members: Pick<PlannedMember, 'manifest' | 'spec'>[],
+  options: StateInMountsOptions,
+): Promise<void> {
+  for (const { manifest } of members) {
+    if (!options.moving || manifest.security.readonly_root) continue
     throw new ValidationError(
       `${manifest.id}: app.security.readonly_root`,
       "is false, so the container's own layer may hold state that Quadlet's recreate on every " +
         'start would lose; keep it in podman mode (--mode podman)',
     )
   }
+
+  for (const { manifest, spec } of members) {
+    // Podman puts an anonymous volume at a VOLUME path unless a mount has exactly that target.
+    const targets = new Set(spec.mounts.map((mount) => trimSlashes(mount.target)))
+    const volumes = await podman.imageVolumes(spec.image)
+    const uncovered = volumes.find((path) => !targets.has(trimSlashes(path)))
+    if (uncovered === undefined) continue
+    throw new ValidationError(
+      `${manifest.id}: app.volumes`,
+      `has no mount at ${uncovered}, which the image declares as a VOLUME: Quadlet's recreate ` +
+        'on every start would delete the anonymous volume Podman makes there; add a bind ' +
+        `mount or named volume with target ${uncovered}, or install with --mode podman`,
+    )
+  }
+}
+
+function trimSlashes(path: string): string {
+  return path.replace(/\/+$/, '') || '/'
 }
 
 export function checkStackIds(agent: Agent, appId: string, manifests: AppManifest[]): void {

@@ -10,6 +10,7 @@ import { verifyRelease, type VerifiedRelease } from '../src/release/release-docu
 import type { Agent } from './agent-context.js'
 import type { InstallRecord, MemberRecord } from './agent-store.js'
 import { fetchArtifact } from './artifact-fetch.js'
+import { ensureImage } from './images.js'
 import { findCatalogCandidates, matchesAddress, type CatalogCandidate } from './catalog-search.js'
 import { loadOtherManifests, type InstalledApp } from './installed-app.js'
 import {
@@ -130,7 +131,6 @@ export async function applyRelease(
     options.mode === 'auto' && existing
       ? existing.mode
       : await chooseRuntimeMode(options.mode, agent.exec, await agent.podman.version())
-  if (mode === 'quadlet' && existing?.mode === 'podman') checkStateInMounts(manifests)
   await agent.requireRootless()
   const members = planStack(manifests, agent.context, {
     limits: await agent.limitSupport(),
@@ -141,6 +141,16 @@ export async function applyRelease(
   // Every artifact verified on disk before anything is recorded or created.
   for (const artifact of release.artifacts) {
     await fetchArtifact(artifact, candidate.registryUrl, agent.paths.artifactsDir, agent.progress)
+  }
+  // Quadlet mode: the images too, so that the state check can read the VOLUMEs they declare.
+  const quadlet = mode === 'quadlet'
+  if (quadlet) {
+    const shared = { podman: agent.podman, exec: agent.exec, origin: candidate.registryUrl }
+    for (const { manifest, spec } of members) {
+      const options = { ...shared, artifactsDir: agent.paths.artifactsDir, reload: true }
+      await ensureImage(manifest, release, spec.image, options)
+    }
+    await checkStateInMounts(agent.podman, members, { moving: existing?.mode === 'podman' })
   }
 
   // A container that another agent state manages refuses the install before any unit is written
@@ -206,7 +216,7 @@ export async function applyRelease(
   agent.store.clearCrashLoop(appId)
   try {
     steps = await reconcileInstalledApp(agent, app, containers, {
-      reloadImages: true,
+      reloadImages: !quadlet,
       refreshData: true,
       healthWindow: options.healthWindow ?? false,
     })

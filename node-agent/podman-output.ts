@@ -81,6 +81,20 @@ export function parseImageId(stdout: string, ref: string): string {
   return id
 }
 
+/** `{{json .Config.Volumes}}`: `null`, or an object keyed by the paths the image declares. */
+export function parseImageVolumes(stdout: string, ref: string): string[] {
+  const what = `podman image inspect ${ref}`
+  let volumes: unknown
+  try {
+    volumes = JSON.parse(stdout.trim() || 'null')
+  } catch {
+    throw unexpectedOutput(what, 'JSON volumes', stdout.trim())
+  }
+  if (volumes === null) return []
+  if (!isRecord(volumes)) throw unexpectedOutput(what, 'JSON volumes', stdout.trim())
+  return Object.keys(volumes).sort()
+}
+
 /** Whether a name `podman load` reports is an image ID (an archive without tags), not a tag. */
 export function isImageId(name: string): boolean {
   return IMAGE_ID.test(name.replace(/^sha256:/, ''))

@@ -4,7 +4,13 @@ import { resolve } from 'node:path'
 import { ArchyError, ExecError, ValidationError } from '../src/errors.js'
 import { execCommand } from './exec.js'
 import type { Exec, ExecOptions, ExecResult } from './exec.js'
-import { parseContainerList, parseImageId, parseInfo, parseLoadedImages } from './podman-output.js'
+import {
+  parseContainerList,
+  parseImageId,
+  parseImageVolumes,
+  parseInfo,
+  parseLoadedImages,
+} from './podman-output.js'
 import { readFileDriverSecret } from './podman-secret-read.js'
 import type { PodmanContainer, PodmanInfo } from './podman-output.js'
 
@@ -20,6 +26,8 @@ export interface Podman {
   imageExists(ref: string): Promise<boolean>
   /** The 64-hex ID of the image a name or ID refers to now; undefined when there is none. */
   imageId(ref: string): Promise<string | undefined>
+  /** The paths an image declares as VOLUME (its config's Volumes), sorted; [] for none. */
+  imageVolumes(ref: string): Promise<string[]>
   networkExists(name: string): Promise<boolean>
   /** Idempotent. */
   createNetwork(name: string): Promise<void>
@@ -139,6 +147,12 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       if (/image not known|no such image|no such object/i.test(result.stderr)) return undefined
       throw failure(binary, args, result)
     },
+
+    async imageVolumes(ref) {
+      const args = ['image', 'inspect', '--format', '{{json .Config.Volumes}}', ref]
+      return parseImageVolumes((await podman(args)).stdout, ref)
+    },
+
     networkExists: (name) => exists(['network', 'exists', name]),
 
     async createNetwork(name) {

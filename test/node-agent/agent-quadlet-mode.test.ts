@@ -64,6 +64,23 @@ function installCalls(): ExecExpectation[] {
       args: ['info', '--format', 'json'],
       result: { stdout: JSON.stringify(info) },
     },
+    // The image before the units, for the VOLUMEs it declares (install-checks.ts).
+    {
+      command: 'podman',
+      args: ['image', 'inspect', '--format', '{{.Id}}', 'registry.example/qweb:1.0.0'],
+      result: { stdout: `${IMAGE_ID}\n` },
+    },
+    {
+      command: 'podman',
+      args: [
+        'image',
+        'inspect',
+        '--format',
+        '{{json .Config.Volumes}}',
+        'registry.example/qweb:1.0.0',
+      ],
+      result: { stdout: 'null\n' },
+    },
     {
       command: 'podman',
       args: ['ps', '-a', '--format', 'json'],
