@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Filter } from 'nostr-tools/filter'
 import { describeError } from '../src/errors.js'
-import { createNegentropy, fromHex, sortItems, toHex } from './negentropy.js'
+import { createNegentropy } from './negentropy.js'
+import { fromHex, sortItems, toHex } from './negentropy-wire.js'
 import type { UpstreamSocket } from './upstream-socket.js'
 
 /** How relays without NIP-77 word a NOTICE about NEG-OPEN (strfry, nostr-rs-relay...). */

@@ -3,8 +3,9 @@
 // reference sent, frame size limits included, and settle the same ids.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { createNegentropy, fromHex, sortItems, toHex } from '../../relay/negentropy.js'
-import type { NegentropyItem } from '../../relay/negentropy.js'
+import { createNegentropy } from '../../relay/negentropy.js'
+import { fromHex, sortItems, toHex } from '../../relay/negentropy-wire.js'
+import type { NegentropyItem } from '../../relay/negentropy-wire.js'
 
 interface Transcript {
   name: string

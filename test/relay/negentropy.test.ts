@@ -5,15 +5,15 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { nip77 } from 'nostr-tools'
 import { ValidationError } from '../../src/errors.js'
+import { createNegentropy } from '../../relay/negentropy.js'
 import {
   computeFingerprint,
-  createNegentropy,
   encodeVarint,
   fromHex,
   sortItems,
   toHex,
-} from '../../relay/negentropy.js'
-import type { NegentropyItem } from '../../relay/negentropy.js'
+} from '../../relay/negentropy-wire.js'
+import type { NegentropyItem } from '../../relay/negentropy-wire.js'
 
 // nostr-tools exports its NIP-77 module only from its index.
 const { Negentropy: ToolsNegentropy, NegentropyStorageVector } = nip77

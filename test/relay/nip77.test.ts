@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nip77 } from 'nostr-tools'
 import type { NostrEvent } from 'nostr-tools/pure'
-import { createNegentropy, fromHex, toHex } from '../../relay/negentropy.js'
+import { createNegentropy } from '../../relay/negentropy.js'
+import { fromHex, toHex } from '../../relay/negentropy-wire.js'
 import { connectClient, connectRaw, generateSecretKey, signEvent, startRelay } from './harness.js'
 import type { RawClient, RunningRelay } from './harness.js'
 
