@@ -20,11 +20,15 @@ export type GateStep = [name: string, run: () => Promise<void>]
 export function roundSteps(ctx: GateContext, app: GateApp, round: number): GateStep[] {
   const place = ['--state', join(ctx.root, 'state'), '--data-root', join(ctx.root, 'apps')]
   const archy = (...args: string[]) => ctx.user.archy([...args, ...place])
+  // Podman mode, always: the reboot step stops the containers and lets the daemon's boot pass
+  // bring them back, which is podman mode's path. Under auto a host with a user systemd manager
+  // would get quadlet mode, where systemd (not the agent) owns the containers.
+  const install = () => archy('agent', 'install', app.id, '--mode', 'podman')
   const marker = `round ${round} ${Math.random().toString(36).slice(2)}`
   let secret: string | undefined
 
   return [
-    ['install', async () => void (await archy('agent', 'install', app.id))],
+    ['install', async () => void (await install())],
     [
       'ui reachable',
       async () => {
@@ -51,7 +55,7 @@ export function roundSteps(ctx: GateContext, app: GateApp, round: number): GateS
       'reinstall',
       async () => {
         await archy('agent', 'uninstall', app.id)
-        await archy('agent', 'install', app.id)
+        await install()
         if (readSecret(ctx, app) !== secret) fail('the secret changed on reinstall')
         await waitReachable(ctx, app, secret)
         await expectMarker(ctx, app, marker)
@@ -95,7 +99,7 @@ export function roundSteps(ctx: GateContext, app: GateApp, round: number): GateS
     [
       'purge',
       async () => {
-        await archy('agent', 'install', app.id)
+        await install()
         await waitReachable(ctx, app, secret)
         await archy('agent', 'uninstall', app.id, '--purge')
         if (existsSync(join(ctx.root, 'apps', app.dataDir))) fail('purge left the data')
