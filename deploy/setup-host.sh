@@ -12,8 +12,10 @@ image_name=localhost/archy-busybox:1
 # iptables: netavark sets up user networks through it and fails with 'Permission denied' without it.
 # nginx and openssl: the reverse-proxy test of deploy/registry/nginx.conf (and bench:registry).
 # debootstrap and systemd-container: the trixie machine of the reboot suite (test/reboot/).
+# sqlite3 and buildah: test/e2e/agent-regressions.test.ts edits an agent store with the sqlite3
+# shell and makes a storage-only container with buildah from.
 packages=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables busybox-static
-  b3sum chromium nginx openssl debootstrap systemd-container)
+  b3sum chromium nginx openssl debootstrap systemd-container sqlite3 buildah)
 
 say() { printf 'setup-host: %s\n' "$*"; }
 
