@@ -26,6 +26,7 @@ import { listSavedUnits, renderAppUnits, saveUnitFiles } from './units.js'
 import { installQuadletUnits } from './quadlet-mode.js'
 import { checkLinger } from './linger.js'
 import { recordFailure } from './crash-loop.js'
+import { STACK_NAMES_ERROR } from './stack-names.js'
 import {
   checkDependencies,
   checkStackIds,
@@ -222,7 +223,8 @@ export async function applyRelease(
     })
   } catch (error) {
     agent.store.setOutcome(appId, { warnings, lastError: (error as Error).message })
-    if ((error as ArchyError).code !== 'other-agent') {
+    const code = (error as ArchyError).code
+    if (code !== 'other-agent' && code !== STACK_NAMES_ERROR) {
       await recordFailure(agent, app, error as Error, containers)
     }
     throw error

@@ -19,6 +19,7 @@ import { snapshotsDirOf } from './data-snapshot.js'
 import { resumeUpdate } from './update.js'
 import { controlService, removeQuadletUnits } from './quadlet-mode.js'
 import { checkCrashLoop, recordFailure } from './crash-loop.js'
+import { ensureStackNames, STACK_NAMES_ERROR } from './stack-names.js'
 
 /** Sets the desired state of an app and converges on it. */
 export async function setAppState(
@@ -67,7 +68,9 @@ export async function reconcileApp(
 
 function isAppFailure(error: unknown, desired: DesiredState): boolean {
   const code = error instanceof ArchyError ? error.code : undefined
-  return desired === 'running' && code !== 'other-agent' && code !== 'podman-unavailable'
+  // A stack whose names do not resolve runs: its DNS is Podman's fault, never a crash loop.
+  const notTheApps = ['other-agent', 'podman-unavailable', STACK_NAMES_ERROR]
+  return desired === 'running' && !notTheApps.includes(code ?? '')
 }
 
 /** Stops every member (dependents first), then starts them (dependencies first). */
@@ -100,6 +103,7 @@ export async function restartApp(agent: Agent, appId: string): Promise<void> {
     const target = { appId: member.manifest.id, name, hasCheck: member.spec.health !== undefined }
     await waitForHealthy(agent.podman, target, { timeoutMs: agent.healthTimeoutMs })
   }
+  if (!quadlet) await ensureStackNames(agent, app)
 }
 
 export interface UninstallResult {

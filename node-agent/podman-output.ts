@@ -96,6 +96,33 @@ export function parseImageVolumes(stdout: string, ref: string): string[] {
 }
 
 /** Whether a name `podman load` reports is an image ID (an archive without tags), not a tag. */
+/** What the agent needs of a network's DNS: whether Podman serves names on it, and where. */
+export interface NetworkDns {
+  dnsEnabled: boolean
+  /** The IPv4 gateways of its subnets, where aardvark-dns answers. */
+  gateways: string[]
+}
+
+/** Parses `podman network inspect NAME` (Podman 4 and 5: an array of one network). */
+export function parseNetworkDns(stdout: string, name: string): NetworkDns {
+  const source = `podman network inspect ${name}`
+  const parsed = parseJson(stdout, source)
+  const network = Array.isArray(parsed) ? parsed[0] : undefined
+  if (!isRecord(network)) throw unexpectedOutput(source, 'an array of one network', stdout)
+  const subnets = Array.isArray(network.subnets) ? network.subnets : []
+  const gateways = subnets
+    .map((subnet: unknown) => (isRecord(subnet) ? subnet.gateway : undefined))
+    .filter((gateway): gateway is string => typeof gateway === 'string' && !gateway.includes(':'))
+  return { dnsEnabled: network.dns_enabled === true, gateways }
+}
+
+/** Parses the name check's answer: a JSON object of name to whether it resolved. */
+export function parseResolvedNames(stdout: string, names: string[]): Record<string, boolean> {
+  const parsed = parseJson(stdout, 'the name check')
+  if (!isRecord(parsed)) throw unexpectedOutput('the name check', 'an object', stdout)
+  return Object.fromEntries(names.map((name) => [name, parsed[name] === true]))
+}
+
 export function isImageId(name: string): boolean {
   return IMAGE_ID.test(name.replace(/^sha256:/, ''))
 }

@@ -44,6 +44,8 @@ export function withPodmanRetries(podman: Podman, options: RetryOptions = {}): P
     readSecret: retry(podman.readSecret),
     listContainers: retry(podman.listContainers),
     info: retry(podman.info),
+    networkDns: retry(podman.networkDns),
+    listNetworks: retry(podman.listNetworks),
     // Idempotent by its own checks (exists, create, exists again), so safe to try again whole.
     createNetwork: retry(podman.createNetwork),
 

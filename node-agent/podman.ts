@@ -10,11 +10,13 @@ import {
   parseImageVolumes,
   parseInfo,
   parseLoadedImages,
+  parseNetworkDns,
+  parseResolvedNames,
 } from './podman-output.js'
 import { readFileDriverSecret } from './podman-secret-read.js'
-import type { PodmanContainer, PodmanInfo } from './podman-output.js'
+import type { NetworkDns, PodmanContainer, PodmanInfo } from './podman-output.js'
 
-export type { PodmanContainer, PodmanInfo } from './podman-output.js'
+export type { NetworkDns, PodmanContainer, PodmanInfo } from './podman-output.js'
 
 export interface Podman {
   version(): Promise<string>
@@ -45,6 +47,17 @@ export interface Podman {
   /** Args from renderPodmanRunArgs, starting with 'run'; returns the container id. */
   run(args: string[]): Promise<string>
   start(name: string): Promise<void>
+  /** Whether Podman serves names on a network, and its IPv4 gateways. */
+  networkDns(name: string): Promise<NetworkDns>
+  /**
+   * Asks the DNS server at `server` (a network's gateway, where aardvark-dns answers) for each
+   * name, from inside the rootless network namespace; true for each name that resolved.
+   */
+  resolveNames(server: string, names: string[]): Promise<Record<string, boolean>>
+  /** The names of every network Podman knows. */
+  listNetworks(): Promise<string[]>
+  /** `podman network reload`: the containers' networks set up again, aardvark-dns with them. */
+  reloadNetworks(containers: string[]): Promise<void>
   /** Removes a network no container uses; false (not an error) while one still does. */
   removeUnusedNetwork(name: string): Promise<boolean>
   stop(name: string, timeoutSeconds?: number): Promise<void>
@@ -78,6 +91,16 @@ const FAILED_CHECK = new RegExp(
     'only start exec sessions when their container is running',
 )
 const SECRET_ENV = 'ARCHY_SECRET_VALUE'
+// The name check runs this Node.js's own binary inside the rootless network namespace, where
+// the networks' gateways are: no tool in any image is needed. Arguments: server, then names.
+const RESOLVE_SCRIPT = [
+  "const { Resolver } = require('node:dns').promises",
+  'const [server, ...names] = process.argv.slice(1)',
+  'const resolver = new Resolver({ timeout: 1000, tries: 2 })',
+  'resolver.setServers([server])',
+  'const look = (name) => resolver.resolve4(name).then(() => [name, true], () => [name, false])',
+  'Promise.all(names.map(look)).then((found) => console.log(JSON.stringify(Object.fromEntries(found))))',
+].join('; ')
 
 /** A driver over `exec`; Podman runs in `/`, so relative paths are resolved here first. */
 export function createPodman(options: PodmanOptions = {}): Podman {
@@ -162,6 +185,28 @@ export function createPodman(options: PodmanOptions = {}): Podman {
       if (result.exitCode !== 0 && !(await exists(['network', 'exists', name]))) {
         throw failure(binary, ['network', 'create', name], result)
       }
+    },
+
+    async networkDns(name) {
+      return parseNetworkDns((await podman(['network', 'inspect', name])).stdout, name)
+    },
+
+    async resolveNames(server, names) {
+      const args = ['unshare', '--rootless-netns', process.execPath, '-e', RESOLVE_SCRIPT]
+      const result = await podman([...args, server, ...names], { allowFailure: true })
+      if (result.exitCode === 0) return parseResolvedNames(result.stdout, names)
+      // Named without the script, which would fill the message.
+      const shown = ['unshare', '--rootless-netns', 'node', '(name check)', server, ...names]
+      throw failure(binary, shown, result)
+    },
+
+    async listNetworks() {
+      const result = await podman(['network', 'ls', '--format', '{{.Name}}'])
+      return result.stdout.split('\n').filter((line) => line.trim() !== '')
+    },
+
+    async reloadNetworks(containers) {
+      await podman(['network', 'reload', ...containers])
     },
 
     async removeUnusedNetwork(name) {

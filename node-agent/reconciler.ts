@@ -17,6 +17,7 @@ import { controlService, holdService } from './quadlet-mode.js'
 import { decideMember, findMemberContainer } from './reconcile-decision.js'
 import type { MemberDecision, MemberStep } from './reconcile-decision.js'
 import { ensurePodmanSecret, ensureSecretFile } from './secret-files.js'
+import { ensureStackNames, isStackNamesError } from './stack-names.js'
 import type { PlannedMember } from './stack-plan.js'
 
 export interface ReconcileOptions {
@@ -120,6 +121,13 @@ export async function reconcileInstalledApp(
       await applyStep(agent, app, member, step, container, options)
       applied.push({ appId: id, step, reason: decision.reason })
     }
+  }
+  // In podman mode the members' names are checked once they run (quadlet mode's systemd hosts
+  // reap aardvark-dns as they should): after a start, and at every pass while they failed.
+  const started = applied.some((step) => ['create', 'recreate', 'start'].includes(step.step))
+  const checkNames = started || isStackNamesError(app.install.lastError)
+  if (desired === 'running' && app.install.mode === 'podman' && checkNames) {
+    await ensureStackNames(agent, app)
   }
   // Every member now runs this release: it is the installed version (DESIGN.md §5).
   const settled = desired === 'running' && !options.keepVersion

@@ -154,6 +154,35 @@ export function adoptionProbes(running: string[]): ExecExpectation[] {
   ]
 }
 
+/**
+ * The stack-name check after members start (stack-names.ts): the network's DNS, then one lookup
+ * of `names` at its gateway answering `resolved` (every name, by default).
+ */
+export function nameCheck(
+  network: string,
+  names: string[],
+  resolved: Record<string, boolean> = Object.fromEntries(names.map((name) => [name, true])),
+): ExecExpectation[] {
+  const inspect = [
+    { subnets: [{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }], dns_enabled: true },
+  ]
+  return [
+    {
+      command: 'podman',
+      args: ['network', 'inspect', network],
+      result: { stdout: JSON.stringify(inspect) },
+    },
+    {
+      command: 'podman',
+      args: (args) =>
+        args[0] === 'unshare' &&
+        args[1] === '--rootless-netns' &&
+        args.slice(5).join(' ') === ['10.89.0.1', ...names].join(' '),
+      result: { stdout: JSON.stringify(resolved) },
+    },
+  ]
+}
+
 export interface AgentTestBed {
   /** A fresh temporary directory: the agent's state and data root go under it. */
   dir: string

@@ -12,6 +12,7 @@ import {
   adoptionProbes,
   buildCatalog,
   makePublisher,
+  nameCheck,
   openStubAgent,
   signRawRelease,
   useAgentTestBed,
@@ -135,6 +136,8 @@ describe('installApp of a stack', () => {
       { command: 'podman', args: ['healthcheck', 'run', 'db'], result: { exitCode: 1 } },
       { command: 'podman', args: ['healthcheck', 'run', 'db'] },
       { command: 'podman', args: ['healthcheck', 'run', 'web'] },
+      // Both run on archy-net: their names are asked of Podman's DNS once they run.
+      ...nameCheck('archy-net', ['db', 'web']),
     ])
     try {
       await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
@@ -147,16 +150,18 @@ describe('installApp of a stack', () => {
 
       const log = agent.stub.calls
         .map((call) => call.args)
-        .filter((args) => args[0] === 'run' || args[0] === 'healthcheck')
-        .map((args) =>
-          args[0] === 'run' ? `run ${args[args.indexOf('--name') + 1]}` : args.join(' '),
-        )
+        .filter((args) => ['run', 'healthcheck', 'unshare'].includes(args[0] ?? ''))
+        .map((args) => {
+          if (args[0] === 'unshare') return `names ${args.slice(6).join(' ')}`
+          return args[0] === 'run' ? `run ${args[args.indexOf('--name') + 1]}` : args.join(' ')
+        })
       expect(log).toEqual([
         'run db',
         'healthcheck run db',
         'healthcheck run db',
         'run web',
         'healthcheck run web',
+        'names db web',
       ])
     } finally {
       await agent.close()
