@@ -14,8 +14,10 @@ image_name=localhost/archy-busybox:1
 # debootstrap and systemd-container: the trixie machine of the reboot suite (test/reboot/).
 # sqlite3 and buildah: test/e2e/agent-regressions.test.ts edits an agent store with the sqlite3
 # shell and makes a storage-only container with buildah from.
+# tini: npm test runs the suites under `tini -s`, a subreaper that reaps Podman's orphaned helpers
+# (aardvark-dns) where PID 1 does not (README, Limitations).
 packages=(podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables busybox-static
-  b3sum chromium nginx openssl debootstrap systemd-container sqlite3 buildah)
+  b3sum chromium nginx openssl debootstrap systemd-container sqlite3 buildah tini)
 
 say() { printf 'setup-host: %s\n' "$*"; }
 
