@@ -33,7 +33,7 @@ export function roundSteps(ctx: GateContext, app: GateApp, round: number): GateS
       'ui reachable',
       async () => {
         secret = readSecret(ctx, app)
-        await waitReachable(ctx, app, secret)
+        await waitReachable(app, secret)
         await writeMarker(ctx, app, marker)
       },
     ],
@@ -46,18 +46,15 @@ export function roundSteps(ctx: GateContext, app: GateApp, round: number): GateS
         if (states.some((state) => state.state === 'running')) fail('a container still runs')
       },
     ],
-    ['start', async () => (await archy('agent', 'start', app.id), waitReachable(ctx, app, secret))],
-    [
-      'restart',
-      async () => (await archy('agent', 'restart', app.id), waitReachable(ctx, app, secret)),
-    ],
+    ['start', async () => (await archy('agent', 'start', app.id), waitReachable(app, secret))],
+    ['restart', async () => (await archy('agent', 'restart', app.id), waitReachable(app, secret))],
     [
       'reinstall',
       async () => {
         await archy('agent', 'uninstall', app.id)
         await install()
         if (readSecret(ctx, app) !== secret) fail('the secret changed on reinstall')
-        await waitReachable(ctx, app, secret)
+        await waitReachable(app, secret)
         await expectMarker(ctx, app, marker)
       },
     ],
@@ -100,7 +97,7 @@ export function roundSteps(ctx: GateContext, app: GateApp, round: number): GateS
       'purge',
       async () => {
         await install()
-        await waitReachable(ctx, app, secret)
+        await waitReachable(app, secret)
         await archy('agent', 'uninstall', app.id, '--purge')
         if (existsSync(join(ctx.root, 'apps', app.dataDir))) fail('purge left the data')
         if (app.secretFile && existsSync(join(ctx.root, 'state', app.secretFile))) {
@@ -123,7 +120,7 @@ async function convergeWithDaemon(
   const daemon = startGateDaemon(ctx.user, place)
   try {
     await daemon.waitFor('agent daemon started')
-    await waitReachable(ctx, app, secret)
+    await waitReachable(app, secret)
     const after = await containerStates(ctx, app)
     const ids = (states: ContainerState[]) => states.map((state) => `${state.name}=${state.id}`)
     if (ids(after).join() !== ids(before).join()) {
@@ -162,28 +159,10 @@ async function containerStates(ctx: GateContext, app: GateApp): Promise<Containe
   return states
 }
 
-/** How often the gate signalled aardvark-dns for a stack whose names stopped resolving. */
-export const podmanDnsRepairs = { count: 0 }
-
-// A stack's page (its members talk through the network's DNS) gets 30 s, then a Podman 4.3
-// DNS repair: aardvark-dns can be left serving none of the stack's names after all its
-// containers stopped and started (README, Limitations), which no agent step causes or heals.
-// Its documented fix (`podman network reload` of the stack's containers, which starts a missing
-// aardvark-dns, then SIGHUP, which makes it re-read the network's names) is tried up to five
-// times, 6 s each; every one is counted and printed at the end. A single app gets the 60 s.
-async function waitReachable(
-  ctx: GateContext,
-  app: GateApp,
-  secret: string | undefined,
-): Promise<void> {
-  const stack = app.containers.length > 1
-  let last = await pollReachable(app, secret, stack ? 30_000 : 60_000)
-  for (let repair = 0; stack && last !== undefined && repair < 5; repair += 1) {
-    podmanDnsRepairs.count += 1
-    await ctx.user.run('podman', ['network', 'reload', ...app.containers], true)
-    await ctx.user.run('sh', ['-c', 'pkill -HUP -U "$(id -u)" -x aardvark-dns'], true)
-    last = await pollReachable(app, secret, 6_000)
-  }
+// A page gets 60 s. The gate repairs nothing itself: a stack whose members cannot reach each
+// other by name (Podman's DNS, README Limitations) is the agent's to repair, and fails the step.
+async function waitReachable(app: GateApp, secret: string | undefined): Promise<void> {
+  const last = await pollReachable(app, secret, 60_000)
   if (last !== undefined) fail(`${app.url} did not answer as expected in 60 s (${last})`)
 }
 

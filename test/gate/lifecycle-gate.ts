@@ -10,7 +10,7 @@ import { startRegistryNode } from '../../registry/index.js'
 import { main as runArchy } from '../../src/cli/main.js'
 import { GATE_APPS, GATE_NETWORKS, GATE_SECRETS, writeGateExamples } from './gate-apps.js'
 import type { GateApp } from './gate-apps.js'
-import { podmanDnsRepairs, roundSteps, type GateContext } from './gate-steps.js'
+import { roundSteps, type GateContext } from './gate-steps.js'
 import { prepareGateUser, type GateUser } from './gate-user.js'
 
 const repo = resolve(import.meta.dirname, '../../..')
@@ -94,7 +94,6 @@ async function runRound(app: GateApp, round: number): Promise<void> {
 
 const total = ((Date.now() - started) / 1000).toFixed(1)
 // Never silent: how often a stack's names had to be made to resolve again (gate-steps.ts).
-console.log(`\nPodman DNS repairs (network reload, aardvark-dns SIGHUP): ${podmanDnsRepairs.count}`)
 if (failure) {
   console.log(`\ngate FAILED after ${total} s: ${failure}`)
   process.exitCode = 1
