@@ -1,9 +1,11 @@
 // The JSON API's entries in `/v1/openapi.json`, from the schemas its handlers parse with
-// (`parseParams`), and the document itself. Blob and Blossom routes document themselves.
+// (`parseParams`) and the bodies they answer with (api-bodies.ts), and the document itself.
+// Blob and Blossom routes document themselves.
 import { z } from '@hono/zod-openapi'
 
 import { parseAppAddress } from '../src/release/app-address.js'
-import { Document, ErrorBody, Health, LimitQuery, toValidationError } from './api-schemas.js'
+import { App, AppList, Catalog, Rejections, Releases, Verdict } from './api-bodies.js'
+import { ErrorBody, Health, LimitQuery, toValidationError } from './api-schemas.js'
 import type { RegistryApp } from './blob-routes.js'
 
 /** `:id` of the app routes: a bare id or `id@<publisher did>`, checked as the CLI checks it. */
@@ -57,29 +59,29 @@ export function documentApiRoutes(app: RegistryApp): void {
   get(
     '/v1/catalog',
     'The signed catalog; ETag, If-None-Match gives 304',
-    { description: 'The catalog', content: json(Document('Catalog', 'ArchipelagoCatalog')) },
+    { description: 'The catalog', content: json(Catalog) },
     { responses: { 304: { description: 'Unchanged' } } },
   )
   get('/v1/apps', 'App summaries, one per catalog entry', {
     description: 'Apps',
-    content: json(Document('AppList', '{ apps: [...] }')),
+    content: json(AppList),
   })
   get(
     '/v1/apps/{id}',
     'One app: catalog entries, releases and rejections',
-    { description: 'The app', content: json(Document('App', 'entries, releases, rejections')) },
+    { description: 'The app', content: json(App) },
     { request: { params: AppAddressParam }, responses: { 400: invalid, 404: notFound } },
   )
   get(
     '/v1/apps/{id}/releases',
     'Every verified release of an app, newest first',
-    { description: 'Releases', content: json(Document('Releases', '{ id, releases }')) },
+    { description: 'Releases', content: json(Releases) },
     { request: { params: AppAddressParam }, responses: { 400: invalid, 404: notFound } },
   )
   get(
     '/v1/rejections',
     'Rejected events with their reasons, newest first',
-    { description: 'Rejections', content: json(Document('Rejections', '{ rejections }')) },
+    { description: 'Rejections', content: json(Rejections) },
     { request: { query: LimitQuery }, responses: { 400: invalid } },
   )
   get(
@@ -87,7 +89,7 @@ export function documentApiRoutes(app: RegistryApp): void {
     'The verdict on one release event',
     {
       description: 'accepted, or rejected with the reason',
-      content: json(Document('Verdict', '')),
+      content: json(Verdict),
     },
     { request: { params: EventIdParam }, responses: { 400: invalid, 404: notFound } },
   )

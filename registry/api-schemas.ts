@@ -83,10 +83,6 @@ export const UploadResult = z
 
 export const Health = z.object({ status: z.literal('ok') }).openapi('Health')
 
-/** A JSON document described loosely: its fields belong to another part of the registry. */
-export const Document = (name: string, description: string): z.ZodType =>
-  z.looseObject({}).openapi(name, { description })
-
 /** The one error a failed validation becomes: 400 naming the field and the rule. */
 export function toValidationError(error: z.ZodError): ValidationError {
   const issue = error.issues[0]
