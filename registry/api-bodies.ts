@@ -93,6 +93,12 @@ export const KeyRotation = z
   })
   .openapi('KeyRotation', { description: 'A rotation of the operator key (DESIGN.md §4)' })
 
+export const Rotations = z
+  .object({
+    rotations: z.array(KeyRotation).openapi({ description: 'Every rotation, oldest first' }),
+  })
+  .openapi('Rotations', { description: 'The chain of operator key rotations' })
+
 export const Catalog = z
   .object({
     type: z.literal('ArchipelagoCatalog').openapi({ description: 'The document type' }),

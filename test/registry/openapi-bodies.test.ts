@@ -5,7 +5,15 @@
 import { z } from '@hono/zod-openapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { App, AppList, Catalog, Rejections, Releases, Verdict } from '../../registry/api-bodies.js'
+import {
+  App,
+  AppList,
+  Catalog,
+  Rejections,
+  Releases,
+  Rotations,
+  Verdict,
+} from '../../registry/api-bodies.js'
 import { loadOperatorIdentity, rotateOperatorKey } from '../../registry/operator-keys.js'
 import type { KeyPairs } from '../../src/identity/key-file.js'
 import { signNostrEvent, type NostrEvent } from '../../src/nostr/event.js'
@@ -140,6 +148,7 @@ describe('registry API bodies', () => {
     ['/v1/apps/{id}/releases', () => '/v1/apps/photo-vault/releases', Releases, 'Releases'],
     ['/v1/apps/{id}/releases', () => `/v1/apps/${bySecond()}/releases`, Releases, 'Releases'],
     ['/v1/rejections', () => '/v1/rejections', Rejections, 'Rejections'],
+    ['/v1/rotations', () => '/v1/rotations', Rotations, 'Rotations'],
     [
       '/v1/events/{id}/verdict',
       () => `/v1/events/${events.current.id}/verdict`,
