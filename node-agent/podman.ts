@@ -99,7 +99,8 @@ const RESOLVE_SCRIPT = [
   'const resolver = new Resolver({ timeout: 1000, tries: 2 })',
   'resolver.setServers([server])',
   'const look = (name) => resolver.resolve4(name).then(() => [name, true], () => [name, false])',
-  'Promise.all(names.map(look)).then((found) => console.log(JSON.stringify(Object.fromEntries(found))))',
+  'const print = (found) => console.log(JSON.stringify(Object.fromEntries(found)))',
+  'Promise.all(names.map(look)).then(print)',
 ].join('; ')
 
 /** A driver over `exec`; Podman runs in `/`, so relative paths are resolved here first. */

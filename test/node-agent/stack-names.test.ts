@@ -94,7 +94,7 @@ describe('ensureStackNames', () => {
     args: ['network', 'reload', 'notes-api', 'notes-web'],
   }
 
-  it('asks the network gateway for every name and does nothing more when they resolve', async () => {
+  it('asks the gateway for every name, and does nothing more when they resolve', async () => {
     const agent = await openStubAgent(bed.dir, nameCheck('notes-net', names))
     try {
       expect(await ensureStackNames(agent, notes)).toBe(0)
@@ -104,7 +104,7 @@ describe('ensureStackNames', () => {
     }
   })
 
-  it("removes dead networks' DNS files on its gateway, reloads while names fail, then stops", async () => {
+  it("removes dead networks' DNS files on its gateway and reloads while names fail", async () => {
     const dnsConfigDir = join(bed.dir, 'aardvark-dns')
     mkdirSync(dnsConfigDir)
     const files = {
@@ -150,7 +150,10 @@ describe('ensureStackNames', () => {
       expect(error).toBeInstanceOf(ArchyError)
       expect((error as ArchyError).code).toBe('stack-names')
       expect((error as Error).message).toMatch(
-        /^network notes-net: Podman's DNS \(aardvark-dns at 10\.89\.0\.1\) does not answer api, notes-web after 4 podman network reloads/,
+        new RegExp(
+          "^network notes-net: Podman's DNS \\(aardvark-dns at 10\\.89\\.0\\.1\\) does not " +
+            'answer api, notes-web after 4 podman network reloads',
+        ),
       )
       expect(isStackNamesError((error as Error).message)).toBe(true)
       agent.stub.assertAllUsed()
@@ -159,7 +162,7 @@ describe('ensureStackNames', () => {
     }
   })
 
-  it('turns a check Podman could not run into the same error, so the next pass retries it', async () => {
+  it('turns a check Podman could not run into the same error, for the next pass', async () => {
     const [inspect, lookup] = nameCheck('notes-net', names)
     const broken = { ...lookup!, result: { exitCode: 125, stderr: 'no rootless netns' } }
     const agent = await openStubAgent(bed.dir, [inspect!, broken])
@@ -241,7 +244,7 @@ describe('a reconcile pass and the stack-name check', () => {
     expect(calls).toEqual(['ps -a --format json'])
   })
 
-  it('checks again at every pass after a failed check, and clears the error once it holds', async () => {
+  it('checks at every pass after a failed check, and clears the error once it holds', async () => {
     const calls = await openNamesAgent(() => true)
     const failed =
       "network archy-net: Podman's DNS (aardvark-dns at 10.89.0.1) does not answer svc after " +
