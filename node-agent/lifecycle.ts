@@ -103,7 +103,15 @@ export async function restartApp(agent: Agent, appId: string): Promise<void> {
     const target = { appId: member.manifest.id, name, hasCheck: member.spec.health !== undefined }
     await waitForHealthy(agent.podman, target, { timeoutMs: agent.healthTimeoutMs })
   }
-  if (!quadlet) await ensureStackNames(agent, app)
+  if (quadlet) return
+  try {
+    await ensureStackNames(agent, app)
+  } catch (error) {
+    // Recorded as a pass records it, so the next pass checks the names again.
+    const lastError = (error as Error).message
+    agent.store.setOutcome(install.appId, { warnings: install.warnings, lastError })
+    throw error
+  }
 }
 
 export interface UninstallResult {
