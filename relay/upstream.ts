@@ -15,7 +15,8 @@ import type { PublishResult } from './types.js'
 /** Release events (DESIGN.md §4), the kinds trust reads (profiles, follows, reports, labels,
  * mute lists, relay lists, trust assertions) and every NIP-09 deletion: a yank or a withdrawn
  * report must travel as far as what it deletes. A deletion's `k` tag is optional, so none is
- * required; the local relay applies each one only to its author's own events, as for a local one. */
+ * required; the local relay applies each one only to its author's own events, as for a local
+ * one. */
 export const FOLLOW_FILTERS: Filter[] = [
   { kinds: [30078], '#t': ['archipelago-marketplace'] },
   { kinds: [0, 3, 1984, 1985, 10000, 10002, 30382] },

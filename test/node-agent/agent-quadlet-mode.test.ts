@@ -145,31 +145,34 @@ describeGenerator('quadlet mode', () => {
     return
   }
 
-  it('installs checked units, starts the service, and leaves the hooks to ExecStartPost=', async () => {
-    const publisher = makePublisher()
-    bed.registry.catalog = buildCatalog(bed.registry, [signRawRelease(publisher, [manifest])], 1)
-    agent = await open(installCalls())
-    await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
+  it(
+    'installs checked units, starts the service, ' + 'and leaves the hooks to ExecStartPost=',
+    async () => {
+      const publisher = makePublisher()
+      bed.registry.catalog = buildCatalog(bed.registry, [signRawRelease(publisher, [manifest])], 1)
+      agent = await open(installCalls())
+      await addRegistry(agent.store, bed.registry.url, bed.registry.operator.did)
 
-    const result = await installApp(agent, 'qweb', { mode: 'auto' })
-    stub.assertAllUsed()
-    expect(result.steps).toEqual([{ appId: 'qweb', step: 'create', reason: 'no container' }])
-    expect(result.warnings).toEqual([
-      expect.stringMatching(/^linger is off for .*; run: sudo loginctl enable-linger /),
-    ])
-    expect(agent.store.getInstall('qweb')?.mode).toBe('quadlet')
-    expect(agent.store.listMembers('qweb')[0]?.configHash).toMatch(/^[0-9a-f]{16,64}$/)
+      const result = await installApp(agent, 'qweb', { mode: 'auto' })
+      stub.assertAllUsed()
+      expect(result.steps).toEqual([{ appId: 'qweb', step: 'create', reason: 'no container' }])
+      expect(result.warnings).toEqual([
+        expect.stringMatching(/^linger is off for .*; run: sudo loginctl enable-linger /),
+      ])
+      expect(agent.store.getInstall('qweb')?.mode).toBe('quadlet')
+      expect(agent.store.listMembers('qweb')[0]?.configHash).toMatch(/^[0-9a-f]{16,64}$/)
 
-    // In place, and nothing left of the staging directory beside it.
-    expect((await readdir(quadletDir)).sort()).toEqual(['archy-net.network', 'qweb.container'])
-    expect(await readdir(path.dirname(quadletDir))).toEqual(['systemd'])
-    const unit = await readFile(path.join(quadletDir, 'qweb.container'), 'utf8')
-    expect(unit).toContain('ExecStartPost=podman exec qweb sh -c "echo ready > /tmp/ready"')
-    expect(unit).toContain('WantedBy=default.target')
-    expect(unit).toMatch(/^TimeoutStartSec=\d+$/m)
-    // No podman exec of the hook, no podman run: systemd does both.
-    expect(stub.calls.some((call) => ['exec', 'run'].includes(call.args[0] ?? ''))).toBe(false)
-  })
+      // In place, and nothing left of the staging directory beside it.
+      expect((await readdir(quadletDir)).sort()).toEqual(['archy-net.network', 'qweb.container'])
+      expect(await readdir(path.dirname(quadletDir))).toEqual(['systemd'])
+      const unit = await readFile(path.join(quadletDir, 'qweb.container'), 'utf8')
+      expect(unit).toContain('ExecStartPost=podman exec qweb sh -c "echo ready > /tmp/ready"')
+      expect(unit).toContain('WantedBy=default.target')
+      expect(unit).toMatch(/^TimeoutStartSec=\d+$/m)
+      // No podman exec of the hook, no podman run: systemd does both.
+      expect(stub.calls.some((call) => ['exec', 'run'].includes(call.args[0] ?? ''))).toBe(false)
+    },
+  )
 
   it('joins a start systemd is running (as at boot) and restarts only to recreate', async () => {
     const publisher = makePublisher()

@@ -41,43 +41,46 @@ describe('relay negentropy (NIP-77)', () => {
     await running.stop()
   })
 
-  it('syncs with nostr-tools NegentropySync: what each side lacks, for the filter only', async () => {
-    const relay = await connectClient(running.url)
-    const storage = new NegentropyStorageVector()
-    for (const event of onClient) storage.insert(event.created_at, event.id)
-    storage.seal()
+  it(
+    'syncs with nostr-tools NegentropySync: ' + 'what each side lacks, for the filter only',
+    async () => {
+      const relay = await connectClient(running.url)
+      const storage = new NegentropyStorageVector()
+      for (const event of onClient) storage.insert(event.created_at, event.id)
+      storage.seal()
 
-    const have: string[] = []
-    const need: string[] = []
-    const done = new Promise<string | undefined>((resolve) => {
-      const sync = new NegentropySync(
-        relay,
-        storage,
-        { kinds: [1984] },
-        {
-          onhave: (id: string) => have.push(id),
-          onneed: (id: string) => need.push(id),
-          onclose: (reason?: string) => resolve(reason),
-        },
+      const have: string[] = []
+      const need: string[] = []
+      const done = new Promise<string | undefined>((resolve) => {
+        const sync = new NegentropySync(
+          relay,
+          storage,
+          { kinds: [1984] },
+          {
+            onhave: (id: string) => have.push(id),
+            onneed: (id: string) => need.push(id),
+            onclose: (reason?: string) => resolve(reason),
+          },
+        )
+        void sync.start()
+      })
+
+      await expect(done).resolves.toBeUndefined()
+      expect(have.sort()).toEqual(
+        onClient
+          .slice(100)
+          .map((event) => event.id)
+          .sort(),
       )
-      void sync.start()
-    })
-
-    await expect(done).resolves.toBeUndefined()
-    expect(have.sort()).toEqual(
-      onClient
-        .slice(100)
-        .map((event) => event.id)
-        .sort(),
-    )
-    expect(need.sort()).toEqual(
-      onRelay
-        .slice(100)
-        .map((event) => event.id)
-        .sort(),
-    )
-    relay.close()
-  })
+      expect(need.sort()).toEqual(
+        onRelay
+          .slice(100)
+          .map((event) => event.id)
+          .sort(),
+      )
+      relay.close()
+    },
+  )
 
   it.each([
     [['NEG-OPEN', 'n', { kinds: ['x'] }, '61'], /^invalid: filters\[0\]\.kinds\[0\]: /],
@@ -119,19 +122,22 @@ describe('relay negentropy (NIP-77)', () => {
     expect(await client.next()).toEqual(['NEG-MSG', 'v', '61'])
   })
 
-  it('answers a malformed NEG-OPEN with NEG-ERR when its id is readable, else a NOTICE', async () => {
-    client.send(JSON.stringify(['NEG-OPEN', 'n', {}]))
-    expect(await client.next()).toEqual([
-      'NEG-ERR',
-      'n',
-      'invalid: NEG-OPEN takes a subscription id, a filter and a message',
-    ])
-    client.send(JSON.stringify(['NEG-OPEN', 7, {}, '61']))
-    expect(await client.next()).toEqual([
-      'NOTICE',
-      'invalid: NEG-OPEN needs a subscription id string as its second element',
-    ])
-  })
+  it(
+    'answers a malformed NEG-OPEN with NEG-ERR ' + 'when its id is readable, else a NOTICE',
+    async () => {
+      client.send(JSON.stringify(['NEG-OPEN', 'n', {}]))
+      expect(await client.next()).toEqual([
+        'NEG-ERR',
+        'n',
+        'invalid: NEG-OPEN takes a subscription id, a filter and a message',
+      ])
+      client.send(JSON.stringify(['NEG-OPEN', 7, {}, '61']))
+      expect(await client.next()).toEqual([
+        'NOTICE',
+        'invalid: NEG-OPEN needs a subscription id string as its second element',
+      ])
+    },
+  )
 })
 
 describe('relay negentropy limits', () => {
@@ -156,27 +162,30 @@ describe('relay negentropy limits', () => {
     await running.stop()
   })
 
-  it('keeps every NEG-MSG within the frame size limit, over as many rounds as it takes', async () => {
-    const raw = await connectRaw(running.url)
-    const initiator = createNegentropy([], 'initiator')
-    const need: string[] = []
-    raw.send(JSON.stringify(['NEG-OPEN', 'f', { kinds: [1984] }, toHex(initiator.initiate())]))
-    let rounds = 0
-    for (;;) {
-      const [type, id, hex] = (await raw.next()) as [string, string, string]
-      expect([type, id]).toEqual(['NEG-MSG', 'f'])
-      expect(hex.length / 2).toBeLessThanOrEqual(4096)
-      rounds++
-      const result = initiator.reconcile(fromHex(hex, 'NEG-MSG'))
-      need.push(...result.need)
-      if (result.message === null) break
-      raw.send(JSON.stringify(['NEG-MSG', 'f', toHex(result.message)]))
-    }
-    raw.send(JSON.stringify(['NEG-CLOSE', 'f']))
-    expect(rounds).toBeGreaterThan(1)
-    expect([...new Set(need)].sort()).toEqual(reports.map((event) => event.id).sort())
-    raw.socket.close()
-  })
+  it(
+    'keeps every NEG-MSG within the frame size limit, ' + 'over as many rounds as it takes',
+    async () => {
+      const raw = await connectRaw(running.url)
+      const initiator = createNegentropy([], 'initiator')
+      const need: string[] = []
+      raw.send(JSON.stringify(['NEG-OPEN', 'f', { kinds: [1984] }, toHex(initiator.initiate())]))
+      let rounds = 0
+      for (;;) {
+        const [type, id, hex] = (await raw.next()) as [string, string, string]
+        expect([type, id]).toEqual(['NEG-MSG', 'f'])
+        expect(hex.length / 2).toBeLessThanOrEqual(4096)
+        rounds++
+        const result = initiator.reconcile(fromHex(hex, 'NEG-MSG'))
+        need.push(...result.need)
+        if (result.message === null) break
+        raw.send(JSON.stringify(['NEG-MSG', 'f', toHex(result.message)]))
+      }
+      raw.send(JSON.stringify(['NEG-CLOSE', 'f']))
+      expect(rounds).toBeGreaterThan(1)
+      expect([...new Set(need)].sort()).toEqual(reports.map((event) => event.id).sort())
+      raw.socket.close()
+    },
+  )
 
   it('syncs nostr-tools NegentropySync through frame-limited answers', async () => {
     const relay = await connectClient(running.url)
@@ -197,24 +206,27 @@ describe('relay negentropy limits', () => {
     relay.close()
   })
 
-  it('refuses a NEG-OPEN selecting more than maxRecords events, and one session too many', async () => {
-    const raw = await connectRaw(running.url)
-    raw.send(JSON.stringify(['NEG-OPEN', 'all', { kinds: [1984, 1985] }, '61']))
-    expect(await raw.next()).toEqual([
-      'NEG-ERR',
-      'all',
-      'blocked: this query selects more than 250 events',
-    ])
-    raw.send(JSON.stringify(['NEG-OPEN', 'one', { kinds: [1985] }, '61']))
-    expect((await raw.next()).slice(0, 2)).toEqual(['NEG-MSG', 'one'])
-    raw.send(JSON.stringify(['NEG-OPEN', 'two', { kinds: [1985] }, '61']))
-    expect(await raw.next()).toEqual([
-      'NEG-ERR',
-      'two',
-      'blocked: too many open negentropy sessions (max 1)',
-    ])
-    raw.socket.close()
-  })
+  it(
+    'refuses a NEG-OPEN selecting more than maxRecords events, ' + 'and one session too many',
+    async () => {
+      const raw = await connectRaw(running.url)
+      raw.send(JSON.stringify(['NEG-OPEN', 'all', { kinds: [1984, 1985] }, '61']))
+      expect(await raw.next()).toEqual([
+        'NEG-ERR',
+        'all',
+        'blocked: this query selects more than 250 events',
+      ])
+      raw.send(JSON.stringify(['NEG-OPEN', 'one', { kinds: [1985] }, '61']))
+      expect((await raw.next()).slice(0, 2)).toEqual(['NEG-MSG', 'one'])
+      raw.send(JSON.stringify(['NEG-OPEN', 'two', { kinds: [1985] }, '61']))
+      expect(await raw.next()).toEqual([
+        'NEG-ERR',
+        'two',
+        'blocked: too many open negentropy sessions (max 1)',
+      ])
+      raw.socket.close()
+    },
+  )
 
   it.each([
     [{ frameSizeLimit: 100 }, 'negentropy.frameSizeLimit: must be 0 (no limit) or at least 4096'],

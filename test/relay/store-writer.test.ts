@@ -147,44 +147,49 @@ describe('the store writer thread', () => {
     expect(stored.map((event) => event.id)).toEqual(burst.map((event) => event.id).reverse())
   })
 
-  it('commits what arrives together in one batch, and acknowledges none before its commit', async () => {
-    // Holds each batch 150 ms, as a slow fsync would, and answers every save with where it went.
-    const holding = fakeThread(
-      "parentPort.on('message', (request) => request.type === 'close' ? parentPort.close() : setTimeout(() => {",
-      '  const committed = { batch: request.batch, size: request.events.length, at: Date.now() }',
-      '  const refused = JSON.stringify(committed)',
-      '  parentPort.postMessage({ batch: request.batch, results: request.events.map(() => ({ refused })) })',
-      '}, 150))',
-    )
-    const writer = built.startStoreWriter(tempDatabase(), holding)
-    cleanups.push(() => writer.close())
-    const signer = makeFastSigner(alice)
-    const events = Array.from({ length: 80 }, (_, index) =>
-      signer.sign({ kind: 1, tags: [], content: `g${index}`, created_at: 1_700_000_000 + index }),
-    )
-    type Committed = { batch: number; size: number; at: number }
-    const acks: Array<Promise<Committed & { ackedAt: number }>> = []
-    const track = (event: NostrEvent): void => {
-      const saved = writer.save(event).then((outcome) => {
-        const committed = JSON.parse((outcome as { refused: string }).refused) as Committed
-        return { ...committed, ackedAt: Date.now() }
-      })
-      acks.push(saved)
-    }
+  it(
+    'commits what arrives together in one batch, ' + 'and acknowledges none before its commit',
+    async () => {
+      // Holds each batch 150 ms, as a slow fsync would, and answers every save with where it went.
+      const holding = fakeThread(
+        "parentPort.on('message', (request) => request.type === 'close' ? parentPort.close() : " +
+          'setTimeout(() => {',
+        '  const committed = { batch: request.batch, size: request.events.length, at: Date.now() }',
+        '  const refused = JSON.stringify(committed)',
+        '  parentPort.postMessage({ batch: request.batch, ' +
+          'results: request.events.map(() => ({ refused })) })',
+        '}, 150))',
+      )
+      const writer = built.startStoreWriter(tempDatabase(), holding)
+      cleanups.push(() => writer.close())
+      const signer = makeFastSigner(alice)
+      const events = Array.from({ length: 80 }, (_, index) =>
+        signer.sign({ kind: 1, tags: [], content: `g${index}`, created_at: 1_700_000_000 + index }),
+      )
+      type Committed = { batch: number; size: number; at: number }
+      const acks: Array<Promise<Committed & { ackedAt: number }>> = []
+      const track = (event: NostrEvent): void => {
+        const saved = writer.save(event).then((outcome) => {
+          const committed = JSON.parse((outcome as { refused: string }).refused) as Committed
+          return { ...committed, ackedAt: Date.now() }
+        })
+        acks.push(saved)
+      }
 
-    // Fifty in one turn, then thirty over several turns while the first batch commits.
-    events.slice(0, 50).forEach(track)
-    for (const event of events.slice(50)) {
-      await new Promise((resolve) => setTimeout(resolve, 2))
-      track(event)
-    }
-    const committed = await Promise.all(acks)
-    expect(committed.map(({ batch, size }) => [batch, size])).toEqual([
-      ...Array.from({ length: 50 }, () => [0, 50]),
-      ...Array.from({ length: 30 }, () => [1, 30]),
-    ])
-    for (const { at, ackedAt } of committed) expect(ackedAt).toBeGreaterThanOrEqual(at)
-  })
+      // Fifty in one turn, then thirty over several turns while the first batch commits.
+      events.slice(0, 50).forEach(track)
+      for (const event of events.slice(50)) {
+        await new Promise((resolve) => setTimeout(resolve, 2))
+        track(event)
+      }
+      const committed = await Promise.all(acks)
+      expect(committed.map(({ batch, size }) => [batch, size])).toEqual([
+        ...Array.from({ length: 50 }, () => [0, 50]),
+        ...Array.from({ length: 30 }, () => [1, 30]),
+      ])
+      for (const { at, ackedAt } of committed) expect(ackedAt).toBeGreaterThanOrEqual(at)
+    },
+  )
 
   it('acknowledges a save only once another connection can read it', async () => {
     const { writer, store } = openWriter(false)
@@ -261,8 +266,10 @@ describe('the store writer thread', () => {
     // Fails every save as SQLite does when the disk is full, and one event alone as a constraint.
     const failing = fakeThread(
       "parentPort.on('message', (request) => parentPort.postMessage(request.events.length > 1",
-      "  ? { batch: request.batch, failed: { message: 'database or disk is full', code: 'SQLITE_FULL' } }",
-      "  : { batch: request.batch, results: [{ error: { message: 'constraint', code: 'SQLITE_CONSTRAINT' } }] }))",
+      '  ? { batch: request.batch, ' +
+        "failed: { message: 'database or disk is full', code: 'SQLITE_FULL' } }",
+      '  : { batch: request.batch, ' +
+        "results: [{ error: { message: 'constraint', code: 'SQLITE_CONSTRAINT' } }] }))",
     )
     const writer = built.startStoreWriter(tempDatabase(), failing)
     cleanups.push(() => writer.close())

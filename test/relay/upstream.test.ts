@@ -215,78 +215,87 @@ describe('followUpstreams', () => {
     expect(ids(local)).toEqual([first.id, missed.id].sort())
   })
 
-  it('keeps its NEG-MSG frames within its frame size limit, so a strict upstream syncs', async () => {
-    // The upstream closes any message over 10,000 bytes; with 200 events only here and 560 only
-    // there, this side's second NEG-MSG lists about 200 ids (over 13,000 bytes of hex) at once.
-    // Spread over the same 2,000 seconds, so every range of either side holds some of both.
-    const signer = makeFastSigner(author)
-    const labels = (count: number, offset: number): NostrEvent[] =>
-      Array.from({ length: count }, (_, i) =>
+  it(
+    'keeps its NEG-MSG frames within its frame size limit, ' + 'so a strict upstream syncs',
+    async () => {
+      // The upstream closes any message over 10,000 bytes; with 200 events only here and 560 only
+      // there, this side's second NEG-MSG lists about 200 ids (over 13,000 bytes of hex) at once.
+      // Spread over the same 2,000 seconds, so every range of either side holds some of both.
+      const signer = makeFastSigner(author)
+      const labels = (count: number, offset: number): NostrEvent[] =>
+        Array.from({ length: count }, (_, i) =>
+          signer.sign({
+            kind: 1985,
+            tags: [],
+            content: `${offset}-${i}`,
+            created_at: now() - 2000 + Math.floor((i * 2000) / count) + offset,
+          }),
+        )
+      const theirs = labels(560, 0)
+      const ours = labels(200, 1)
+      const upstream = await startRelay({ limits: { maxMessageLength: 10_000 } })
+      const local = await startRelay()
+      cleanup.push(
+        () => local.stop(),
+        () => upstream.stop(),
+      )
+      await Promise.all(theirs.map((event) => upstream.relay.publish(event)))
+      await Promise.all(ours.map((event) => local.relay.publish(event)))
+
+      const follower = follow(local, upstream.url, undefined, 4096)
+      await follower.whenSynced()
+      expect(follower.status()[0]).toMatchObject({ catchUp: 'negentropy', stored: 560 })
+      expect(ids(local, { kinds: [1985] })).toHaveLength(760)
+
+      // Without the limit, that second message would not fit the upstream's 10,000 bytes.
+      const toItems = (events: NostrEvent[]): NegentropyItem[] =>
+        sortItems(
+          events.map((event) => ({ timestamp: event.created_at, id: fromHex(event.id, 'id') })),
+        )
+      const initiator = createNegentropy(toItems(ours), 'initiator')
+      const responder = createNegentropy(toItems(theirs), 'responder')
+      const answer = responder.reconcile(initiator.initiate()).message!
+      expect(toHex(initiator.reconcile(answer).message!).length).toBeGreaterThan(10_000)
+
+      // And a follower without the limit, dropped during NIP-77, catches up with since next time.
+      const other = await startRelay()
+      cleanup.push(() => other.stop())
+      await Promise.all(ours.map((event) => other.relay.publish(event)))
+      const unlimited = follow(other, upstream.url, undefined, 0)
+      await unlimited.whenSynced()
+      expect(unlimited.status()[0]).toMatchObject({ catchUp: 'since', stored: 560 })
+    },
+  )
+
+  it(
+    'pages a since catch-up past the upstream’s max_limit, ' + 'a crowded second included',
+    async () => {
+      const upstream = await startRelay({
+        limits: { maxLimit: 50 },
+        negentropy: { maxSessions: 0 },
+      })
+      const local = await startRelay()
+      cleanup.push(
+        () => local.stop(),
+        () => upstream.stop(),
+      )
+      const signer = makeFastSigner(author)
+      const events = Array.from({ length: 140 }, (_, i) =>
         signer.sign({
           kind: 1985,
           tags: [],
-          content: `${offset}-${i}`,
-          created_at: now() - 2000 + Math.floor((i * 2000) / count) + offset,
+          content: `${i}`,
+          // 41 events share one second, across the end of the first page.
+          created_at: now() - 1000 + (i < 40 ? 100 : i),
         }),
       )
-    const theirs = labels(560, 0)
-    const ours = labels(200, 1)
-    const upstream = await startRelay({ limits: { maxMessageLength: 10_000 } })
-    const local = await startRelay()
-    cleanup.push(
-      () => local.stop(),
-      () => upstream.stop(),
-    )
-    await Promise.all(theirs.map((event) => upstream.relay.publish(event)))
-    await Promise.all(ours.map((event) => local.relay.publish(event)))
+      await Promise.all(events.map((event) => upstream.relay.publish(event)))
 
-    const follower = follow(local, upstream.url, undefined, 4096)
-    await follower.whenSynced()
-    expect(follower.status()[0]).toMatchObject({ catchUp: 'negentropy', stored: 560 })
-    expect(ids(local, { kinds: [1985] })).toHaveLength(760)
-
-    // Without the limit, that second message would not fit the upstream's 10,000 bytes.
-    const toItems = (events: NostrEvent[]): NegentropyItem[] =>
-      sortItems(
-        events.map((event) => ({ timestamp: event.created_at, id: fromHex(event.id, 'id') })),
-      )
-    const initiator = createNegentropy(toItems(ours), 'initiator')
-    const responder = createNegentropy(toItems(theirs), 'responder')
-    const answer = responder.reconcile(initiator.initiate()).message!
-    expect(toHex(initiator.reconcile(answer).message!).length).toBeGreaterThan(10_000)
-
-    // And a follower without the limit, dropped during NIP-77, catches up with since next time.
-    const other = await startRelay()
-    cleanup.push(() => other.stop())
-    await Promise.all(ours.map((event) => other.relay.publish(event)))
-    const unlimited = follow(other, upstream.url, undefined, 0)
-    await unlimited.whenSynced()
-    expect(unlimited.status()[0]).toMatchObject({ catchUp: 'since', stored: 560 })
-  })
-
-  it('pages a since catch-up past the upstream’s max_limit, a crowded second included', async () => {
-    const upstream = await startRelay({ limits: { maxLimit: 50 }, negentropy: { maxSessions: 0 } })
-    const local = await startRelay()
-    cleanup.push(
-      () => local.stop(),
-      () => upstream.stop(),
-    )
-    const signer = makeFastSigner(author)
-    const events = Array.from({ length: 140 }, (_, i) =>
-      signer.sign({
-        kind: 1985,
-        tags: [],
-        content: `${i}`,
-        // 41 events share one second, across the end of the first page.
-        created_at: now() - 1000 + (i < 40 ? 100 : i),
-      }),
-    )
-    await Promise.all(events.map((event) => upstream.relay.publish(event)))
-
-    const follower = follow(local, upstream.url)
-    await follower.whenSynced()
-    expect(follower.status()[0]).toMatchObject({ catchUp: 'since', stored: 140 })
-  })
+      const follower = follow(local, upstream.url)
+      await follower.whenSynced()
+      expect(follower.status()[0]).toMatchObject({ catchUp: 'since', stored: 140 })
+    },
+  )
 
   it('puts ingested events through the local checks: a protected event is refused', async () => {
     const { upstream, local } = await relayPair()
