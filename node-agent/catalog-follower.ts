@@ -13,6 +13,18 @@ import type { AgentStore, RegistryRecord } from './agent-store.js'
 
 const CATALOG_TIMEOUT_MS = 30_000
 
+// The ETag of the catalog each store last accepted from a URL, with that catalog's digest: a
+// refresh asks with If-None-Match, and a 304 answer re-verifies the stored catalog (its expiry
+// and its signature against the pin), so an unchanged catalog costs a round trip, not its body.
+const validators = new WeakMap<AgentStore, Map<string, { etag: string; contentDigest: string }>>()
+
+function remember(store: AgentStore, url: string, etag: string | undefined, digest: string): void {
+  const known = validators.get(store) ?? new Map<string, { etag: string; contentDigest: string }>()
+  validators.set(store, known)
+  if (etag === undefined) known.delete(url)
+  else known.set(url, { etag, contentDigest: digest })
+}
+
 export interface AddedRegistry {
   url: string
   did: string
@@ -73,7 +85,7 @@ export async function addRegistry(
     )
   }
 
-  const value = await fetchCatalogJson(url)
+  const { value, etag } = await fetchCatalogJson(url)
   const pinnedDid = existing?.did ?? did ?? readClaimedDid(value, url)
   const verified = verifyFor(
     url,
@@ -83,6 +95,7 @@ export async function addRegistry(
   // Store the pin only together with a catalog that verified under it.
   store.addRegistry(url, pinnedDid)
   acceptInto(store, url, existing ?? undefined, verified)
+  remember(store, url, etag, verified.contentDigest)
   return {
     url,
     did: verified.signerDid,
@@ -97,9 +110,13 @@ export async function refreshRegistry(
   store: AgentStore,
   registry: RegistryRecord,
 ): Promise<VerifiedCatalog> {
-  const value = await fetchCatalogJson(registry.url)
-  const verified = verifyFor(registry.url, value, registry)
+  const known = validators.get(store)?.get(registry.url)
+  const held = known !== undefined && known.contentDigest === registry.contentDigest
+  const answer = await fetchCatalogJson(registry.url, held ? known.etag : undefined)
+  if (answer.notModified) return verifyFor(registry.url, registry.catalog, registry)
+  const verified = verifyFor(registry.url, answer.value, registry)
   acceptInto(store, registry.url, registry, verified)
+  remember(store, registry.url, answer.etag, verified.contentDigest)
   return verified
 }
 
@@ -158,15 +175,28 @@ function acceptInto(
   })
 }
 
-async function fetchCatalogJson(url: string): Promise<unknown> {
+interface CatalogAnswer {
+  value: unknown
+  etag?: string
+  /** A 304 to If-None-Match: the catalog stored with that ETag is still the registry's. */
+  notModified: boolean
+}
+
+async function fetchCatalogJson(url: string, ifNoneMatch?: string): Promise<CatalogAnswer> {
   let response: Response
   try {
-    response = await fetch(`${url}/v1/catalog`, { signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS) })
+    response = await fetch(`${url}/v1/catalog`, {
+      signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS),
+      ...(ifNoneMatch !== undefined && { headers: { 'if-none-match': ifNoneMatch } }),
+    })
   } catch (error) {
     const reason = describeFetchFailure(error)
     throw new ArchyError('fetch-failed', `${url}/v1/catalog: cannot fetch the catalog: ${reason}`, {
       cause: error,
     })
+  }
+  if (response.status === 304 && ifNoneMatch !== undefined) {
+    return { value: undefined, notModified: true }
   }
   if (!response.ok) {
     throw new ArchyError(
@@ -174,8 +204,9 @@ async function fetchCatalogJson(url: string): Promise<unknown> {
       `${url}/v1/catalog: the registry answered HTTP ${response.status}, not a catalog`,
     )
   }
+  const etag = response.headers.get('etag') ?? undefined
   try {
-    return (await response.json()) as unknown
+    return { value: (await response.json()) as unknown, notModified: false, ...(etag && { etag }) }
   } catch (error) {
     const reason = (error as Error).message
     throw new ValidationError(`${url}/v1/catalog`, `the answer is not JSON (${reason})`, {

@@ -1,8 +1,6 @@
-// Bounded retries over the Podman driver, for the failures a busy or racing Podman gives. Only
-// calls that change nothing (a listing, an inspect, an exists) or are idempotent (making a
-// network that may exist) are tried again, plus the one known race of `run`: a network removed
-// between our check and the run (containers/podman#7808).
-// A timeout is never retried: a hung Podman stays hung, and the next pass is the retry.
+// Bounded retries of Podman calls that change nothing or are idempotent, and of `run` after its
+// one known race (a network removed before the run, containers/podman#7808). A timeout is never
+// retried: a hung Podman stays hung, and the next pass is the retry.
 import { ExecError } from '../src/errors.js'
 import type { Podman } from './podman.js'
 

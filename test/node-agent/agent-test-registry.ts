@@ -1,6 +1,7 @@
 // A tiny registry for agent tests: real HTTP on 127.0.0.1, serving a catalog the test signs with
 // its own operator key (or any JSON it likes) and blobs by BLAKE3 digest; and the per-test bed
 // (a temporary directory, a registry, an agent over a stub exec) the agent tests share.
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -25,6 +26,8 @@ export interface TestRegistry {
   catalog: unknown
   /** Digest -> bytes for GET /blobs/<digest>. */
   blobs: Map<string, Buffer>
+  /** Catalog answers so far: full bodies (200) and 304s to a matching If-None-Match. */
+  catalogAnswers: { full: number; notModified: number }
   close(): Promise<void>
 }
 
@@ -36,13 +39,23 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     operator,
     catalog: undefined,
     blobs: new Map(),
+    catalogAnswers: { full: 0, notModified: 0 },
     close: async () => undefined,
   }
   const server = createServer((request, response) => {
     const target = request.url ?? '/'
     if (target === '/v1/catalog') {
-      response.writeHead(200, { 'content-type': 'application/json' })
-      response.end(JSON.stringify(registry.catalog))
+      // A strong ETag of the body, as the registry node gives (RFC 9110 §8.8.3).
+      const body = JSON.stringify(registry.catalog)
+      const etag = `"${createHash('sha256').update(body).digest('hex')}"`
+      if (request.headers['if-none-match'] === etag) {
+        registry.catalogAnswers.notModified += 1
+        response.writeHead(304, { etag }).end()
+        return
+      }
+      registry.catalogAnswers.full += 1
+      response.writeHead(200, { 'content-type': 'application/json', etag })
+      response.end(body)
       return
     }
     const blob = /^\/blobs\/([0-9a-f]{64})$/.exec(target)

@@ -1,5 +1,6 @@
 // Tests for following a registry when its catalog cannot be fetched: the one-line error names the
-// URL and the reason (connection refused, an HTTP status), and nothing is stored.
+// URL and the reason (connection refused, an HTTP status), and nothing is stored; and refreshing
+// a followed catalog with If-None-Match, a 304 taken as the stored catalog verified again.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
@@ -8,9 +9,9 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { openAgentStore, type AgentStore } from '../../node-agent/agent-store.js'
-import { addRegistry } from '../../node-agent/catalog-follower.js'
+import { addRegistry, refreshRegistry } from '../../node-agent/catalog-follower.js'
 import { runCli } from '../support/cli.js'
-import { startTestRegistry } from './agent-test-registry.js'
+import { buildCatalog, startTestRegistry, type TestRegistry } from './agent-test-registry.js'
 
 let dir: string
 let store: AgentStore
@@ -126,5 +127,53 @@ describe('archy agent add-registry on a closed loopback port', () => {
       `archy: http://127.0.0.1:${port}/v1/catalog: cannot fetch the catalog: ` +
         `connect ECONNREFUSED 127.0.0.1:${port}`,
     )
+  })
+})
+
+describe('refreshRegistry', () => {
+  let registry: TestRegistry
+  beforeEach(async () => {
+    registry = await startTestRegistry()
+  })
+  afterEach(async () => {
+    await registry.close()
+  })
+
+  const refresh = async (): Promise<number> => {
+    const record = store.getRegistry(registry.url)!
+    return (await refreshRegistry(store, record)).catalog.sequence
+  }
+
+  it('asks with the stored catalog’s ETag and takes a 304 as that catalog, verified again', async () => {
+    await addRegistry(store, registry.url, registry.operator.did)
+    expect(await refresh()).toBe(1)
+    expect(await refresh()).toBe(1)
+    expect(registry.catalogAnswers).toEqual({ full: 1, notModified: 2 })
+
+    registry.catalog = buildCatalog(registry, [], 2)
+    expect(await refresh()).toBe(2)
+    expect(store.getRegistry(registry.url)?.sequence).toBe(2)
+    expect(await refresh()).toBe(2)
+    expect(registry.catalogAnswers).toEqual({ full: 2, notModified: 3 })
+  })
+
+  it('refuses a stored catalog that expired although the registry says it is unchanged', async () => {
+    registry.catalog = buildCatalog(registry, [], 1, { expiresAt: new Date(Date.now() + 1500) })
+    await addRegistry(store, registry.url, registry.operator.did)
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    await expect(refresh()).rejects.toThrow(/expired/)
+    expect(registry.catalogAnswers).toEqual({ full: 1, notModified: 1 })
+  })
+
+  it('sends no ETag for a catalog another store accepted', async () => {
+    await addRegistry(store, registry.url, registry.operator.did)
+    const other = openAgentStore(path.join(dir, 'other.sqlite'))
+    try {
+      other.addRegistry(registry.url, registry.operator.did)
+      await refreshRegistry(other, other.getRegistry(registry.url)!)
+      expect(registry.catalogAnswers).toEqual({ full: 2, notModified: 0 })
+    } finally {
+      other.close()
+    }
   })
 })
