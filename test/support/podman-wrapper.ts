@@ -35,7 +35,9 @@ HANG= FAIL_EVERY=0 FAIL_ONLY= DROP_NETWORK=
 [ -f "$dir/control" ] && . "$dir/control"
 key="$1"
 case "$1" in image|network|secret|volume|container) key="$1-$2" ;; esac
-echo "$*" >> "$dir/calls.log"
+# One line per call: dash's echo would turn a \\n in an argument into a line break.
+line=$(printf '%s' "$*" | tr '\\n' ' ')
+printf '%s\\n' "$line" >> "$dir/calls.log"
 case " $HANG " in *" $key "*)
   sleep 600 &
   echo $! > "$dir/hung.pid"
