@@ -179,7 +179,7 @@ describePodman('archy agent update killed between Podman calls', () => {
       const runs = calls.flatMap((line, index) => (line.startsWith('run ') ? [index + 1] : []))
       expect(runs.length).toBe(2)
       const rollback = range(runs[0]!, calls.length + 1)
-      const points = sample(rollback, 4)
+      const points = sample(rollback, 4, calls)
       const started = Date.now()
       const outcomes = await killEachCall(WEB, [WEB], nextWebRelease('broken'), points)
       console.log(
@@ -212,7 +212,7 @@ describePodman('archy agent update killed between Podman calls', () => {
     // in the gate, the next pass runs the gate again and rolls back; each kill costs a window.
     const gate = calls.findIndex((line) => line.startsWith('healthcheck run')) + 1
     expect(gate).toBeGreaterThan(0)
-    const points = sample(range(gate, calls.length + 1), calls.length)
+    const points = sample(range(gate, calls.length + 1), calls.length, calls)
     const started = Date.now()
     const outcomes = await killEachCall(WEB, [WEB], nextWebRelease('unhealthy'), points)
     console.log(
@@ -231,8 +231,9 @@ describePodman('archy agent update killed between Podman calls', () => {
     await nextStackRelease()
     await wrapper.takeCalls()
     expect(await ok('agent', 'update', 'flt-notes-web')).toMatch(/^updated flt-notes-web /)
-    const total = (await wrapper.takeCalls()).length
-    const points = sample(range(1, total + 1), 6)
+    const calls = await wrapper.takeCalls()
+    const total = calls.length
+    const points = sample(range(1, total + 1), 6, calls)
     const started = Date.now()
     const outcomes = await killEachCall('flt-notes-web', STACK, nextStackRelease, points)
     console.log(
@@ -250,13 +251,31 @@ function range(from: number, to: number): number[] {
 }
 
 /**
- * Every kill point under ARCHY_TEST_FAULTS=all; otherwise every `step`th one and the last, which
- * keeps the suite's time in check (the single-container update above is always killed at every
- * call).
+ * The kill points to run among `points` (call k ends at `calls[k - 1]`, the wrapper's log of a run
+ * that went to the end): every one under ARCHY_TEST_FAULTS=all; otherwise the first after each
+ * kind of call (`run`, `rm`, `healthcheck run`, `network create`, ...), every `step`th and the
+ * last, which keeps the suite's time in check (the single-container update above is always
+ * killed at every call).
  */
-function sample(points: number[], step: number): number[] {
+function sample(points: number[], step: number, calls: string[]): number[] {
   if (process.env.ARCHY_TEST_FAULTS === 'all') return points
-  return points.filter((_, index) => index % step === 0 || index === points.length - 1)
+  const seen = new Set<string>()
+  const chosen = points.filter((point, index) => {
+    const kind = callKind(calls[point - 1] ?? 'the end')
+    const first = !seen.has(kind)
+    seen.add(kind)
+    return first || index % step === 0 || index === points.length - 1
+  })
+  console.log(`kill points ${chosen.join(', ')} of ${points.length}: ${[...seen].join(', ')}`)
+  return chosen
+}
+
+const GROUPED = new Set(['container', 'healthcheck', 'image', 'network', 'secret', 'unshare'])
+
+/** A logged call's kind: its subcommand, with the next word for a group (`network create`). */
+function callKind(line: string): string {
+  const words = line.split(' ')
+  return GROUPED.has(words[0] ?? '') ? words.slice(0, 2).join(' ') : (words[0] ?? '')
 }
 
 function markerPath(member: string): string {
