@@ -2,7 +2,7 @@
 // is taken over by `agent install` as it is (same container, data untouched) and shown adopted;
 // the next config change (an update) recreates it under the app id with the agent's labels, and
 // status then says migrated.
-import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
@@ -132,6 +132,7 @@ describePodman('archy agent adopting a container made by hand', () => {
 
   afterAll(async () => {
     await registry?.close()
+    if (work) rmSync(work, { recursive: true, force: true })
     if (asUser) await cleanUp(asUser)
     if (asUser && loadedExample) {
       await asUser('podman', ['rmi', EXAMPLE_IMAGE], { allowFailure: true })

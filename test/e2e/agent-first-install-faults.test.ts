@@ -4,6 +4,7 @@
 // secret are all made by the killed run. After every SIGKILL the next `agent install` finishes:
 // one container per member, each data directory and secret made once and kept, the page served.
 import { createHash } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
@@ -70,6 +71,7 @@ describePodman('archy agent first install killed between external calls', () => 
   let asUser: Exec
   let root: string
   let place: string[]
+  let work: string
 
   const archy = (args: string[], env: Record<string, string> = {}) =>
     runArchyAsTestUser([...args, ...place], { env, timeoutMs: 300_000 })
@@ -198,7 +200,8 @@ describePodman('archy agent first install killed between external calls', () => 
     ensureExampleImages()
     const started = await startBedRegistry('archy-fresh-node')
     registry = started.registry
-    const { work, key } = started
+    work = started.work
+    const { key } = started
     const examples = path.resolve('examples/apps')
     for (const files of writeGateExamples(examples, `${work}/apps`, PREFIX, PORT_BASE)) {
       const published = await runCli([
@@ -216,6 +219,7 @@ describePodman('archy agent first install killed between external calls', () => 
 
   afterAll(async () => {
     await registry?.close()
+    if (work) rmSync(work, { recursive: true, force: true })
     if (asUser) await cleanUp(asUser)
     if (root) await asUser('podman', ['unshare', 'rm', '-rf', root], { allowFailure: true })
   }, 120_000)
