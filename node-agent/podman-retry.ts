@@ -45,6 +45,10 @@ export function withPodmanRetries(podman: Podman, options: RetryOptions = {}): P
     info: retry(podman.info),
     networkDns: retry(podman.networkDns),
     listNetworks: retry(podman.listNetworks),
+    imageVolumes: retry(podman.imageVolumes),
+    // Inspecting a container its restart policy is cycling can catch its process gone half way
+    // (Podman 4.3: 'read /proc/<pid>/cgroup: no such process'); the next look is a new moment.
+    restartState: retry(podman.restartState),
     // Idempotent by its own checks (exists, create, exists again), so safe to try again whole.
     createNetwork: retry(podman.createNetwork),
 

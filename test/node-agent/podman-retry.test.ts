@@ -72,6 +72,17 @@ describe('withPodmanRetries', () => {
     exec.assertAllUsed()
   })
 
+  it('retries inspecting a restarting container whose process vanished mid-read', async () => {
+    const args = ['container', 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'w']
+    const vanished = 'Error: read /proc/10760/cgroup: no such process'
+    const { exec, podman } = retrying([
+      { command: 'podman', args, result: { exitCode: 125, stderr: vanished } },
+      { command: 'podman', args, result: { stdout: '4 exited\n' } },
+    ])
+    expect(await podman.restartState('w')).toEqual({ state: 'exited', restarts: 4 })
+    exec.assertAllUsed()
+  })
+
   it('retries making a network, which is idempotent, as a whole', async () => {
     const { exec, podman } = retrying([
       {
