@@ -101,7 +101,7 @@ describePodman('archy agent first install killed between external calls', () => 
       return [own, path.join(own, member.dataDir)]
     })
 
-  /** The inode of each data path (`-` where absent), and the secret, as the killed run left them. */
+  /** Each data path's inode (`-` where absent) and the secret, as the killed run left them. */
   const readLeftovers = async (app: FaultApp): Promise<Leftovers> => {
     const paths = dataPaths(app)
     const script = 'for d; do stat -c %i "$d" 2>/dev/null || echo -; done'
@@ -234,7 +234,7 @@ describePodman('archy agent first install killed between external calls', () => 
     expect(counts.leftData).toBeGreaterThan(0)
   }, 2_400_000)
 
-  it('finishes a half-installed stack after a SIGKILL following any call, never duplicating it', async () => {
+  it('finishes a half-installed stack after a SIGKILL after any call, never twice', async () => {
     const started = Date.now()
     const counts = await killEachCallOfFirstInstall(NOTES)
     console.log(`stack install: ${JSON.stringify(counts)}, ${Date.now() - started} ms`)

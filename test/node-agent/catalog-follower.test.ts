@@ -144,7 +144,7 @@ describe('refreshRegistry', () => {
     return (await refreshRegistry(store, record)).catalog.sequence
   }
 
-  it('asks with the stored catalog’s ETag and takes a 304 as that catalog, verified again', async () => {
+  it('asks with the stored ETag and takes a 304 as that catalog, verified again', async () => {
     await addRegistry(store, registry.url, registry.operator.did)
     expect(await refresh()).toBe(1)
     expect(await refresh()).toBe(1)
@@ -157,7 +157,7 @@ describe('refreshRegistry', () => {
     expect(registry.catalogAnswers).toEqual({ full: 2, notModified: 3 })
   })
 
-  it('refuses a stored catalog that expired although the registry says it is unchanged', async () => {
+  it('refuses a stored catalog that expired though the registry says it is unchanged', async () => {
     registry.catalog = buildCatalog(registry, [], 1, { expiresAt: new Date(Date.now() + 1500) })
     await addRegistry(store, registry.url, registry.operator.did)
     await new Promise((resolve) => setTimeout(resolve, 2000))
